@@ -1,0 +1,171 @@
+"""The `memtui` command line.
+
+Only the interactive path imports textual; the headless subcommands (record, dump,
+maps) import the core alone, so scripts that call them start fast.
+
+Exit codes: 0 success, 1 a runtime error (one line on stderr), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from memtui import __version__
+from memtui.core.units import parse_address, parse_duration, parse_size
+
+T = TypeVar("T")
+
+DEFAULT_INTERVAL = 1.0
+DEFAULT_HISTORY = 600.0
+
+
+def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
+    """Wrap a core parser so argparse reports its message as a usage error."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(f"must be a positive whole number: {text!r}")
+    return value
+
+
+def _pid(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"not a pid: {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"not a pid: {text!r}")
+    return value
+
+
+def _field_list(text: str) -> list[str]:
+    fields = [name.strip() for name in text.split(",") if name.strip()]
+    if not fields:
+        raise ValueError("give at least one field, e.g. --fields Committed_AS,AnonPages")
+    return fields
+
+
+size_arg = _arg_type(parse_size, "size")
+address_arg = _arg_type(parse_address, "address")
+duration_arg = _arg_type(parse_duration, "duration")
+count_arg = _arg_type(_positive_int, "count")
+pid_arg = _arg_type(_pid, "pid")
+fields_arg = _arg_type(_field_list, "fields")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memtui",
+        description=(
+            "Watch a Linux machine's memory (/proc/meminfo) live, and look inside a "
+            "process's memory. With no command, starts the interactive dashboard."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"memtui {__version__}")
+    parser.add_argument(
+        "--fields",
+        type=fields_arg,
+        metavar="A,B,...",
+        help="meminfo fields to chart, in order (default: Committed_AS,AnonPages,...)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=duration_arg,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help="sampling interval in seconds (default: 1)",
+    )
+    parser.add_argument(
+        "--history",
+        type=duration_arg,
+        default=DEFAULT_HISTORY,
+        metavar="DURATION",
+        help="how much history to keep, e.g. 600, 10m, 1h (default: 10m)",
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="FILE.csv",
+        help="show a recording made by `memtui record` instead of live data",
+    )
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    record = commands.add_parser(
+        "record",
+        help="write /proc/meminfo samples as CSV",
+        description="Write /proc/meminfo samples as CSV (values in bytes), one row per sample.",
+    )
+    record.add_argument("--interval", type=duration_arg, default=DEFAULT_INTERVAL, metavar="S")
+    record.add_argument("--count", type=count_arg, metavar="N", help="stop after N samples")
+    record.add_argument("--fields", type=fields_arg, metavar="A,B,...")
+    record.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    dump = commands.add_parser(
+        "dump",
+        help="print or save a range of a process's memory",
+        description="Read LENGTH bytes at ADDRESS from process PID.",
+    )
+    dump.add_argument("pid", type=pid_arg, metavar="PID")
+    dump.add_argument("address", type=address_arg, metavar="ADDRESS", help="hex (0x...) or decimal")
+    dump.add_argument("length", type=size_arg, metavar="LENGTH", help="e.g. 4096, 0x1000, 16M")
+    dump.add_argument("--format", choices=("hex", "raw"), default="hex")
+    dump.add_argument("--method", choices=("procmem", "vm_readv", "peek"), default="procmem")
+    dump.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="read without stopping the process (the bytes may be torn)",
+    )
+    dump.add_argument("--output", metavar="FILE", help="write to FILE (created with mode 0600)")
+
+    maps = commands.add_parser(
+        "maps",
+        help="print a process's memory mappings",
+        description="Print the mappings of process PID (/proc/PID/maps) as a table.",
+    )
+    maps.add_argument("pid", type=pid_arg, metavar="PID")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "record":
+            from memtui.commands.record import run_record
+
+            return run_record(args)
+        if args.command == "dump":
+            from memtui.commands.dump import run_dump
+
+            return run_dump(args)
+        if args.command == "maps":
+            from memtui.commands.maps import run_maps
+
+            return run_maps(args)
+        from memtui.commands.dashboard import run_dashboard
+
+        return run_dashboard(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `memtui dump ... | head`: the reader went away; that is not an error.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

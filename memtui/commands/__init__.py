@@ -1,0 +1,1 @@
+"""Headless subcommands. They import only the core, never textual, so they start fast."""

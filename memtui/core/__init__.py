@@ -1,0 +1,1 @@
+"""The Textual-free core: reads /proc and drives ptrace. Never import textual here."""

@@ -1,0 +1,81 @@
+"""Parsing and formatting of sizes, addresses, durations and rates.
+
+Shared by the headless commands and the UI so that `16M` or `0x7f00` mean the same
+everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BINARY_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_SIZE_RE = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$", re.IGNORECASE)
+_DURATION_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_size(text: str) -> int:
+    """Parse a length: decimal, ``0x`` hex, or a number with a binary K/M/G/T suffix.
+
+    >>> parse_size("16M")
+    16777216
+    """
+    match = _SIZE_RE.match(text)
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (try 4096, 0x1000 or 16M)")
+    number, suffix = match.groups()
+    value = int(number, 0)
+    return value * _BINARY_SUFFIXES[suffix.upper()]
+
+
+def parse_address(text: str) -> int:
+    """Parse an address given as ``0x``-prefixed hex or as decimal."""
+    stripped = text.strip()
+    try:
+        value = int(stripped, 16) if stripped.lower().startswith("0x") else int(stripped, 10)
+    except ValueError:
+        raise ValueError(f"not an address: {text!r} (try 0x7f0000001000)") from None
+    if value < 0 or value >= 1 << 64:
+        raise ValueError(f"address out of range: {text!r}")
+    return value
+
+
+def parse_duration(text: str) -> float:
+    """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``250ms``."""
+    match = _DURATION_RE.match(text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r} (try 600, 10m or 1h)")
+    number, unit = match.groups()
+    seconds = float(number) * _DURATION_UNITS[unit.lower() if unit else None]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return seconds
+
+
+_UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+
+
+def unit_for(magnitude: float) -> tuple[str, int]:
+    """The unit (name, divisor) that shows ``magnitude`` bytes with 1-3 integer digits."""
+    magnitude = abs(magnitude)
+    for name, divisor in _UNITS:
+        if magnitude >= divisor:
+            return name, divisor
+    return "B", 1
+
+
+def format_bytes(value: float, precision: int = 2) -> str:
+    """Format a byte count with a binary unit: ``1.21 GiB``, ``512 B``."""
+    name, divisor = unit_for(value)
+    if divisor == 1:
+        return f"{value:.0f} B"
+    return f"{value / divisor:.{precision}f} {name}"
+
+
+def format_rate(bytes_per_minute: float) -> str:
+    """Format a rate of change with an explicit sign: ``+12.3 MiB/min``."""
+    name, divisor = unit_for(bytes_per_minute)
+    sign = "+" if bytes_per_minute >= 0 else "-"
+    if divisor == 1:
+        return f"{sign}{abs(bytes_per_minute):.0f} B/min"
+    return f"{sign}{abs(bytes_per_minute) / divisor:.1f} {name}/min"

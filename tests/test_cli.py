@@ -1,0 +1,64 @@
+"""The command line's contract: version, help, usage errors, and no textual on headless paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from memtui import __version__
+from memtui.cli import build_parser, main
+
+
+def run_memtui(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "memtui", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_version_prints_the_package_version() -> None:
+    result = run_memtui("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"memtui {__version__}"
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = run_memtui("--help")
+    assert result.returncode == 0
+    for command in ("record", "dump", "maps"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dump", "notapid", "0x1000", "16"],
+        ["dump", "1", "0xZZ", "16"],
+        ["dump", "1", "0x1000", "16Q"],
+        ["--interval", "-1"],
+        ["record", "--count", "0"],
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_parser_accepts_the_documented_forms() -> None:
+    args = build_parser().parse_args(["dump", "42", "0x7f00", "16M", "--format", "raw"])
+    assert (args.pid, args.address, args.length, args.format) == (42, 0x7F00, 16 << 20, "raw")
+    assert args.method == "procmem" and not args.no_freeze
+
+
+def test_headless_import_does_not_load_textual() -> None:
+    code = (
+        "import sys, memtui.cli, memtui.core.units;"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from memtui.core.units import (
+    format_bytes,
+    format_rate,
+    parse_address,
+    parse_duration,
+    parse_size,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4096", 4096),
+        ("0x1000", 4096),
+        ("16M", 16 << 20),
+        ("4k", 4096),
+        ("1G", 1 << 30),
+        ("2MiB", 2 << 20),
+    ],
+)
+def test_parse_size(text: str, expected: int) -> None:
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "-1", "12Q", "0xg", "1.5M"])
+def test_parse_size_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_size(text)
+
+
+def test_parse_address() -> None:
+    assert parse_address("0x7fff0000") == 0x7FFF0000
+    assert parse_address("4096") == 4096
+    assert parse_address("0xffffffffff600000") == 0xFFFFFFFFFF600000
+    with pytest.raises(ValueError):
+        parse_address("zz")
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("600") == 600
+    assert parse_duration("10m") == 600
+    assert parse_duration("1h") == 3600
+    assert parse_duration("250ms") == 0.25
+    with pytest.raises(ValueError):
+        parse_duration("0")
+
+
+def test_format_bytes_scales_units() -> None:
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(1.21 * (1 << 30)) == "1.21 GiB"
+    assert format_bytes(3 << 20) == "3.00 MiB"
+    assert format_bytes(2048) == "2.00 KiB"
+
+
+def test_format_rate_signs() -> None:
+    assert format_rate(12.3 * (1 << 20)) == "+12.3 MiB/min"
+    assert format_rate(-(1 << 10)) == "-1.0 KiB/min"
+    assert format_rate(0) == "+0 B/min"
