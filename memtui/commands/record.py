@@ -1,0 +1,84 @@
+"""`memtui record`: /proc/meminfo samples as CSV, one flushed row per sample."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import TextIO
+
+from memtui.core.field_selection import UnknownFieldError, default_fields, validate_fields
+from memtui.core.meminfo import read_meminfo
+from memtui.core.meminfo_fields import DEFAULT_FIELDS
+from memtui.core.recording import csv_header, csv_row
+
+
+def run_record(args: argparse.Namespace) -> int:
+    try:
+        first = read_meminfo()
+    except OSError as error:
+        print(f"memtui: cannot read /proc/meminfo: {error.strerror}", file=sys.stderr)
+        return 1
+    try:
+        fields = (
+            validate_fields(args.fields, first)
+            if args.fields
+            else default_fields(first, DEFAULT_FIELDS)
+        )
+    except UnknownFieldError as error:
+        print(f"memtui record: {error}", file=sys.stderr)
+        return 2
+
+    output: TextIO
+    if args.output:
+        try:
+            output = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as error:
+            print(f"memtui: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+            return 1
+    else:
+        output = sys.stdout
+    try:
+        return _record(output, fields, args.interval, args.count, first)
+    except KeyboardInterrupt:
+        return 0  # Ctrl-C is the normal way to end an open-ended recording.
+    except BrokenPipeError:
+        # `memtui record | head`: stop quietly; point stdout at /dev/null so the
+        # interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:
+        print(f"memtui: writing the recording failed: {error.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        if output is not sys.stdout:
+            output.close()
+
+
+def _record(
+    output: TextIO, fields: list[str], interval: float, count: int | None, first: dict[str, int]
+) -> int:
+    output.write(csv_header(fields))
+    output.flush()
+    # Ticks are scheduled on the monotonic clock so rows do not drift with read time.
+    start = time.monotonic()
+    written = 0
+    sample: dict[str, int] | None = first
+    while count is None or written < count:
+        if sample is None:
+            try:
+                sample = read_meminfo()
+            except OSError as error:
+                print(f"memtui: cannot read /proc/meminfo: {error.strerror}", file=sys.stderr)
+                return 1
+        output.write(csv_row(time.time(), fields, sample))
+        output.flush()
+        written += 1
+        sample = None
+        if count is not None and written >= count:
+            break
+        delay = start + written * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    return 0

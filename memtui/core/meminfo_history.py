@@ -1,0 +1,79 @@
+"""The bounded history of /proc/meminfo samples that the dashboard charts.
+
+The worker thread does the /proc read; appending here is cheap and happens on the
+thread that owns the history, so readers never see a half-written sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from memtui.core.ring_buffer import FloatRing
+
+# The fastest the dashboard samples; it sizes the ring so that `span` seconds of
+# history always fit, whatever interval the user picks with + and -.
+MIN_INTERVAL = 0.25
+
+
+def capacity_for(span_seconds: float, min_interval: float = MIN_INTERVAL) -> int:
+    return max(2, math.ceil(span_seconds / min_interval) + 1)
+
+
+class MeminfoHistory:
+    """At most ``span_seconds`` of samples, in a ring that never grows."""
+
+    def __init__(self, span_seconds: float, capacity: int | None = None) -> None:
+        self.span_seconds = span_seconds
+        self.capacity = capacity if capacity is not None else capacity_for(span_seconds)
+        self._timestamps = FloatRing(self.capacity)
+        self._fields: dict[str, FloatRing] = {}
+        self._latest: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._timestamps)
+
+    @property
+    def fields(self) -> list[str]:
+        """Every field ever seen, in the kernel's order of first appearance."""
+        return list(self._fields)
+
+    @property
+    def latest(self) -> dict[str, int]:
+        """The newest sample as read (fields that vanished are absent)."""
+        return dict(self._latest)
+
+    def append(self, timestamp: float, sample: Mapping[str, int]) -> None:
+        count = len(self._timestamps)
+        self._timestamps.append(timestamp)
+        for name, value in sample.items():
+            ring = self._fields.get(name)
+            if ring is None:
+                ring = self._fields[name] = FloatRing(self.capacity, fill_count=count)
+            ring.append(float(value))
+        # A field that disappears keeps its past; its gap reads as NaN, never as 0.
+        for name, ring in self._fields.items():
+            if name not in sample:
+                ring.append(math.nan)
+        self._latest = dict(sample)
+
+    def extend(self, samples: Iterable[tuple[float, Mapping[str, int]]]) -> None:
+        for timestamp, sample in samples:
+            self.append(timestamp, sample)
+
+    def series(
+        self, name: str, window_seconds: float | None = None
+    ) -> tuple[list[float], list[float]]:
+        """Timestamps and values of one field over the last ``window_seconds``
+        (default: the whole span), oldest first; missing values are NaN."""
+        timestamps = self._timestamps.to_list()
+        ring = self._fields.get(name)
+        values = ring.to_list() if ring is not None else [math.nan] * len(timestamps)
+        window = self.span_seconds if window_seconds is None else window_seconds
+        if timestamps:
+            cutoff = timestamps[-1] - window
+            first = 0
+            while first < len(timestamps) and timestamps[first] < cutoff:
+                first += 1
+            timestamps, values = timestamps[first:], values[first:]
+        return timestamps, values

@@ -1,0 +1,62 @@
+"""Statistics over a window of one field: current, min, max, change, and the rate.
+
+The rate is a least-squares slope, not first-minus-last: a single spike at either
+end of the window must not read as a trend, and the fit's r² tells a steady climb
+(near 1) from churn (near 0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldStats:
+    current: float
+    minimum: float
+    maximum: float
+    change: float
+    """Last value minus first value in the window."""
+    rate_per_minute: float
+    """Least-squares slope, in units (bytes) per minute; 0 with fewer than 2 samples."""
+    r_squared: float
+    """How well a straight line fits the window: 1 is a perfect line, 0 no trend."""
+    samples: int
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    """Slope and r² of the least-squares line through the points (x, y)."""
+    n = len(xs)
+    if n < 2:
+        return 0.0, 0.0
+    mean_x = math.fsum(xs) / n
+    mean_y = math.fsum(ys) / n
+    sxx = math.fsum((x - mean_x) ** 2 for x in xs)
+    if sxx == 0:
+        return 0.0, 0.0
+    sxy = math.fsum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    syy = math.fsum((y - mean_y) ** 2 for y in ys)
+    slope = sxy / sxx
+    r_squared = (sxy * sxy) / (sxx * syy) if syy > 0 else 0.0
+    return slope, r_squared
+
+
+def field_stats(timestamps: Sequence[float], values: Sequence[float]) -> FieldStats | None:
+    """Stats over the given points, ignoring missing (NaN) values; None if none remain."""
+    points = [(t, v) for t, v in zip(timestamps, values, strict=True) if not math.isnan(v)]
+    if not points:
+        return None
+    xs = [t for t, _ in points]
+    ys = [v for _, v in points]
+    slope_per_second, r_squared = linear_fit(xs, ys)
+    return FieldStats(
+        current=ys[-1],
+        minimum=min(ys),
+        maximum=max(ys),
+        change=ys[-1] - ys[0],
+        rate_per_minute=slope_per_second * 60.0,
+        r_squared=r_squared,
+        samples=len(ys),
+    )
