@@ -1,0 +1,533 @@
+"""Every process on the machine, one immutable snapshot per ``sample()``: the picker's data.
+
+The picker (issue 3) renders these rows; the leak attribution (issue 5) reuses the
+per-process RSS history and its least-squares fit. Nothing here imports Textual: the
+sampler runs in a worker thread and the UI only draws what it returns.
+
+A value that cannot be read is ``None`` with a reason (``row.reason("pss")``), never
+0: a fake 0 reads as "uses no memory" and sorts such processes to the bottom, which
+is exactly wrong (htop #1704).
+
+Cost, measured with bench/bench_process_table.py (see docs/performance.md): psutil
+reads /proc/PID/stat and /proc/PID/cmdline; we read /proc/PID/status ourselves once
+for the uid, VmRSS, VmSwap and the Kthread flag. psutil has no public call for
+VmSwap, and its ``memory_full_info`` reads smaps_rollup (about as costly again as
+everything else together for 1,000 processes). Taking uid and RSS from the same
+status read saves psutil's own status read (``uids``/``username``, +19 ms per 1,000
+processes) and its statm read (``memory_info``, +11 ms per 1,000), and makes RSS and
+swap one consistent reading.
+
+PSS and USS come from /proc/PID/smaps_rollup, which walks the page tables of the
+whole address space: ~50 us for a small process, milliseconds for a big one. So it is
+throttled: each pid is re-read at most every ``pss_max_age`` seconds, at most
+``pss_budget`` pids per sample (stalest first), except the pids the UI ``watch()``es
+(the rows on screen, the selected process), which are read every sample. We read
+the file ourselves instead of via psutil's ``memory_full_info`` because psutil falls
+back to the full smaps (far slower) when smaps_rollup fails and reports an empty file
+(a kernel thread) as PSS 0.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import pwd
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import psutil  # type: ignore[import-untyped]  # no stubs in the test extras
+
+from memtui.core.meminfo_stats import linear_fit
+
+# Column keys the UI can sort by; each names a ProcessRow field.
+SORT_KEYS: Final = (
+    "pid",
+    "user",
+    "name",
+    "cmdline",
+    "state",
+    "rss",
+    "swap",
+    "rss_growth",
+    "pss",
+    "uss",
+)
+
+KERNEL_THREAD_REASON: Final = "kernel thread: no user memory"
+ZOMBIE_REASON: Final = "zombie: its memory is already freed"
+NO_MM_REASON: Final = "exiting: its memory is already released"
+GONE_REASON: Final = "process exited"
+PSS_PENDING_REASON: Final = "not read yet (smaps_rollup is read at a throttled rate)"
+
+_PSUTIL_ATTRS: Final = ["pid", "name", "cmdline", "status", "create_time"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRow:
+    """One process at one sample. Sizes in bytes; ``None`` means unknown, see ``reason``."""
+
+    pid: int
+    create_time: float
+    """Seconds since the epoch; with ``pid`` it identifies a process across pid reuse."""
+    user: str | None
+    uid: int | None
+    name: str
+    cmdline: str
+    """Arguments joined by spaces; empty for kernel threads and zombies."""
+    state: str
+    """psutil's status: "running", "sleeping", "disk-sleep", "zombie", "idle", ..."""
+    rss: int | None
+    swap: int | None
+    rss_growth: float | None
+    """Least-squares slope of RSS over the growth window, in bytes per minute."""
+    pss: int | None
+    uss: int | None
+    pss_read_at: float | None
+    """The sampler clock when ``pss``/``uss`` were read (they lag ``rss`` by design)."""
+    is_kernel_thread: bool
+    """Kernel threads have no user memory, so they are listed but cannot be opened."""
+    reasons: tuple[tuple[str, str], ...] = ()
+    """(column, why it is None) pairs; read them with ``reason()``."""
+
+    def reason(self, column: str) -> str | None:
+        """Why ``column`` is None in this row, or None if it has a value."""
+        for key, why in self.reasons:
+            if key == column:
+                return why
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessTable:
+    """Every process at one instant, in pid order."""
+
+    taken_at: float
+    """The sampler clock (monotonic seconds unless the caller passed ``now``)."""
+    rows: tuple[ProcessRow, ...]
+
+    def find(self, pid: int) -> ProcessRow | None:
+        for row in self.rows:
+            if row.pid == pid:
+                return row
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class GrowthFit:
+    """A straight line through a history of (time, bytes) samples."""
+
+    rate_per_minute: float
+    """Bytes per minute."""
+    r_squared: float
+    """1 for a steady climb, near 0 for churn; 0 when the values did not change."""
+    span: float
+    """Seconds between the first and last sample used."""
+    points: int
+
+
+def fit_growth(history: Sequence[tuple[float, int]]) -> GrowthFit | None:
+    """Least-squares growth of a (timestamp, bytes) history; None with under two points.
+
+    A slope rather than last-minus-first, so a single spike at either end of the
+    window does not read as a trend (the same fit as the meminfo rates).
+    """
+    if len(history) < 2:
+        return None
+    xs = [t for t, _ in history]
+    ys = [float(v) for _, v in history]
+    slope_per_second, r_squared = linear_fit(xs, ys)
+    return GrowthFit(slope_per_second * 60.0, r_squared, xs[-1] - xs[0], len(xs))
+
+
+class _RssHistory:
+    """A bounded (time, rss) history of one process, flat in two arrays.
+
+    The points are kept at least ``spacing`` seconds apart by overwriting the newest
+    one until it is old enough to keep: the history then spans the whole window with
+    ``capacity`` points whatever the sampling interval, and its memory is fixed.
+    """
+
+    __slots__ = ("_times", "_values")
+
+    def __init__(self) -> None:
+        self._times = array("d")
+        self._values = array("q")
+
+    def add(self, now: float, rss: int, spacing: float, window: float, capacity: int) -> None:
+        times, values = self._times, self._values
+        if times and now <= times[-1]:
+            # A clock that did not move (or the same ``now`` twice) must not make a
+            # zero-length segment that would blow up the slope.
+            values[-1] = rss
+            return
+        if len(times) >= 2 and times[-1] - times[-2] < spacing:
+            times[-1] = now
+            values[-1] = rss
+        else:
+            times.append(now)
+            values.append(rss)
+        cut = 0
+        while cut < len(times) - 1 and (times[cut] < now - window or len(times) - cut > capacity):
+            cut += 1
+        if cut:
+            del times[:cut]
+            del values[:cut]
+
+    def points(self) -> tuple[tuple[float, int], ...]:
+        return tuple(zip(self._times, self._values, strict=True))
+
+
+@dataclass(slots=True)
+class _PssReading:
+    read_at: float
+    pss: int | None
+    uss: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    uid: int | None
+    rss: int | None
+    swap: int | None
+    is_kernel_thread: bool
+
+
+def _kib(line: bytes) -> int | None:
+    # "VmRSS:\t    1672 kB" -> bytes
+    parts = line.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        return None
+    return int(parts[1]) * 1024
+
+
+def _read_status(pid: int) -> _Status | None:
+    """uid, VmRSS, VmSwap and the kernel-thread flag from one read; None if the pid is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    except PermissionError:
+        # hidepid=1 hides everything about other users' processes.
+        return _Status(uid=None, rss=None, swap=None, is_kernel_thread=False)
+    uid: int | None = None
+    rss: int | None = None
+    swap: int | None = None
+    kthread: bool | None = None
+    has_mm = False
+    for line in data.split(b"\n"):
+        if line.startswith(b"Uid:"):
+            fields = line.split()
+            uid = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
+        elif line.startswith(b"Vm"):
+            has_mm = True
+            if line.startswith(b"VmRSS:"):
+                rss = _kib(line)
+            elif line.startswith(b"VmSwap:"):
+                swap = _kib(line)
+        elif line.startswith(b"Kthread:"):
+            kthread = line.split()[-1] == b"1"
+    if kthread is None:
+        # Before Linux 6.12 status has no Kthread line. Only processes without an mm
+        # lack the Vm* lines: kernel threads, zombies and processes mid-exit; the
+        # caller tells zombies apart by their state.
+        kthread = not has_mm
+    return _Status(uid=uid, rss=rss, swap=swap, is_kernel_thread=kthread)
+
+
+def _read_smaps_rollup(pid: int) -> tuple[int | None, int | None, str | None]:
+    """(pss, uss, None) or (None, None, why). Raises PermissionError for the caller."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        # ESRCH: the process has no mm any more (it exited or is exiting).
+        return None, None, GONE_REASON
+    except PermissionError:
+        raise
+    except OSError as error:
+        return None, None, f"smaps_rollup unreadable: {error.strerror}"
+    pss: int | None = None
+    uss = 0
+    for line in data.split(b"\n"):
+        if line.startswith(b"Pss:"):
+            pss = _kib(line)
+        elif line.startswith(b"Private_"):
+            # Private_Clean + Private_Dirty + Private_Hugetlb, as psutil counts USS.
+            uss += _kib(line) or 0
+    if pss is None:
+        return None, None, "smaps_rollup has no Pss line"
+    return pss, uss, None
+
+
+class ProcessTableSampler:
+    """Samples every process; call ``sample()`` from one worker thread at a time.
+
+    ``watch()`` may be called from any thread (the UI thread) to name the pids whose
+    PSS/USS must be fresh every sample.
+    """
+
+    def __init__(
+        self,
+        *,
+        growth_window: float = 60.0,
+        growth_min_span: float = 5.0,
+        history_points: int = 32,
+        pss_max_age: float = 10.0,
+        pss_budget: int = 100,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """
+        growth_window: seconds of RSS history the growth rate is fitted over.
+        growth_min_span: seconds of history needed before a rate is given.
+        history_points: points kept per process (memory per process is fixed by it).
+        pss_max_age: seconds after which a pid's PSS/USS is due to be re-read.
+        pss_budget: most smaps_rollup reads per sample for unwatched pids;
+            0 turns the background reads off.
+        """
+        if growth_window <= 0 or history_points < 2:
+            raise ValueError("growth_window must be positive and history_points at least 2")
+        self._window = growth_window
+        self._min_span = growth_min_span
+        self._capacity = history_points
+        self._spacing = growth_window / (history_points - 1)
+        self._pss_max_age = pss_max_age
+        self._pss_budget = max(0, pss_budget)
+        self._clock = clock
+        self._histories: dict[tuple[int, float], _RssHistory] = {}
+        self._pss: dict[tuple[int, float], _PssReading] = {}
+        self._users: dict[int, str] = {}
+        self._watched: frozenset[int] = frozenset()
+        self._lock = threading.Lock()
+        self._euid = os.geteuid()
+
+    def watch(self, pids: Iterable[int]) -> None:
+        """Keep these pids' PSS/USS fresh every sample (the rows on screen, the selection).
+
+        Keep it to what is visible: each one costs a smaps_rollup read per sample.
+        """
+        # One reference assignment: atomic under the GIL, so no lock with sample().
+        self._watched = frozenset(pids)
+
+    def history(self, pid: int) -> tuple[tuple[float, int], ...]:
+        """The (time, rss) points of the newest process with this pid, oldest first."""
+        with self._lock:
+            keys = [key for key in self._histories if key[0] == pid]
+            if not keys:
+                return ()
+            return self._histories[max(keys, key=lambda key: key[1])].points()
+
+    def tracked(self) -> int:
+        """How many processes have a history; histories of exited processes are dropped."""
+        with self._lock:
+            return len(self._histories)
+
+    def sample(self, now: float | None = None) -> ProcessTable:
+        """Read every process. ``now`` overrides the clock, so tests need not wait."""
+        with self._lock:
+            return self._sample(self._clock() if now is None else now)
+
+    def _user(self, uid: int | None) -> str | None:
+        if uid is None:
+            return None
+        name = self._users.get(uid)
+        if name is None:
+            # getpwuid may read /etc/passwd each call (5 us); uids are few, so cache.
+            try:
+                name = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                name = str(uid)
+            self._users[uid] = name
+        return name
+
+    def _sample(self, now: float) -> ProcessTable:
+        seen: list[tuple[tuple[int, float], dict[str, object], _Status]] = []
+        for proc in psutil.process_iter(_PSUTIL_ATTRS):
+            info = proc.info
+            status = _read_status(proc.pid)
+            if status is None:
+                continue  # exited between psutil's reads and ours
+            create_time = info.get("create_time")
+            key = (proc.pid, float(create_time) if isinstance(create_time, float) else 0.0)
+            seen.append((key, info, status))
+
+        alive = {key for key, _, _ in seen}
+        # Drop exited processes (and old incarnations of reused pids) so memory
+        # stays bounded by the live process count.
+        for stale in self._histories.keys() - alive:
+            del self._histories[stale]
+        for stale in self._pss.keys() - alive:
+            del self._pss[stale]
+
+        self._refresh_pss(now, seen)
+
+        rows = []
+        for key, info, status in seen:
+            rows.append(self._row(now, key, info, status))
+        return ProcessTable(taken_at=now, rows=tuple(rows))
+
+    def _refresh_pss(
+        self, now: float, seen: list[tuple[tuple[int, float], dict[str, object], _Status]]
+    ) -> None:
+        watched = self._watched
+        due: list[tuple[float, tuple[int, float], _Status]] = []
+        for key, info, status in seen:
+            if status.is_kernel_thread or status.rss is None or info.get("status") == "zombie":
+                continue
+            previous = self._pss.get(key)
+            if key[0] in watched:
+                self._read_pss(now, key, status)
+            elif previous is None or now - previous.read_at >= self._pss_max_age:
+                due.append((-1.0 if previous is None else previous.read_at, key, status))
+        # Stalest first, so with more due pids than budget every pid still gets its turn.
+        for _, key, status in heapq.nsmallest(self._pss_budget, due, key=lambda d: d[0]):
+            self._read_pss(now, key, status)
+
+    def _read_pss(self, now: float, key: tuple[int, float], status: _Status) -> None:
+        try:
+            pss, uss, why = _read_smaps_rollup(key[0])
+        except PermissionError:
+            pss, uss, why = None, None, self._permission_reason(status.uid)
+        self._pss[key] = _PssReading(now, pss, uss, why)
+
+    def _permission_reason(self, uid: int | None) -> str:
+        if uid is not None and uid != self._euid:
+            return f"permission denied: owned by user {self._user(uid)}"
+        # Same owner yet refused: set-uid or otherwise not dumpable, or a ptrace rule.
+        return "permission denied: process is not dumpable or ptrace is restricted"
+
+    def _row(
+        self, now: float, key: tuple[int, float], info: Mapping[str, object], status: _Status
+    ) -> ProcessRow:
+        pid = key[0]
+        state = str(info.get("status") or "unknown")
+        cmdline_parts = info.get("cmdline")
+        cmdline = " ".join(cmdline_parts) if isinstance(cmdline_parts, list) else ""
+        reasons: list[tuple[str, str]] = []
+        user = self._user(status.uid)
+        if user is None:
+            reasons.append(("user", "permission denied: /proc/PID/status unreadable"))
+
+        rss, swap = status.rss, status.swap
+        memory_reason: str | None = None
+        if status.is_kernel_thread:
+            rss = swap = None
+            memory_reason = KERNEL_THREAD_REASON
+        elif state == "zombie":
+            rss = swap = None
+            memory_reason = ZOMBIE_REASON
+        elif rss is None and status.uid is None:
+            memory_reason = "permission denied: /proc/PID/status unreadable"
+        elif rss is None:
+            memory_reason = NO_MM_REASON
+        if memory_reason is not None:
+            reasons.append(("rss", memory_reason))
+        if swap is None:
+            reasons.append(("swap", memory_reason or "VmSwap not reported (no swap support)"))
+
+        growth: float | None = None
+        if rss is not None:
+            history = self._histories.get(key)
+            if history is None:
+                history = self._histories[key] = _RssHistory()
+            history.add(now, rss, self._spacing, self._window, self._capacity)
+            points = history.points()
+            span = points[-1][0] - points[0][0]
+            fit = fit_growth(points) if span >= self._min_span else None
+            if fit is None:
+                reasons.append(
+                    (
+                        "rss_growth",
+                        f"collecting history: {span:.0f} s of {self._min_span:.0f} s",
+                    )
+                )
+            else:
+                growth = fit.rate_per_minute
+        else:
+            self._histories.pop(key, None)
+            reasons.append(("rss_growth", memory_reason or "RSS unknown"))
+
+        pss: int | None = None
+        uss: int | None = None
+        pss_read_at: float | None = None
+        if memory_reason is not None:
+            reasons.append(("pss", memory_reason))
+            reasons.append(("uss", memory_reason))
+        else:
+            reading = self._pss.get(key)
+            if reading is None:
+                reasons.append(("pss", PSS_PENDING_REASON))
+                reasons.append(("uss", PSS_PENDING_REASON))
+            else:
+                pss, uss = reading.pss, reading.uss
+                pss_read_at = reading.read_at if pss is not None else None
+                if reading.reason is not None:
+                    reasons.append(("pss", reading.reason))
+                    reasons.append(("uss", reading.reason))
+
+        name = info.get("name")
+        return ProcessRow(
+            pid=pid,
+            create_time=key[1],
+            user=user,
+            uid=status.uid,
+            name=name if isinstance(name, str) else "",
+            cmdline=cmdline,
+            state=state,
+            rss=rss,
+            swap=swap,
+            rss_growth=growth,
+            pss=pss,
+            uss=uss,
+            pss_read_at=pss_read_at,
+            is_kernel_thread=status.is_kernel_thread,
+            reasons=tuple(reasons),
+        )
+
+
+def filter_rows(rows: Iterable[ProcessRow], query: str) -> tuple[ProcessRow, ...]:
+    """The rows whose name, command line or user contain ``query`` (case-insensitive).
+
+    A numeric query also matches pids that start with it, so typing a pid narrows to
+    it as you type. An empty query keeps every row.
+    """
+    needle = query.strip().casefold()
+    if not needle:
+        return tuple(rows)
+    numeric = needle.isdigit()
+    return tuple(
+        row
+        for row in rows
+        if needle in row.name.casefold()
+        or needle in row.cmdline.casefold()
+        or (row.user is not None and needle in row.user.casefold())
+        or (numeric and str(row.pid).startswith(needle))
+    )
+
+
+def sort_rows(
+    rows: Iterable[ProcessRow], key: str, *, descending: bool = False
+) -> tuple[ProcessRow, ...]:
+    """Rows sorted by the column ``key`` (one of SORT_KEYS), ties by pid.
+
+    Unknown (None) values go last in both directions: an unreadable PSS is not the
+    smallest or the largest, and must not crowd the top of a "biggest first" list.
+    """
+    if key not in SORT_KEYS:
+        raise ValueError(f"unknown sort key {key!r}; expected one of {', '.join(SORT_KEYS)}")
+    known: list[ProcessRow] = []
+    unknown: list[ProcessRow] = []
+    for row in rows:
+        (unknown if getattr(row, key) is None else known).append(row)
+    by_pid = sorted(known, key=lambda row: row.pid)
+    if key in ("user", "name", "cmdline", "state"):
+        by_pid.sort(key=lambda row: str(getattr(row, key)).casefold(), reverse=descending)
+    else:
+        by_pid.sort(key=lambda row: getattr(row, key), reverse=descending)
+    unknown.sort(key=lambda row: row.pid)
+    return (*by_pid, *unknown)
