@@ -190,7 +190,9 @@ class _PssReading:
 
 
 @dataclass(frozen=True, slots=True)
-class _Status:
+class StatusFields:
+    """What one read of /proc/PID/status tells the table."""
+
     uid: int | None
     rss: int | None
     swap: int | None
@@ -205,7 +207,7 @@ def _kib(line: bytes) -> int | None:
     return int(parts[1]) * 1024
 
 
-def _read_status(pid: int) -> _Status | None:
+def _read_status(pid: int) -> StatusFields | None:
     """uid, VmRSS, VmSwap and the kernel-thread flag from one read; None if the pid is gone."""
     try:
         with open(f"/proc/{pid}/status", "rb") as f:
@@ -214,7 +216,12 @@ def _read_status(pid: int) -> _Status | None:
         return None
     except PermissionError:
         # hidepid=1 hides everything about other users' processes.
-        return _Status(uid=None, rss=None, swap=None, is_kernel_thread=False)
+        return StatusFields(uid=None, rss=None, swap=None, is_kernel_thread=False)
+    return parse_status(data)
+
+
+def parse_status(data: bytes) -> StatusFields:
+    """The fields we need from the text of /proc/PID/status."""
     uid: int | None = None
     rss: int | None = None
     swap: int | None = None
@@ -237,7 +244,7 @@ def _read_status(pid: int) -> _Status | None:
         # lack the Vm* lines: kernel threads, zombies and processes mid-exit; the
         # caller tells zombies apart by their state.
         kthread = not has_mm
-    return _Status(uid=uid, rss=rss, swap=swap, is_kernel_thread=kthread)
+    return StatusFields(uid=uid, rss=rss, swap=swap, is_kernel_thread=kthread)
 
 
 def _read_smaps_rollup(pid: int) -> tuple[int | None, int | None, str | None]:
@@ -346,7 +353,7 @@ class ProcessTableSampler:
         return name
 
     def _sample(self, now: float) -> ProcessTable:
-        seen: list[tuple[tuple[int, float], dict[str, object], _Status]] = []
+        seen: list[tuple[tuple[int, float], dict[str, object], StatusFields]] = []
         for proc in psutil.process_iter(_PSUTIL_ATTRS):
             info = proc.info
             status = _read_status(proc.pid)
@@ -372,10 +379,10 @@ class ProcessTableSampler:
         return ProcessTable(taken_at=now, rows=tuple(rows))
 
     def _refresh_pss(
-        self, now: float, seen: list[tuple[tuple[int, float], dict[str, object], _Status]]
+        self, now: float, seen: list[tuple[tuple[int, float], dict[str, object], StatusFields]]
     ) -> None:
         watched = self._watched
-        due: list[tuple[float, tuple[int, float], _Status]] = []
+        due: list[tuple[float, tuple[int, float], StatusFields]] = []
         for key, info, status in seen:
             if status.is_kernel_thread or status.rss is None or info.get("status") == "zombie":
                 continue
@@ -388,7 +395,7 @@ class ProcessTableSampler:
         for _, key, status in heapq.nsmallest(self._pss_budget, due, key=lambda d: d[0]):
             self._read_pss(now, key, status)
 
-    def _read_pss(self, now: float, key: tuple[int, float], status: _Status) -> None:
+    def _read_pss(self, now: float, key: tuple[int, float], status: StatusFields) -> None:
         try:
             pss, uss, why = _read_smaps_rollup(key[0])
         except PermissionError:
@@ -402,7 +409,7 @@ class ProcessTableSampler:
         return "permission denied: process is not dumpable or ptrace is restricted"
 
     def _row(
-        self, now: float, key: tuple[int, float], info: Mapping[str, object], status: _Status
+        self, now: float, key: tuple[int, float], info: Mapping[str, object], status: StatusFields
     ) -> ProcessRow:
         pid = key[0]
         state = str(info.get("status") or "unknown")
@@ -415,12 +422,12 @@ class ProcessTableSampler:
 
         rss, swap = status.rss, status.swap
         memory_reason: str | None = None
-        if status.is_kernel_thread:
-            rss = swap = None
-            memory_reason = KERNEL_THREAD_REASON
-        elif state == "zombie":
+        if state == "zombie":
             rss = swap = None
             memory_reason = ZOMBIE_REASON
+        elif status.is_kernel_thread:
+            rss = swap = None
+            memory_reason = KERNEL_THREAD_REASON
         elif rss is None and status.uid is None:
             memory_reason = "permission denied: /proc/PID/status unreadable"
         elif rss is None:
@@ -485,7 +492,7 @@ class ProcessTableSampler:
             pss=pss,
             uss=uss,
             pss_read_at=pss_read_at,
-            is_kernel_thread=status.is_kernel_thread,
+            is_kernel_thread=status.is_kernel_thread and state != "zombie",
             reasons=tuple(reasons),
         )
 
