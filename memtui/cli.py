@@ -9,6 +9,7 @@ Exit codes: 0 success, 1 a runtime error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -140,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raise_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so `finally` blocks run (a freeze releases its target)."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -151,10 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "dump":
             from memtui.commands.dump import run_dump
 
+            _raise_on_sigterm()
             return run_dump(args)
         if args.command == "maps":
             from memtui.commands.maps import run_maps
 
+            _raise_on_sigterm()
             return run_maps(args)
         from memtui.commands.dashboard import run_dashboard
 

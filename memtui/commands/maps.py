@@ -1,0 +1,34 @@
+"""`memtui maps`: a process's memory mappings as a table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from memtui.core.proc_maps import Mapping, read_maps
+from memtui.core.reader_errors import ReaderError
+from memtui.core.units import format_bytes
+
+
+def format_maps(mappings: list[Mapping]) -> str:
+    """The table: start-end, size, perms, offset, path (one line per mapping)."""
+    width = 16 if any(m.end > 1 << 48 for m in mappings) else 12
+    range_width = 2 * width + 1
+    lines = [f"{'START-END':<{range_width}}  {'SIZE':>10}  PERMS  {'OFFSET':>8}  PATH"]
+    for m in mappings:
+        span = f"{m.start:0{width}x}-{m.end:0{width}x}"
+        size = format_bytes(m.size, precision=1)
+        lines.append(f"{span:<{range_width}}  {size:>10}  {m.perms:<5}  {m.offset:>8x}  {m.path}")
+    return "\n".join(lines) + "\n"
+
+
+def run_maps(args: argparse.Namespace) -> int:
+    """Run `memtui maps`; returns the exit code."""
+    try:
+        mappings = read_maps(args.pid)
+    except ReaderError as error:
+        print(f"memtui: {error}", file=sys.stderr)
+        return 1
+    # File names need not be UTF-8; write their bytes back as the kernel gave them.
+    sys.stdout.buffer.write(format_maps(mappings).encode("utf-8", "surrogateescape"))
+    return 0

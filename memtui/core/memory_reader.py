@@ -1,0 +1,375 @@
+"""Reading a live process's memory: /proc/PID/mem, process_vm_readv, or PTRACE_PEEKDATA.
+
+Reads never lie. A range that crosses unmapped or unreadable (PROT_NONE) memory
+comes back with every readable byte and a list of the spans that could not be read;
+their bytes are zero in the buffer and must not be shown as data.
+
+/proc/PID/mem and PEEKDATA read *through* PROT_NONE (the kernel forces access for
+a debugger), so for those methods the mappings decide what counts as readable; all
+three methods then agree. process_vm_readv honours protections by itself, so it
+consults the mappings only after a fault, to skip a hole in one step.
+
+A :class:`MemoryReader` is a session: it checks the pid and opens /proc/PID/mem and
+/proc/PID/maps once, so that the many small reads of a hex view stay cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import mmap
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from memtui.core import libc_ptrace
+from memtui.core.proc_maps import Mapping, find_mapping, parse_maps, readable_spans
+from memtui.core.process_facts import explain_permission_denied, read_process_facts
+from memtui.core.process_freeze import ProcessFreeze
+from memtui.core.reader_errors import (
+    KernelThread,
+    PermissionDenied,
+    ProcessExitedDuringRead,
+    ProcessGone,
+)
+
+METHODS = ("procmem", "vm_readv", "peek")
+PEEK_NEEDS_FREEZE = (
+    "--method peek reads with PTRACE_PEEKDATA, which works only on a stopped process: "
+    "drop --no-freeze, or use --method procmem or vm_readv"
+)
+# /proc/PID/mem offsets are a signed off_t: higher addresses go through vm_readv.
+_OFFSET_LIMIT = 1 << 63
+_ADDRESS_LIMIT = 1 << 64
+# Large enough that syscall overhead vanishes, small enough that a fatal signal
+# is not kept waiting long behind one uninterruptible read.
+_SYSCALL_CHUNK = 64 << 20
+STREAM_CHUNK = 4 << 20
+_PEEK_CHUNK_WORDS = 1 << 17
+_FAULTS = (errno.EIO, errno.EFAULT)
+PAGE_SIZE = mmap.PAGESIZE
+
+Span = tuple[int, int]
+
+
+@dataclass
+class ReadResult:
+    """``length`` bytes from ``address``; bytes inside ``unreadable`` are zero, not data."""
+
+    address: int
+    data: bytes | bytearray | memoryview
+    unreadable: list[Span] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every requested byte was read."""
+        return not self.unreadable
+
+    @property
+    def end(self) -> int:
+        return self.address + len(self.data)
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """Sort spans and merge the ones that touch or overlap."""
+    merged: list[Span] = []
+    for start, end in sorted(s for s in spans if s[1] > s[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+class MemoryReader:
+    """A reading session on one process. Use as a context manager, or call close().
+
+    ``freeze`` (the default) stops every thread around each read (or each
+    read_many/stream), so what is read is a consistent snapshot; all ptrace work of
+    a freeze runs on the thread that called the read.
+    """
+
+    def __init__(self, pid: int, method: str = "procmem", freeze: bool = True) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown read method {method!r}; choose one of {', '.join(METHODS)}")
+        if method == "peek" and not freeze:
+            raise ValueError(PEEK_NEEDS_FREEZE)
+        self.pid = pid
+        self.method = method
+        self.freeze = freeze
+        self._mem_fd = -1
+        self._maps_fd = -1
+        self._maps: list[Mapping] | None = None
+        self._maps_refreshed = False
+        self._frozen: ProcessFreeze | None = None
+        self._peek_words = bytearray(0)
+        facts = read_process_facts(pid)
+        if facts.kernel_thread:
+            raise KernelThread(pid, facts.name)
+        self._mem_fd = self._open_proc_file("mem")
+        try:
+            self._maps_fd = self._open_proc_file("maps")
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_proc_file(self, name: str) -> int:
+        try:
+            return os.open(f"/proc/{self.pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+        except PermissionError:
+            raise PermissionDenied(self.pid, explain_permission_denied(self.pid)) from None
+        except (FileNotFoundError, ProcessLookupError):
+            raise ProcessGone(self.pid) from None
+
+    def __enter__(self) -> MemoryReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the session's files. Safe to call twice."""
+        for fd in (self._mem_fd, self._maps_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._mem_fd = self._maps_fd = -1
+
+    # -- public reads -------------------------------------------------------------
+
+    def read(self, address: int, length: int) -> ReadResult:
+        """Read ``length`` bytes at ``address`` (freezing around this read if enabled)."""
+        data = bytearray(length)
+        unreadable = self.read_into(address, memoryview(data))
+        return ReadResult(address, data, unreadable)
+
+    def read_many(self, ranges: list[tuple[int, int]]) -> list[ReadResult]:
+        """Read several (address, length) ranges under one freeze."""
+        results = []
+        with self._session():
+            for address, length in ranges:
+                data = bytearray(length)
+                results.append(ReadResult(address, data, self._read(address, memoryview(data))))
+        return results
+
+    def read_into(self, address: int, buffer: memoryview) -> list[Span]:
+        """Fill a writable caller-owned buffer from ``address``; returns the unreadable spans.
+
+        The fast path: reusing one page-aligned buffer (e.g. an anonymous mmap)
+        avoids both allocation and page faults on every read.
+        """
+        with self._session():
+            return self._read(address, buffer)
+
+    def stream(
+        self, address: int, length: int, chunk_size: int = STREAM_CHUNK
+    ) -> Iterator[tuple[int, memoryview, list[Span]]]:
+        """Yield (address, bytes, unreadable spans) chunk by chunk, all under one freeze.
+
+        The yielded view is a reused buffer: consume it before asking for the next.
+        """
+        _check_range(address, length)
+        buffer = mmap.mmap(-1, max(min(chunk_size, length), 1))
+        view = memoryview(buffer)
+        try:
+            with self._session():
+                position, end = address, address + length
+                while position < end:
+                    part = view[: min(chunk_size, end - position)]
+                    yield position, part, self._read(position, part)
+                    position += len(part)
+        finally:
+            view.release()
+            with contextlib.suppress(BufferError):
+                buffer.close()  # a caller still holding a chunk keeps it alive instead
+
+    # -- session --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[None]:
+        if self._mem_fd < 0:
+            raise ValueError("read from a closed MemoryReader")
+        self._maps = None
+        if not self.freeze:
+            yield
+            return
+        try:
+            with ProcessFreeze(self.pid) as frozen:
+                self._frozen = frozen
+                try:
+                    yield
+                finally:
+                    self._frozen = None
+        except ProcessGone:
+            raise ProcessExitedDuringRead(self.pid) from None
+
+    def _mappings(self, refresh: bool = False) -> list[Mapping]:
+        """The target's mappings: read once per freeze, since they cannot change in one."""
+        if self._maps is None or (refresh and self._frozen is None):
+            chunks = []
+            offset = 0
+            while True:
+                try:
+                    chunk = os.pread(self._maps_fd, 1 << 16, offset)
+                except OSError as error:
+                    raise self._translate(error) from None
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                offset += len(chunk)
+            if not chunks:
+                # The maps of a live process are never empty: it has exited.
+                raise ProcessExitedDuringRead(self.pid)
+            self._maps = parse_maps(b"".join(chunks).decode("utf-8", "surrogateescape"))
+        return self._maps
+
+    def _translate(self, error: OSError) -> Exception:
+        if error.errno == errno.ESRCH:
+            return ProcessExitedDuringRead(self.pid)
+        if error.errno in (errno.EPERM, errno.EACCES):
+            return PermissionDenied(self.pid, explain_permission_denied(self.pid))
+        return error
+
+    # -- the read itself ----------------------------------------------------------
+
+    def _read(self, address: int, buffer: memoryview) -> list[Span]:
+        length = len(buffer)
+        _check_range(address, length)
+        end = address + length
+        self._maps_refreshed = False
+        if self.method == "vm_readv":
+            plan = [(address, end)]
+        else:
+            # procmem and peek see through PROT_NONE: only the maps know what is readable.
+            plan = readable_spans(self._mappings(), address, end)
+        unreadable: list[Span] = []
+        previous = address
+        for start, stop in plan:
+            if start > previous:
+                unreadable.append((previous, start))
+            self._read_span(start, stop, buffer, address, unreadable)
+            previous = stop
+        if end > previous:
+            unreadable.append((previous, end))
+        unreadable = merge_spans(unreadable)
+        if unreadable:
+            base = libc_ptrace.buffer_address(buffer)
+            for start, stop in unreadable:
+                ctypes.memset(base + start - address, 0, stop - start)
+        return unreadable
+
+    def _read_span(
+        self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
+    ) -> None:
+        if self.method == "peek":
+            self._read_span_peek(start, end, buffer, base, unreadable)
+        elif self.method == "vm_readv":
+            self._read_span_vm(start, end, buffer, base, unreadable)
+        else:
+            self._read_span_procmem(start, end, buffer, base, unreadable)
+
+    def _read_span_procmem(
+        self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
+    ) -> None:
+        position = start
+        while position < end:
+            if position >= _OFFSET_LIMIT:
+                self._read_span_vm(position, end, buffer, base, unreadable)
+                return
+            stop = min(end, _OFFSET_LIMIT, position + _SYSCALL_CHUNK)
+            try:
+                got = os.preadv(self._mem_fd, [buffer[position - base : stop - base]], position)
+            except OSError as error:
+                if error.errno not in _FAULTS:
+                    raise self._translate(error) from None
+                position = self._skip_unreadable(position, end, unreadable)
+                continue
+            if got == 0:
+                # /proc/PID/mem reads 0 bytes once the address space is gone.
+                raise ProcessExitedDuringRead(self.pid)
+            # A short read stops at a boundary; the next read reports what is there.
+            position += got
+
+    def _read_span_vm(
+        self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
+    ) -> None:
+        local = libc_ptrace.buffer_address(buffer) - base
+        position = start
+        while position < end:
+            count = min(end - position, _SYSCALL_CHUNK)
+            try:
+                got = libc_ptrace.vm_readv(self.pid, local + position, position, count)
+            except OSError as error:
+                high = position >= _OFFSET_LIMIT and error.errno == errno.EINVAL
+                if error.errno not in _FAULTS and not high:
+                    raise self._translate(error) from None
+                position = self._skip_unreadable(position, end, unreadable)
+                continue
+            if got <= 0:
+                position = self._skip_unreadable(position, end, unreadable)
+                continue
+            position += got
+
+    def _read_span_peek(
+        self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
+    ) -> None:
+        assert self._frozen is not None  # peek is refused without a freeze
+        tid = self._frozen.stopped_tid()
+        word = libc_ptrace.WORD_SIZE
+        position = start
+        while position < end:
+            aligned = position - position % word
+            words = min(-(-(end - aligned) // word), _PEEK_CHUNK_WORDS)
+            if len(self._peek_words) < words * word:
+                self._peek_words = bytearray(words * word)
+            scratch = memoryview(self._peek_words)[: words * word]
+            count, err = libc_ptrace.peekdata_into(tid, aligned, scratch.cast("l"))
+            got_end = min(end, aligned + count * word)
+            if got_end > position:
+                buffer[position - base : got_end - base] = scratch[
+                    position - aligned : got_end - aligned
+                ]
+                position = got_end
+            if err == 0:
+                continue
+            if err not in _FAULTS:
+                raise self._translate(OSError(err, os.strerror(err))) from None
+            position = self._skip_unreadable(position, end, unreadable)
+
+    def _skip_unreadable(self, position: int, end: int, unreadable: list[Span]) -> int:
+        """Mark the unreadable run starting at ``position``; return where to resume.
+
+        A hole between mappings, or a mapping without read permission, is skipped
+        whole, so a hole of many GiB costs one step. Inside a readable mapping (say,
+        past the end of a mapped file) the fault is marked one page at a time.
+        """
+        refresh = not self._maps_refreshed
+        self._maps_refreshed = True
+        mappings = self._mappings(refresh=refresh)
+        mapping = find_mapping(mappings, position)
+        if mapping is not None and mapping.readable:
+            stop = min(end, (position // PAGE_SIZE + 1) * PAGE_SIZE)
+        else:
+            following = readable_spans(mappings, position, end)
+            stop = following[0][0] if following else end
+        unreadable.append((position, stop))
+        return stop
+
+
+def _check_range(address: int, length: int) -> None:
+    if address < 0 or length < 0 or address + length > _ADDRESS_LIMIT:
+        raise ValueError(f"range 0x{address:x}+{length} is outside the 64-bit address space")
+
+
+def read_memory(
+    pid: int, address: int, length: int, method: str = "procmem", freeze: bool = True
+) -> ReadResult:
+    """Open a reader on ``pid``, read one range, and close it."""
+    with MemoryReader(pid, method=method, freeze=freeze) as reader:
+        return reader.read(address, length)

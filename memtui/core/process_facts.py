@@ -1,0 +1,167 @@
+"""Facts about a process that explain what the reader may do with it, read from /proc.
+
+Parsing follows psutil's habits: read bytes, split each status line once on ``:``,
+and tolerate missing keys, since fields come and go between kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from dataclasses import dataclass
+
+from memtui.core.reader_errors import ProcessGone
+
+# include/linux/sched.h: set on kernel threads, which have no user address space.
+PF_KTHREAD = 0x00200000
+CAP_SYS_PTRACE = 19
+_YAMA_SCOPE = "/proc/sys/kernel/yama/ptrace_scope"
+
+_YAMA_MEANINGS = {
+    0: "0 (classic: any process of the same user)",
+    1: "1 (restricted: only descendants of the tracer, unless privileged)",
+    2: "2 (admin-only: needs CAP_SYS_PTRACE)",
+    3: "3 (no attach: ptrace is disabled for everyone)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessFacts:
+    """What /proc/PID/status and /proc/PID/stat say about one process."""
+
+    pid: int
+    name: str
+    state: str
+    uids: tuple[int, int, int, int]  # real, effective, saved, filesystem
+    tracer_pid: int
+    tracer_name: str | None
+    kernel_thread: bool
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+
+
+def parse_status(raw: bytes) -> dict[str, str]:
+    """The ``Key:\\tvalue`` lines of /proc/PID/status as a dict of stripped strings."""
+    fields: dict[str, str] = {}
+    for line in raw.splitlines():
+        key, sep, value = line.partition(b":")
+        if sep:
+            fields[key.decode("ascii", "replace")] = value.strip().decode("utf-8", "replace")
+    return fields
+
+
+def parse_stat(raw: bytes) -> tuple[str, str, int]:
+    """(comm, state, flags) from /proc/PID/stat.
+
+    comm may contain spaces and parentheses, so split at the *last* ``)``.
+    """
+    head, _, tail = raw.rpartition(b")")
+    name = head.partition(b"(")[2].decode("utf-8", "replace")
+    fields = tail.split()
+    state = fields[0].decode("ascii", "replace") if fields else "?"
+    # After comm: state ppid pgrp session tty_nr tpgid flags -> flags is index 6.
+    flags = int(fields[6]) if len(fields) > 6 else 0
+    return name, state, flags
+
+
+def process_name(pid: int) -> str | None:
+    """The comm of ``pid``, or None if it cannot be read."""
+    try:
+        return _read_bytes(f"/proc/{pid}/comm").decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+
+
+def read_process_facts(pid: int) -> ProcessFacts:
+    """Read the facts of ``pid``; raises ProcessGone if it does not exist."""
+    try:
+        status = parse_status(_read_bytes(f"/proc/{pid}/status"))
+        name, state, flags = parse_stat(_read_bytes(f"/proc/{pid}/stat"))
+    except (FileNotFoundError, ProcessLookupError):
+        raise ProcessGone(pid) from None
+    uid_values = [int(v) for v in status.get("Uid", "").split()[:4] if v.isdigit()]
+    uids = tuple(uid_values + [-1] * (4 - len(uid_values)))
+    tracer_text = status.get("TracerPid", "0")
+    tracer_pid = int(tracer_text) if tracer_text.isdigit() else 0
+    return ProcessFacts(
+        pid=pid,
+        name=status.get("Name", name),
+        state=state,
+        uids=(uids[0], uids[1], uids[2], uids[3]),
+        tracer_pid=tracer_pid,
+        tracer_name=process_name(tracer_pid) if tracer_pid else None,
+        kernel_thread=bool(flags & PF_KTHREAD),
+    )
+
+
+def is_kernel_thread(pid: int) -> bool:
+    """Whether ``pid`` is a kernel thread (PF_KTHREAD); a missing process is not."""
+    try:
+        return bool(parse_stat(_read_bytes(f"/proc/{pid}/stat"))[2] & PF_KTHREAD)
+    except OSError:
+        return False
+
+
+def ptrace_scope() -> int | None:
+    """kernel.yama.ptrace_scope, or None where Yama is not loaded."""
+    try:
+        return int(_read_bytes(_YAMA_SCOPE).strip())
+    except (OSError, ValueError):
+        return None
+
+
+def have_cap_sys_ptrace() -> bool:
+    """Whether this process has CAP_SYS_PTRACE in its effective set."""
+    try:
+        status = parse_status(_read_bytes("/proc/self/status"))
+        return bool(int(status.get("CapEff", "0"), 16) >> CAP_SYS_PTRACE & 1)
+    except (OSError, ValueError):
+        return False
+
+
+def _user(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def explain_permission_denied(pid: int) -> str:
+    """Say, in one line, why the kernel refuses to let us read or freeze ``pid``."""
+    try:
+        facts = read_process_facts(pid)
+    except ProcessGone:
+        return "the process has exited"
+    if facts.tracer_pid and facts.tracer_pid != os.getpid():
+        tracer = facts.tracer_name or "unknown"
+        return (
+            f"it is already traced by TracerPid {facts.tracer_pid} ({tracer}); a process "
+            "can have one tracer only: detach that debugger, or read with --no-freeze"
+        )
+    privileged = have_cap_sys_ptrace()
+    my_uid = os.geteuid()
+    target_uids = set(facts.uids[:3])
+    if not privileged and target_uids != {my_uid}:
+        return (
+            f"it runs as {_user(facts.uids[1])} and you are {_user(my_uid)} without "
+            "CAP_SYS_PTRACE: run memtui as that user, or as root"
+        )
+    scope = ptrace_scope()
+    if scope == 3:
+        return f"kernel.yama.ptrace_scope is {_YAMA_MEANINGS[3]}; nothing can read it until reboot"
+    if scope == 2 and not privileged:
+        return f"kernel.yama.ptrace_scope is {_YAMA_MEANINGS[2]}: run memtui as root"
+    if scope == 1 and not privileged:
+        return (
+            f"kernel.yama.ptrace_scope is {_YAMA_MEANINGS[1]}: run memtui as root, start the "
+            "program from memtui's parent, or set the sysctl to 0"
+        )
+    if not privileged:
+        return (
+            "it is not dumpable (a set-uid or set-gid program, or it called "
+            "prctl(PR_SET_DUMPABLE, 0)): run memtui as root"
+        )
+    return "the kernel refused access (a security module such as SELinux or AppArmor?)"

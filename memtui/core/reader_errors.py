@@ -1,0 +1,62 @@
+"""Errors of the process memory reader, each a one-line message a user can act on.
+
+The CLI prints ``memtui: {error}`` and exits 1 for any :class:`ReaderError`, so the
+message must stand alone: which process, what went wrong, what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class ReaderError(Exception):
+    """Base of every error the memory reader raises about its target."""
+
+    def __init__(self, pid: int, message: str) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
+class ProcessGone(ReaderError):
+    """No process with this pid exists (it never did, or it exited before we began)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(pid, f"no process {pid} (it has exited, or the pid is wrong)")
+
+
+class KernelThread(ReaderError):
+    """The pid is a kernel thread, which has no user address space to read."""
+
+    def __init__(self, pid: int, name: str) -> None:
+        super().__init__(
+            pid, f"process {pid} ({name}) is a kernel thread: it has no user memory to read"
+        )
+        self.name = name
+
+
+class PermissionDenied(ReaderError):
+    """The kernel refused access; ``reason`` says which rule refused it."""
+
+    def __init__(self, pid: int, reason: str) -> None:
+        super().__init__(pid, f"may not read process {pid}: {reason}")
+        self.reason = reason
+
+
+class ProcessExitedDuringRead(ReaderError):
+    """The target exited after the reader had started on it."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(pid, f"process {pid} exited while its memory was being read")
+
+
+class FreezeThreadError(ReaderError):
+    """A ptrace request of a freeze came from a thread other than the one that froze.
+
+    Linux accepts ptrace requests only from the tracing thread, so such a call would
+    fail with ESRCH and could leave the target stopped; we refuse it up front.
+    """
+
+    def __init__(self, pid: int, owner: int, caller: int) -> None:
+        super().__init__(
+            pid,
+            f"the freeze of process {pid} belongs to thread {owner} but thread {caller} "
+            "used it: run every read of a freeze on the thread that created it",
+        )
