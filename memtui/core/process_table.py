@@ -199,12 +199,12 @@ class StatusFields:
     is_kernel_thread: bool
 
 
-def _kib(line: bytes) -> int | None:
-    # "VmRSS:\t    1672 kB" -> bytes
-    parts = line.split()
-    if len(parts) < 2 or not parts[1].isdigit():
+def _kib(value: bytes) -> int | None:
+    # b"\t    1672 kB" -> bytes
+    parts = value.split()
+    if not parts or not parts[0].isdigit():
         return None
-    return int(parts[1]) * 1024
+    return int(parts[0]) * 1024
 
 
 def _read_status(pid: int) -> StatusFields | None:
@@ -220,31 +220,40 @@ def _read_status(pid: int) -> StatusFields | None:
     return parse_status(data)
 
 
+def _field(data: bytes, key: bytes) -> bytes | None:
+    """The value after ``key`` (e.g. b"\\nVmRSS:") up to the end of its line."""
+    start = data.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = data.find(b"\n", start)
+    return data[start:] if end < 0 else data[start:end]
+
+
+def _kib_field(data: bytes, key: bytes) -> int | None:
+    value = _field(data, key)
+    return None if value is None else _kib(value)
+
+
 def parse_status(data: bytes) -> StatusFields:
     """The fields we need from the text of /proc/PID/status."""
-    uid: int | None = None
-    rss: int | None = None
-    swap: int | None = None
-    kthread: bool | None = None
-    has_mm = False
-    for line in data.split(b"\n"):
-        if line.startswith(b"Uid:"):
-            fields = line.split()
-            uid = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
-        elif line.startswith(b"Vm"):
-            has_mm = True
-            if line.startswith(b"VmRSS:"):
-                rss = _kib(line)
-            elif line.startswith(b"VmSwap:"):
-                swap = _kib(line)
-        elif line.startswith(b"Kthread:"):
-            kthread = line.split()[-1] == b"1"
-    if kthread is None:
-        # Before Linux 6.12 status has no Kthread line. Only processes without an mm
-        # lack the Vm* lines: kernel threads, zombies and processes mid-exit; the
-        # caller tells zombies apart by their state.
-        kthread = not has_mm
-    return StatusFields(uid=uid, rss=rss, swap=swap, is_kernel_thread=kthread)
+    # Four find()s instead of a loop over ~55 lines: the per-line loop was half the
+    # cost of a sample (profiled with 1,000 processes).
+    data = b"\n" + data
+    uid_text = _field(data, b"\nUid:")
+    uid_fields = uid_text.split() if uid_text is not None else []
+    uid = int(uid_fields[0]) if uid_fields and uid_fields[0].isdigit() else None
+    kthread_text = _field(data, b"\nKthread:")
+    # Before Linux 6.12 status has no Kthread line. Only processes without an mm lack
+    # the Vm* lines: kernel threads, zombies and processes mid-exit; the caller tells
+    # zombies apart by their state.
+    kthread = kthread_text.strip() == b"1" if kthread_text is not None else b"\nVm" not in data
+    return StatusFields(
+        uid=uid,
+        rss=_kib_field(data, b"\nVmRSS:"),
+        swap=_kib_field(data, b"\nVmSwap:"),
+        is_kernel_thread=kthread,
+    )
 
 
 def _read_smaps_rollup(pid: int) -> tuple[int | None, int | None, str | None]:
@@ -263,10 +272,10 @@ def _read_smaps_rollup(pid: int) -> tuple[int | None, int | None, str | None]:
     uss = 0
     for line in data.split(b"\n"):
         if line.startswith(b"Pss:"):
-            pss = _kib(line)
+            pss = _kib(line[4:])
         elif line.startswith(b"Private_"):
             # Private_Clean + Private_Dirty + Private_Hugetlb, as psutil counts USS.
-            uss += _kib(line) or 0
+            uss += _kib(line.split(b":", 1)[-1]) or 0
     if pss is None:
         return None, None, "smaps_rollup has no Pss line"
     return pss, uss, None
