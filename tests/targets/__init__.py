@@ -1,0 +1,152 @@
+"""Target programs for the reader tests, and helpers to build and drive them.
+
+The C sources here are compiled once per test session into a temporary directory;
+binaries are never committed. Fixtures live in :mod:`targets.fixtures`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SOURCES = Path(__file__).resolve().parent
+STOPPED_STATES = ("t", "T")
+
+
+@dataclass(frozen=True)
+class Binaries:
+    target: Path
+    tracer: Path
+
+
+def build(out_dir: Path) -> Binaries:
+    """Compile target.c and tracer.c into ``out_dir``."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        raise RuntimeError("the reader tests need a C compiler (gcc or cc)")
+    target = out_dir / "target"
+    # The tracer's file name becomes its comm, which the "already traced" error names.
+    tracer = out_dir / "memtui-tracer"
+    for source, binary, extra in (
+        ("target.c", target, ["-pthread"]),
+        ("tracer.c", tracer, []),
+    ):
+        subprocess.run(
+            [compiler, "-O2", "-Wall", *extra, "-o", str(binary), str(SOURCES / source)],
+            check=True,
+        )
+    # Other users (the setpriv test runs as nobody) must be able to reach the binaries.
+    os.chmod(out_dir, 0o755)
+    return Binaries(target, tracer)
+
+
+@dataclass
+class Target:
+    """A running target process and the addresses it printed."""
+
+    process: subprocess.Popen[bytes]
+    addresses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def __getattr__(self, name: str) -> int:
+        try:
+            return self.__dict__["addresses"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def command(self, letter: str, answer: str | None = None) -> None:
+        """Send a one-letter command on stdin and wait for ``answer`` on stdout."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(letter.encode())
+        self.process.stdin.flush()
+        if answer is not None:
+            assert self.process.stdout.readline().decode().strip() == answer
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def start_target(
+    binary: Path, threads: int = 0, data_file: Path | None = None, churn: bool = False
+) -> Target:
+    """Start the target and parse its first line: ``name=value`` pairs."""
+    argv = [str(binary), str(threads), str(data_file) if data_file else "-"]
+    if churn:
+        argv.append("churn")
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    if not line:
+        process.kill()
+        raise RuntimeError(f"target did not start: {argv}")
+    addresses = {key: int(value, 0) for key, value in re.findall(r"(\w+)=(0x[0-9a-f]+|\d+)", line)}
+    target = Target(process, addresses)
+    wait_for_threads(target.pid, threads + 1)
+    return target
+
+
+def wait_for_threads(pid: int, count: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(os.listdir(f"/proc/{pid}/task")) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"process {pid} did not start {count} threads")
+        time.sleep(0.01)
+
+
+def task_states(pid: int) -> dict[int, str]:
+    """tid -> one-letter state, for every thread still listed."""
+    states = {}
+    for name in os.listdir(f"/proc/{pid}/task"):
+        try:
+            raw = Path(f"/proc/{pid}/task/{name}/stat").read_bytes()
+        except OSError:
+            continue
+        states[int(name)] = raw.rpartition(b")")[2].split()[0].decode()
+    return states
+
+
+def stopped_tasks(pid: int) -> list[int]:
+    return [tid for tid, state in task_states(pid).items() if state in STOPPED_STATES]
+
+
+def tracer_of(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("TracerPid:"):
+            return int(line.split()[1])
+    return 0
+
+
+def read_counters(target: Target) -> list[int]:
+    """The worker threads' counters, read through /proc/PID/mem without stopping it."""
+    count = target.nthreads
+    with open(f"/proc/{target.pid}/mem", "rb", buffering=0) as mem:
+        mem.seek(target.counters)
+        raw = mem.read(8 * count)
+    return [int.from_bytes(raw[i : i + 8], "little") for i in range(0, len(raw), 8)]
+
+
+def assert_running(target: Target, settle: float = 0.05) -> None:
+    """Fail unless no thread is stopped or traced and every worker's counter moves."""
+    deadline = time.monotonic() + 2.0
+    # A detach is asynchronous for a moment; give the states a short while to settle.
+    while stopped_tasks(target.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stopped_tasks(target.pid) == [], f"stopped threads: {task_states(target.pid)}"
+    assert tracer_of(target.pid) == 0
+    before = read_counters(target)
+    time.sleep(settle)
+    after = read_counters(target)
+    assert all(b > a for a, b in zip(before, after, strict=True)), (before, after)

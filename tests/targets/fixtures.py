@@ -1,0 +1,51 @@
+"""Pytest fixtures over the target programs; test modules import the ones they use."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from targets import Binaries, Target, assert_running, build, start_target
+
+BIG_SIZE = 64 << 20
+BIG_SEED = 20260601
+
+
+@pytest.fixture(scope="session")
+def binaries(tmp_path_factory: pytest.TempPathFactory) -> Binaries:
+    return build(tmp_path_factory.mktemp("targets"))
+
+
+@pytest.fixture
+def target(binaries: Binaries) -> Iterator[Target]:
+    """A target with three worker threads; on teardown, none may be stopped."""
+    running = start_target(binaries.target, threads=3)
+    try:
+        yield running
+        if running.process.poll() is None:
+            assert_running(running)
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def big_bytes() -> bytes:
+    return random.Random(BIG_SEED).randbytes(BIG_SIZE)
+
+
+@pytest.fixture(scope="module")
+def big_target(
+    binaries: Binaries, big_bytes: bytes, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    """A target holding BIG_SIZE known random bytes at ``data``, with four threads."""
+    path: Path = tmp_path_factory.mktemp("big") / "data.bin"
+    path.write_bytes(big_bytes)
+    running = start_target(binaries.target, threads=4, data_file=path)
+    try:
+        yield running
+        assert_running(running)
+    finally:
+        running.stop()
