@@ -60,3 +60,12 @@ def test_format_rate_signs() -> None:
     assert format_rate(12.3 * (1 << 20)) == "+12.3 MiB/min"
     assert format_rate(-(1 << 10)) == "-1.0 KiB/min"
     assert format_rate(0) == "+0 B/min"
+
+
+def test_short_bytes_keep_three_significant_figures() -> None:
+    from memtui.core.units import format_bytes_short
+
+    assert format_bytes_short(1.21 * (1 << 30)) == "1.21 GiB"
+    assert format_bytes_short(536.87 * (1 << 20)) == "537 MiB"
+    assert format_bytes_short(22.88 * (1 << 30)) == "22.9 GiB"
+    assert format_bytes_short(0) == "0 B"

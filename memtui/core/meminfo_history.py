@@ -39,6 +39,11 @@ class MeminfoHistory:
         return list(self._fields)
 
     @property
+    def latest_time(self) -> float | None:
+        """When the newest sample was taken; None before the first."""
+        return self._timestamps.last() if len(self._timestamps) else None
+
+    @property
     def latest(self) -> dict[str, int]:
         """The newest sample as read (fields that vanished are absent)."""
         return dict(self._latest)

@@ -72,10 +72,21 @@ def format_bytes(value: float, precision: int = 2) -> str:
     return f"{value / divisor:.{precision}f} {name}"
 
 
+def format_bytes_short(value: float) -> str:
+    """Three significant figures, for titles where width is tight: ``537 MiB``, ``1.21 GiB``."""
+    name, divisor = unit_for(value)
+    scaled = value / divisor
+    if divisor == 1:
+        return f"{value:.0f} B"
+    decimals = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+    return f"{scaled:.{decimals}f} {name}"
+
+
 def format_rate(bytes_per_minute: float) -> str:
     """Format a rate of change with an explicit sign: ``+12.3 MiB/min``."""
     name, divisor = unit_for(bytes_per_minute)
     sign = "+" if bytes_per_minute >= 0 else "-"
+    scaled = abs(bytes_per_minute) / divisor
     if divisor == 1:
-        return f"{sign}{abs(bytes_per_minute):.0f} B/min"
-    return f"{sign}{abs(bytes_per_minute) / divisor:.1f} {name}/min"
+        return f"{sign}{scaled:.0f} B/min"
+    return f"{sign}{scaled:.{1 if scaled < 100 else 0}f} {name}/min"

@@ -1,0 +1,181 @@
+"""The memtui Textual app: owns the sampling loop and switches between screens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+
+from memtui.core.dashboard_model import DashboardModel
+from memtui.core.meminfo import read_meminfo
+from memtui.messages import HistoryUpdated, MeminfoSampled
+from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.field_picker_screen import FieldPickerScreen
+from memtui.screens.help_screen import HelpScreen
+from memtui.screens.zoom_screen import ZoomScreen
+
+
+class MemtuiApp(App[None]):
+    TITLE = "memtui"
+    CSS_PATH = "memtui.tcss"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("1", "show_dashboard", "Dashboard"),
+        Binding("2", "show_processes", "Processes"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("plus", "step_interval(1)", "Slower", key_display="+"),
+        Binding("minus", "step_interval(-1)", "Faster", key_display="-"),
+    ]
+
+    def __init__(self, model: DashboardModel) -> None:
+        super().__init__()
+        self.model = model
+        self._poll_timer: Timer | None = None
+        self._poll_started = 0.0
+        self.add_mode("dashboard", lambda: DashboardScreen(self.model))
+
+    def on_mount(self) -> None:
+        self.switch_mode("dashboard")
+        self._poll_started = time.monotonic()
+        if not self.model.is_replay:
+            self._schedule_poll(self.model.interval)
+
+    # -- sampling: one read at a time, re-armed only when the previous one is done --
+
+    def _schedule_poll(self, delay: float) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        # Textual's timers divide by their delay: never hand them zero.
+        self._poll_timer = self.set_timer(max(0.01, delay), self._start_poll, name="meminfo-poll")
+
+    def _start_poll(self) -> None:
+        self._poll_timer = None
+        if self.model.paused:
+            return
+        self._poll_started = time.monotonic()
+        self._read_meminfo()
+
+    @work(thread=True, exclusive=True, group="meminfo", exit_on_error=False)
+    def _read_meminfo(self) -> None:
+        try:
+            sample = read_meminfo()
+        except OSError as error:
+            self.post_message(MeminfoSampled(time.time(), None, error=str(error)))
+            return
+        self.post_message(MeminfoSampled(time.time(), sample))
+
+    def on_meminfo_sampled(self, message: MeminfoSampled) -> None:
+        model = self.model
+        if message.sample is not None:
+            model.last_error = None
+            if not model.paused:
+                model.history.append(message.timestamp, message.sample)
+                self.screen.post_message(HistoryUpdated())
+        elif message.error != model.last_error:
+            model.last_error = message.error
+            self.notify(f"Cannot read /proc/meminfo: {message.error}", severity="error")
+        if not model.paused:
+            elapsed = time.monotonic() - self._poll_started
+            self._schedule_poll(model.interval - elapsed)
+
+    # -- actions --
+
+    def _no_live_sampling(self) -> bool:
+        if self.model.is_replay:
+            self.notify("Replaying a recording: there is no live sampling to change.")
+            return True
+        return False
+
+    def action_toggle_pause(self) -> None:
+        if self._no_live_sampling():
+            return
+        self.model.paused = not self.model.paused
+        if self.model.paused:
+            if self._poll_timer is not None:
+                self._poll_timer.stop()
+                self._poll_timer = None
+        else:
+            self._schedule_poll(0)
+        self.screen.post_message(HistoryUpdated())
+
+    def action_step_interval(self, direction: int) -> None:
+        if self._no_live_sampling():
+            return
+        interval = self.model.step_interval(direction)
+        self.notify(f"Sampling every {interval:g} s", timeout=2)
+        if not self.model.paused and self._poll_timer is not None:
+            self._schedule_poll(interval - (time.monotonic() - self._poll_started))
+        self.screen.post_message(HistoryUpdated())
+
+    def action_show_dashboard(self) -> None:
+        self.switch_mode("dashboard")
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, DashboardScreen):
+            self.pop_screen()
+
+    def action_show_processes(self) -> None:
+        self.notify("The process picker is not part of this version yet.", timeout=3)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        # One row per action, with every key that triggers it.
+        rows: dict[str, tuple[list[str], str]] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description:
+                continue
+            display = binding.key_display or self.get_key_display(binding)
+            keys, _ = rows.setdefault(binding.action, ([], binding.tooltip or binding.description))
+            if display not in keys:
+                keys.append(display)
+        rows.setdefault("command_palette", (["ctrl+p"], "Command palette: every action by name"))
+        self.push_screen(HelpScreen([(" ".join(keys), text) for keys, text in rows.values()]))
+
+    def action_zoom(self, field: str) -> None:
+        self.push_screen(ZoomScreen(self.model, field))
+
+    def action_pick_fields(self) -> None:
+        picker = FieldPickerScreen(self.model.available_fields(), self.model.chart_fields)
+        self.push_screen(picker, self._fields_picked)
+
+    async def _fields_picked(self, fields: list[str] | None) -> None:
+        if not fields:
+            return
+        self.model.chart_fields = fields
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                await screen.rebuild_charts()
+
+    def on_dashboard_screen_zoom_requested(self, message: DashboardScreen.ZoomRequested) -> None:
+        self.action_zoom(message.field)
+
+    def on_dashboard_screen_fields_requested(self, _: DashboardScreen.FieldsRequested) -> None:
+        self.action_pick_fields()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Dashboard", "Show the meminfo charts (1)", self.action_show_dashboard)
+        yield SystemCommand(
+            "Choose fields", "Pick the meminfo fields to chart (f)", self.action_pick_fields
+        )
+        yield SystemCommand(
+            "Pause / resume", "Stop or restart sampling (space)", self.action_toggle_pause
+        )
+        yield SystemCommand(
+            "Sample less often",
+            "Longer sampling interval (+)",
+            lambda: self.action_step_interval(1),
+        )
+        yield SystemCommand(
+            "Sample more often",
+            "Shorter sampling interval (-)",
+            lambda: self.action_step_interval(-1),
+        )
+        yield SystemCommand("Help", "Every key (?)", self.action_help)

@@ -1,0 +1,75 @@
+"""The interactive dashboard: check the options, then start the Textual app.
+
+Everything that can fail on bad input (a missing recording, an unknown field) is
+checked here, before the terminal switches to the app, so errors are one line on
+stderr rather than a screen that flashes and vanishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from memtui.core.dashboard_model import DashboardModel
+from memtui.core.field_selection import UnknownFieldError, default_fields, validate_fields
+from memtui.core.meminfo import read_meminfo
+from memtui.core.meminfo_fields import DEFAULT_FIELDS
+from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
+from memtui.core.recording import RecordingError, load_recording
+
+
+def replay_fields(recorded: list[str]) -> list[str]:
+    """The dashboard's fields that were recorded, in its order, then the other ones."""
+    preferred = default_fields(recorded, DEFAULT_FIELDS)
+    return preferred + [name for name in recorded if name not in preferred]
+
+
+def build_model(args: argparse.Namespace) -> DashboardModel:
+    """The model the app starts from; raises ValueError with a user-facing message."""
+    if args.replay:
+        recording = load_recording(args.replay)
+        fields = (
+            validate_fields(args.fields, recording.fields)
+            if args.fields
+            else replay_fields(recording.fields)
+        )
+        return DashboardModel.from_recording(recording, args.replay, fields)
+    if args.interval < MIN_INTERVAL:
+        raise ValueError(f"--interval must be at least {MIN_INTERVAL} s")
+    if args.history < args.interval * 2:
+        raise ValueError("--history must hold at least two samples at --interval")
+    try:
+        sample = read_meminfo()
+    except OSError as error:
+        raise ValueError(f"cannot read /proc/meminfo: {error.strerror}") from None
+    fields = (
+        validate_fields(args.fields, sample)
+        if args.fields
+        else default_fields(sample, DEFAULT_FIELDS)
+    )
+    history = MeminfoHistory(span_seconds=args.history)
+    history.append(time.time(), sample)
+    return DashboardModel(history=history, chart_fields=fields, interval=args.interval)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    try:
+        model = build_model(args)
+    except (RecordingError, UnknownFieldError) as error:
+        print(f"memtui: {error}", file=sys.stderr)
+        return 1 if isinstance(error, RecordingError) else 2
+    except ValueError as error:
+        print(f"memtui: {error}", file=sys.stderr)
+        return 2
+    if not model.chart_fields:
+        print(
+            "memtui: this kernel reports none of the default fields; use --fields", file=sys.stderr
+        )
+        return 2
+
+    from memtui.app import MemtuiApp
+
+    app = MemtuiApp(model)
+    app.run()
+    return app.return_code or 0

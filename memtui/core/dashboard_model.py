@@ -1,0 +1,78 @@
+"""What the dashboard shows, apart from how: history, chosen fields, sampling state.
+
+Textual-free so it can be tested alone; the app owns one and its screens read it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
+from memtui.core.recording import Recording
+
+# The steps + and - move through, as btop's +/- do: + samples less often, - more often.
+INTERVAL_STEPS: tuple[float, ...] = (MIN_INTERVAL, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+# A tile shows the last two minutes (its rate is over the same window); zoom shows all.
+CHART_WINDOW = 120.0
+
+
+def _format_interval(seconds: float) -> str:
+    return f"{seconds:g}s" if seconds < 60 else f"{seconds / 60:g}m"
+
+
+@dataclass
+class DashboardModel:
+    history: MeminfoHistory
+    chart_fields: list[str]
+    interval: float = 1.0
+    paused: bool = False
+    replay_source: str | None = None
+    last_error: str | None = None
+    _replay_span: float = field(default=0.0, repr=False)
+
+    @classmethod
+    def from_recording(cls, recording: Recording, source: str, fields: list[str]) -> DashboardModel:
+        first, last = recording.samples[0][0], recording.samples[-1][0]
+        span = max(1.0, last - first)
+        history = MeminfoHistory(span_seconds=span, capacity=max(2, len(recording.samples)))
+        history.extend(recording.samples)
+        model = cls(history=history, chart_fields=fields, replay_source=source)
+        model._replay_span = span
+        return model
+
+    @property
+    def is_replay(self) -> bool:
+        return self.replay_source is not None
+
+    def available_fields(self) -> list[str]:
+        return self.history.fields
+
+    def chart_end(self) -> float:
+        """The right edge of every chart: the newest sample's time."""
+        latest = self.history.latest_time
+        return latest if latest is not None else 0.0
+
+    def chart_window(self) -> float:
+        if self.is_replay:
+            return self._replay_span
+        return min(CHART_WINDOW, self.history.span_seconds)
+
+    def zoom_window(self) -> float:
+        return self._replay_span if self.is_replay else self.history.span_seconds
+
+    def status_text(self) -> str:
+        if self.is_replay:
+            return f"replay {os.path.basename(self.replay_source or '')}"
+        state = "PAUSED" if self.paused else "live"
+        return f"{state} {_format_interval(self.interval)}"
+
+    def step_interval(self, direction: int) -> float:
+        """Move to the next longer (+1) or shorter (-1) interval step."""
+        longer = [step for step in INTERVAL_STEPS if step > self.interval]
+        shorter = [step for step in INTERVAL_STEPS if step < self.interval]
+        if direction > 0 and longer:
+            self.interval = longer[0]
+        elif direction < 0 and shorter:
+            self.interval = shorter[-1]
+        return self.interval

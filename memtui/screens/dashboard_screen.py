@@ -1,0 +1,141 @@
+"""The default screen: a grid of live meminfo charts under a one-line header."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from memtui.core.chart_series import build_series
+from memtui.core.dashboard_model import DashboardModel
+from memtui.core.meminfo_fields import is_count_field
+from memtui.core.meminfo_stats import field_stats
+from memtui.messages import HistoryUpdated
+from memtui.widgets.meminfo_chart import MeminfoChart
+from memtui.widgets.memory_header import MemoryHeader
+
+# Below this a tile's axes and labels crowd out the line itself.
+MIN_TILE_WIDTH = 36
+MIN_TILE_HEIGHT = 8
+# The y-axis labels and frame take about this many columns of a tile.
+AXIS_COLUMNS = 9
+
+
+def grid_shape(width: int, height: int, charts: int) -> tuple[int, int]:
+    """Columns and rows of tiles that fit, for at most ``charts`` charts."""
+    if charts <= 0:
+        return 1, 1
+    columns = max(1, min(charts, width // MIN_TILE_WIDTH))
+    rows = max(1, height // MIN_TILE_HEIGHT)
+    rows = min(rows, -(-charts // columns))
+    return columns, rows
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("f", "pick_fields", "Fields", tooltip="Choose the fields to chart, in order"),
+        Binding("left,h", "move_focus(-1, 0)", "Left", show=False),
+        Binding("right,l", "move_focus(1, 0)", "Right", show=False),
+        Binding("up,k", "move_focus(0, -1)", "Up", show=False),
+        Binding("down,j", "move_focus(0, 1)", "Down", show=False),
+    ]
+
+    class ZoomRequested(Message):
+        def __init__(self, field: str) -> None:
+            super().__init__()
+            self.field = field
+
+    class FieldsRequested(Message):
+        pass
+
+    def __init__(self, model: DashboardModel) -> None:
+        super().__init__()
+        self.model = model
+        self._columns = 1
+        self._shown_fields: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield MemoryHeader(id="memory-header")
+        yield Grid(id="charts")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.rebuild_charts()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_charts()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+        self.refresh_charts()
+
+    async def rebuild_charts(self) -> None:
+        """Recreate the tiles after the field choice changed."""
+        grid = self.query_one("#charts", Grid)
+        await grid.remove_children()
+        await grid.mount_all(MeminfoChart(name) for name in self.model.chart_fields)
+        self._apply_layout()
+        self.refresh_charts()
+        tiles = list(self.query(MeminfoChart))
+        if tiles:
+            tiles[0].focus()
+
+    def _apply_layout(self) -> None:
+        grid = self.query_one("#charts", Grid)
+        tiles = list(grid.query(MeminfoChart))
+        # The header and the footer take a row each.
+        columns, rows = grid_shape(self.size.width, max(1, self.size.height - 2), len(tiles))
+        self._columns = columns
+        grid.styles.grid_size_columns = columns
+        grid.styles.grid_size_rows = rows
+        for index, tile in enumerate(tiles):
+            tile.display = index < columns * rows
+        self._shown_fields = [tile.field for tile in tiles if tile.display]
+
+    @property
+    def shown_fields(self) -> list[str]:
+        """The fields whose charts fit on screen now, in order."""
+        return list(self._shown_fields)
+
+    def on_history_updated(self, _: HistoryUpdated) -> None:
+        self.refresh_charts()
+
+    def refresh_charts(self) -> None:
+        model = self.model
+        history = model.history
+        end, window = model.chart_end(), model.chart_window()
+        self.query_one(MemoryHeader).show(history.latest, model.status_text())
+        for tile in self.query(MeminfoChart):
+            if not tile.display:
+                continue
+            timestamps, values = history.series(tile.field, window)
+            width = tile.size.width or MIN_TILE_WIDTH
+            series = build_series(
+                timestamps,
+                values,
+                end=end,
+                window=window,
+                columns=max(8, width - AXIS_COLUMNS),
+                count_field=is_count_field(tile.field),
+                include_partial=model.is_replay,
+            )
+            tile.update_chart(field_stats(timestamps, values), series)
+
+    def on_meminfo_chart_zoom_requested(self, message: MeminfoChart.ZoomRequested) -> None:
+        self.post_message(self.ZoomRequested(message.field))
+
+    def action_pick_fields(self) -> None:
+        self.post_message(self.FieldsRequested())
+
+    def action_move_focus(self, dx: int, dy: int) -> None:
+        tiles = [tile for tile in self.query(MeminfoChart) if tile.display]
+        if not tiles:
+            return
+        focused = self.focused
+        index = tiles.index(focused) if isinstance(focused, MeminfoChart) else 0
+        target = index + dx + dy * self._columns
+        if 0 <= target < len(tiles):
+            tiles[target].focus()

@@ -1,0 +1,236 @@
+"""The dashboard driven as a user would: real /proc/meminfo, key presses, Pilot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import model_from_argv
+
+from memtui.app import MemtuiApp
+from memtui.core.dashboard_model import DashboardModel
+from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.field_picker_screen import FieldPickerScreen
+from memtui.screens.help_screen import HelpScreen
+from memtui.screens.zoom_screen import ZoomScreen
+from memtui.widgets.meminfo_chart import MeminfoChart
+from memtui.widgets.series_plot import SeriesPlot
+
+
+def tiles(app: MemtuiApp) -> list[MeminfoChart]:
+    return [tile for tile in app.screen.query(MeminfoChart) if tile.display]
+
+
+async def test_charts_update_as_samples_arrive(live_model: Callable[..., DashboardModel]) -> None:
+    model = live_model("--fields", "MemFree,Committed_AS")
+    app = MemtuiApp(model)
+    async with app.run_test(size=(120, 40)) as pilot:
+        first_count = len(model.history)
+        await pilot.pause(2.0)
+        assert len(model.history) >= first_count + 4  # ~4 samples a second
+        shown = tiles(app)
+        assert [tile.field for tile in shown] == ["MemFree", "Committed_AS"]
+        memfree = shown[0]
+        assert memfree.title.startswith("MemFree ") and "/min" in memfree.title
+        series = memfree.plot.series
+        assert series is not None and len(series.xs) >= 2  # points drawn from the samples
+        assert memfree.plot.builds >= 1
+
+
+async def test_tiles_rebuild_only_when_a_bucket_completes() -> None:
+    # A 60 s tile about 30 columns wide has 2 s buckets: 8 samples fill one.
+    model = model_from_argv("--interval", "0.25", "--history", "60", "--fields", "MemFree")
+    app = MemtuiApp(model)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(3.0)
+        plot = tiles(app)[0].plot
+        samples = len(model.history)
+        assert samples >= 10
+        # The cache means far fewer plotext builds than samples and redraws.
+        assert plot.builds <= samples // 3
+
+
+async def test_default_fields_fill_a_large_terminal_and_fewer_fit_at_80x24(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    app = MemtuiApp(live_model())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        large = [tile.field for tile in tiles(app)]
+        assert large[:5] == ["Committed_AS", "AnonPages", "MemFree", "Cached", "SwapFree"]
+        assert len(large) >= 9
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        small = [tile.field for tile in tiles(app)]
+        assert 2 <= len(small) < len(large)
+        assert small == large[: len(small)]
+
+
+async def test_field_picker_changes_the_charts_in_chosen_order(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    model = live_model("--fields", "MemFree")
+    app = MemtuiApp(model)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        assert isinstance(app.screen, FieldPickerScreen)
+        picker = app.screen
+        assert "Committed_AS" in picker.available and "Slab" in picker.available
+        await pilot.press("c")  # clear MemFree
+        # Choose Slab first, then MemTotal: order of choosing is the charts' order.
+        for name in ("Slab", "MemTotal"):
+            picker.query_one("OptionList").highlighted = picker.available.index(name)  # type: ignore[attr-defined]
+            await pilot.press("space")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert [tile.field for tile in tiles(app)] == ["Slab", "MemTotal"]
+        assert model.chart_fields == ["Slab", "MemTotal"]
+
+
+async def test_field_picker_escape_keeps_the_old_choice(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    app = MemtuiApp(live_model("--fields", "MemFree,Cached"))
+    async with app.run_test() as pilot:
+        await pilot.press("f", "c", "escape")
+        assert isinstance(app.screen, DashboardScreen)
+        assert [tile.field for tile in tiles(app)] == ["MemFree", "Cached"]
+
+
+async def test_enter_zooms_the_focused_chart_and_escape_returns(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    app = MemtuiApp(live_model("--fields", "MemFree,Cached,Slab"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("right")  # focus moves to the Cached tile
+        await pilot.press("enter")
+        assert isinstance(app.screen, ZoomScreen)
+        assert app.screen.field == "Cached"
+        await pilot.pause(0.6)
+        plot = app.screen.query_one(SeriesPlot)
+        assert plot.series is not None and plot.series.x_window == app.model.zoom_window()
+        title = str(app.screen.query_one("#zoom-title").content)  # type: ignore[attr-defined]
+        assert title.startswith("Cached ") and "min " in title and "max " in title
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_click_zooms_a_chart(live_model: Callable[..., DashboardModel]) -> None:
+    app = MemtuiApp(live_model("--fields", "MemFree,Cached"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.click(MeminfoChart, offset=(10, 4))
+        assert isinstance(app.screen, ZoomScreen)
+
+
+async def test_space_pauses_and_resumes_sampling(live_model: Callable[..., DashboardModel]) -> None:
+    model = live_model("--fields", "MemFree")
+    app = MemtuiApp(model)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.6)
+        await pilot.press("space")
+        assert model.paused
+        await pilot.pause(0.3)  # let an in-flight read land (it is dropped)
+        paused_at = len(model.history)
+        await pilot.pause(1.0)
+        assert len(model.history) == paused_at
+        assert "PAUSED" in str(app.screen.query_one("#memory-header").content)  # type: ignore[attr-defined]
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        assert not model.paused and len(model.history) > paused_at
+
+
+async def test_plus_and_minus_change_the_interval(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    model = model_from_argv("--interval", "1", "--fields", "MemFree")
+    app = MemtuiApp(model)
+    async with app.run_test() as pilot:
+        await pilot.press("plus")
+        assert model.interval == 2.0
+        await pilot.press("minus", "minus")
+        assert model.interval == 0.5
+        await pilot.pause(1.6)
+        # At 0.5 s a second and a half holds about three new samples.
+        assert len(model.history) >= 3
+        assert "live 0.5s" in str(app.screen.query_one("#memory-header").content)  # type: ignore[attr-defined]
+
+
+async def test_help_lists_every_key(live_model: Callable[..., DashboardModel]) -> None:
+    app = MemtuiApp(live_model("--fields", "MemFree"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = {key for row, _ in app.screen.keys for key in row.split()}
+        for key in ("q", "?", "1", "2", "space", "+", "-", "f", "^p"):
+            assert key in keys, key
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_one_returns_to_the_dashboard_from_zoom(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    app = MemtuiApp(live_model("--fields", "MemFree"))
+    async with app.run_test() as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, ZoomScreen)
+        await pilot.press("1")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_q_quits(live_model: Callable[..., DashboardModel]) -> None:
+    app = MemtuiApp(live_model("--fields", "MemFree"))
+    async with app.run_test() as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_record_then_replay_round_trip(tmp_path: Path) -> None:
+    recording = tmp_path / "rec.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "memtui", "record", "--count", "6", "--interval", "0.2",
+         "--fields", "MemTotal,MemFree", "--output", str(recording)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    model = model_from_argv("--replay", str(recording))
+    app = MemtuiApp(model)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.5)
+        assert len(model.history) == 6  # every recorded sample, and no live ones
+        shown = tiles(app)
+        # The dashboard's own fields first, then the rest of what was recorded.
+        assert [tile.field for tile in shown] == ["MemFree", "MemTotal"]
+        total = int(recording.read_text().splitlines()[-1].split(",")[1])
+        from memtui.core.units import format_bytes_short
+
+        assert shown[1].title.startswith(f"MemTotal {format_bytes_short(total)}")
+        header = str(app.screen.query_one("#memory-header").content)  # type: ignore[attr-defined]
+        assert "replay rec.csv" in header
+        await pilot.press("space")
+        assert not model.paused  # nothing to pause in a replay
+        assert len(model.history) == 6
+
+
+def test_bad_replay_file_is_one_line_on_stderr(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,recording\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "memtui", "--replay", str(bad)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "line 1 must be" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_field_on_the_command_line_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "memtui", "--fields", "NoSuchField"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "NoSuchField" in result.stderr and "Traceback" not in result.stderr
