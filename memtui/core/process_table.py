@@ -20,16 +20,17 @@ swap one consistent reading.
 PSS and USS come from /proc/PID/smaps_rollup, which walks the page tables of the
 whole address space: ~50 us for a small process, milliseconds for a big one. So it is
 throttled: each pid is re-read at most every ``pss_max_age`` seconds, at most
-``pss_budget`` pids per sample (stalest first), except the pids the UI ``watch()``es
+``pss_budget`` pids per sample (first due, first read), except the pids the UI ``watch()``es
 (the rows on screen, the selected process), which are read every sample. We read
-the file ourselves instead of via psutil's ``memory_full_info`` because psutil falls
-back to the full smaps (far slower) when smaps_rollup fails and reports an empty file
-(a kernel thread) as PSS 0.
+the file ourselves instead of via psutil's ``memory_full_info``: when smaps_rollup
+fails psutil falls back to the full smaps (far slower), and for a kernel thread,
+whose smaps is empty, it returns PSS 0 (checked: ``Process(2).memory_full_info()``).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import os
 import pwd
 import threading
@@ -317,6 +318,7 @@ class ProcessTableSampler:
         self._clock = clock
         self._histories: dict[tuple[int, float], _RssHistory] = {}
         self._pss: dict[tuple[int, float], _PssReading] = {}
+        self._first_seen: dict[tuple[int, float], float] = {}
         self._users: dict[int, str] = {}
         self._watched: frozenset[int] = frozenset()
         self._lock = threading.Lock()
@@ -379,6 +381,8 @@ class ProcessTableSampler:
             del self._histories[stale]
         for stale in self._pss.keys() - alive:
             del self._pss[stale]
+        for stale in self._first_seen.keys() - alive:
+            del self._first_seen[stale]
 
         self._refresh_pss(now, seen)
 
@@ -391,16 +395,27 @@ class ProcessTableSampler:
         self, now: float, seen: list[tuple[tuple[int, float], dict[str, object], StatusFields]]
     ) -> None:
         watched = self._watched
-        due: list[tuple[float, tuple[int, float], StatusFields]] = []
+        due: list[tuple[tuple[float, float], tuple[int, float], StatusFields]] = []
         for key, info, status in seen:
-            if status.is_kernel_thread or status.rss is None or info.get("status") == "zombie":
+            zombie = info.get("status") == psutil.STATUS_ZOMBIE
+            if status.is_kernel_thread or status.rss is None or zombie:
                 continue
             previous = self._pss.get(key)
             if key[0] in watched:
                 self._read_pss(now, key, status)
-            elif previous is None or now - previous.read_at >= self._pss_max_age:
-                due.append((-1.0 if previous is None else previous.read_at, key, status))
-        # Stalest first, so with more due pids than budget every pid still gets its turn.
+                continue
+            # Queue by the time each pid fell due; a new pid is due from when it was
+            # first seen. First come, first read: with more due than the budget, a
+            # burst of new processes cannot starve the old ones, nor the reverse.
+            due_since = (
+                self._first_seen.setdefault(key, now)
+                if previous is None
+                else previous.read_at + self._pss_max_age
+            )
+            if due_since <= now:
+                # Ties (same due time) go to the pid read longest ago, never-read first.
+                last_read = -math.inf if previous is None else previous.read_at
+                due.append(((due_since, last_read), key, status))
         for _, key, status in heapq.nsmallest(self._pss_budget, due, key=lambda d: d[0]):
             self._read_pss(now, key, status)
 
@@ -410,6 +425,7 @@ class ProcessTableSampler:
         except PermissionError:
             pss, uss, why = None, None, self._permission_reason(status.uid)
         self._pss[key] = _PssReading(now, pss, uss, why)
+        self._first_seen.pop(key, None)
 
     def _permission_reason(self, uid: int | None) -> str:
         if uid is not None and uid != self._euid:
@@ -431,7 +447,7 @@ class ProcessTableSampler:
 
         rss, swap = status.rss, status.swap
         memory_reason: str | None = None
-        if state == "zombie":
+        if state == psutil.STATUS_ZOMBIE:
             rss = swap = None
             memory_reason = ZOMBIE_REASON
         elif status.is_kernel_thread:
@@ -501,7 +517,7 @@ class ProcessTableSampler:
             pss=pss,
             uss=uss,
             pss_read_at=pss_read_at,
-            is_kernel_thread=status.is_kernel_thread and state != "zombie",
+            is_kernel_thread=status.is_kernel_thread and state != psutil.STATUS_ZOMBIE,
             reasons=tuple(reasons),
         )
 
