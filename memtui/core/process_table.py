@@ -161,8 +161,8 @@ class _RssHistory:
     def add(self, now: float, rss: int, spacing: float, window: float, capacity: int) -> None:
         times, values = self._times, self._values
         if times and now <= times[-1]:
-            # A clock that did not move (or the same ``now`` twice) must not make a
-            # zero-length segment that would blow up the slope.
+            # A repeated ``now`` (or a clock that went back) updates the newest point
+            # rather than adding one out of order, which would skew the spacing.
             values[-1] = rss
             return
         if len(times) >= 2 and times[-1] - times[-2] < spacing:
