@@ -108,7 +108,12 @@ def run_dump(args: argparse.Namespace) -> int:
         with MemoryReader(pid, method=args.method, freeze=not args.no_freeze) as reader:
             output = _open_output(args.output)
             for chunk_address, chunk, spans in reader.stream(address, length, CHUNK):
-                unreadable.extend(spans)
+                # Merge as we go: a hole spanning many chunks is one span, not one per chunk.
+                for start, end in spans:
+                    if unreadable and unreadable[-1][1] == start:
+                        unreadable[-1] = (unreadable[-1][0], end)
+                    else:
+                        unreadable.append((start, end))
                 if args.format == "raw":
                     _write_all(output, chunk)
                 else:

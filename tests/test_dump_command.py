@@ -1,0 +1,195 @@
+"""`memtui dump` and `memtui maps` as a user runs them: real targets, exit codes, files."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from targets import Binaries, Target, stopped_tasks
+
+pytest_plugins = ["targets.fixtures"]
+
+METHODS = ["procmem", "vm_readv", "peek"]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+NOBODY = 65534
+
+
+def memtui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "memtui", *args], capture_output=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_64_mib_raw_dump_equals_the_targets_bytes(
+    big_target: Target, big_bytes: bytes, method: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "dump.bin"
+    result = memtui(
+        "dump", str(big_target.pid), hex(big_target.data), "64M",
+        "--format", "raw", "--method", method, "--output", str(output),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    assert output.read_bytes() == big_bytes
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+    assert stopped_tasks(big_target.pid) == []
+
+
+def test_an_existing_output_file_ends_up_0600(target: Target, tmp_path: Path) -> None:
+    output = tmp_path / "existing.bin"
+    output.write_bytes(b"old contents that must go")
+    output.chmod(0o644)
+    result = memtui("dump", str(target.pid), hex(target.known), "16", "--format", "raw",
+                    "--output", str(output))  # fmt: skip
+    assert result.returncode == 0
+    assert output.read_bytes() == bytes((i * 7 + 3) & 0xFF for i in range(16))
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+
+
+def test_hex_rows_look_like_xxd(target: Target) -> None:
+    result = memtui("dump", str(target.pid), hex(target.known), "20")
+    assert result.returncode == 0 and result.stderr == b""
+    lines = result.stdout.decode().splitlines()
+    assert lines == [
+        f"{target.known:012x}: 030a 1118 1f26 2d34 3b42 4950 575e 656c  .....&-4;BIPW^el",
+        f"{target.known + 16:012x}: 737a 8188                                sz..",
+    ]
+
+
+def test_hex_marks_unreadable_bytes_and_says_where(target: Target) -> None:
+    start = target.guard + PAGE - 16
+    result = memtui("dump", str(target.pid), hex(start), str(PAGE + 32))
+    assert result.returncode == 0
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].endswith("G" * 16)
+    assert lines[1] == f"{target.guard + PAGE:012x}: " + " ".join(["????"] * 8) + "  " + "?" * 16
+    assert lines[-1].endswith("H" * 16)
+    assert "4e4e" not in result.stdout.decode()  # the hidden 'N' bytes never appear
+    guard = f"0x{target.guard + PAGE:x}-0x{target.guard + 2 * PAGE:x}"
+    assert guard in result.stderr.decode()
+    assert result.stderr.decode().count("\n") == 1
+
+
+def test_raw_writes_zeros_for_unreadable_bytes_and_fails(target: Target, tmp_path: Path) -> None:
+    output = tmp_path / "guard.bin"
+    result = memtui("dump", str(target.pid), hex(target.guard), str(3 * PAGE), "--format", "raw",
+                    "--output", str(output))  # fmt: skip
+    assert result.returncode == 1
+    assert output.read_bytes() == b"G" * PAGE + bytes(PAGE) + b"H" * PAGE
+    message = result.stderr.decode()
+    assert message.startswith("memtui: ") and "written as zeros" in message
+    assert f"0x{target.guard + PAGE:x}-0x{target.guard + 2 * PAGE:x}" in message
+
+
+def test_raw_to_stdout(target: Target) -> None:
+    result = memtui("dump", str(target.pid), hex(target.known), "4096", "--format", "raw")
+    assert result.returncode == 0
+    assert result.stdout == bytes((i * 7 + 3) & 0xFF for i in range(PAGE))
+
+
+def test_peek_with_no_freeze_is_a_usage_error(target: Target) -> None:
+    result = memtui("dump", str(target.pid), hex(target.known), "16", "--method", "peek",
+                    "--no-freeze")  # fmt: skip
+    assert result.returncode == 2
+    assert b"needs" not in result.stdout and b"stopped process" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("pid", "message"),
+    [("4000000", "no process 4000000"), ("2", "kernel thread")],
+)
+def test_errors_are_one_line_and_exit_1(pid: str, message: str) -> None:
+    for command in (["dump", pid, "0x1000", "16"], ["maps", pid]):
+        result = memtui(*command)
+        assert result.returncode == 1
+        err = result.stderr.decode()
+        assert err.startswith("memtui: ") and message in err and err.count("\n") == 1
+
+
+def test_an_already_traced_target_names_the_tracer(target: Target, binaries: Binaries) -> None:
+    tracer = subprocess.Popen([str(binaries.tracer), str(target.pid)], stdout=subprocess.PIPE)
+    try:
+        assert tracer.stdout is not None and tracer.stdout.readline() == b"seized\n"
+        result = memtui("dump", str(target.pid), hex(target.known), "16")
+        assert result.returncode == 1
+        assert f"TracerPid {tracer.pid} (memtui-tracer)".encode() in result.stderr
+        # --no-freeze needs no attach, so it still works and says so by succeeding.
+        assert (
+            memtui("dump", str(target.pid), hex(target.known), "16", "--no-freeze").returncode == 0
+        )
+    finally:
+        tracer.kill()
+        tracer.wait()
+
+
+def _nobody_can_run_memtui() -> str | None:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return "needs root and setpriv to switch to user nobody"
+    probe = subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+         sys.executable, "-c", "import memtui.cli"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        return f"user nobody cannot import memtui from here: {probe.stderr.strip()[-200:]}"
+    return None
+
+
+def test_another_user_without_cap_sys_ptrace_is_told_why(target: Target) -> None:
+    reason = _nobody_can_run_memtui()
+    if reason:
+        pytest.skip(reason)
+    result = subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+         sys.executable, "-m", "memtui", "dump", str(target.pid), hex(target.known), "16"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    err = result.stderr
+    assert err.startswith(f"memtui: may not read process {target.pid}: it runs as root (uid 0)")
+    assert "without CAP_SYS_PTRACE" in err and err.count("\n") == 1
+
+
+def test_maps_prints_a_table(target: Target) -> None:
+    result = memtui("maps", str(target.pid))
+    assert result.returncode == 0
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].split() == ["START-END", "SIZE", "PERMS", "OFFSET", "PATH"]
+    assert any(line.endswith("[stack]") for line in lines)
+    guard = f"{target.guard + PAGE:016x}-{target.guard + 2 * PAGE:016x}"
+    guard_line = next(line for line in lines if line.startswith(guard))
+    assert re.search(r"\s4\.0 KiB\s+---p\s+0\s*$", guard_line), guard_line
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to count system calls")
+@pytest.mark.parametrize("method", ["procmem", "vm_readv"])
+def test_a_huge_hole_is_skipped_not_probed_page_by_page(
+    target: Target, method: str, tmp_path: Path
+) -> None:
+    # 1 GiB above mmap_min_addr is unmapped; page by page it would be 262144 calls.
+    log = tmp_path / "strace.log"
+    result = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=pread64,preadv,process_vm_readv", "-o", str(log),
+         sys.executable, "-m", "memtui", "dump", str(target.pid), "0x10000", "1G",
+         "--format", "raw", "--method", method, "--output", os.devnull],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and "0x10000-0x40010000" in result.stderr
+    reads = log.read_text().count("\n")
+    assert reads < 2000, f"{reads} read calls for one hole"
+
+
+def test_headless_commands_do_not_import_textual() -> None:
+    code = (
+        "import sys, memtui.cli, memtui.commands.dump, memtui.commands.maps;"
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
