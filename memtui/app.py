@@ -13,10 +13,12 @@ from textual.timer import Timer
 
 from memtui.core.dashboard_model import DashboardModel
 from memtui.core.meminfo import read_meminfo
+from memtui.core.process_table import ProcessTableSampler
 from memtui.messages import HistoryUpdated, MeminfoSampled
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
+from memtui.screens.process_picker_screen import ProcessPickerScreen
 from memtui.screens.zoom_screen import ZoomScreen
 
 
@@ -39,7 +41,12 @@ class MemtuiApp(App[None]):
         self.model = model
         self._poll_timer: Timer | None = None
         self._poll_started = 0.0
+        # One sampler for the app's lifetime, so growth histories survive screen changes.
+        self.process_sampler = ProcessTableSampler()
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
+        self.add_mode(
+            "processes", lambda: ProcessPickerScreen(self.process_sampler, self.model.interval)
+        )
 
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
@@ -120,7 +127,20 @@ class MemtuiApp(App[None]):
             self.pop_screen()
 
     def action_show_processes(self) -> None:
-        self.notify("The process picker is not part of this version yet.", timeout=3)
+        self.switch_mode("processes")
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ProcessPickerScreen):
+            self.pop_screen()
+
+    def on_process_picker_screen_back_requested(self, _: ProcessPickerScreen.BackRequested) -> None:
+        self.action_show_dashboard()
+
+    def on_process_picker_screen_open_requested(
+        self, message: ProcessPickerScreen.OpenRequested
+    ) -> None:
+        self.open_memory_view(message.row.pid)
+
+    def open_memory_view(self, pid: int) -> None:
+        self.notify(f"The memory view of {pid} is not part of this version yet.", timeout=3)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

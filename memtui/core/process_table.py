@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the test extras
+import psutil
 
 from memtui.core.meminfo_stats import linear_fit
 

@@ -1,0 +1,210 @@
+"""Every process, searchable and sortable, with its memory and growth."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from memtui.core.process_table import (
+    ProcessRow,
+    ProcessTable,
+    ProcessTableSampler,
+    filter_rows,
+    sort_rows,
+)
+from memtui.widgets.process_list import COLUMNS, ProcessList, header_line
+
+COLUMN_TITLES = {column.key: column.title for column in COLUMNS}
+DEFAULT_SORT = "rss"
+
+
+def row_detail(row: ProcessRow | None) -> str:
+    """What the highlighted row cannot show: why a value is missing, or why it cannot open."""
+    if row is None:
+        return "No process matches the filter."
+    text = f"{row.pid} {row.name}"
+    if row.is_kernel_thread:
+        return f"{text}: kernel thread, no user memory: it cannot be opened"
+    reasons = [f"{COLUMN_TITLES.get(column, column)} — {why}" for column, why in row.reasons]
+    return f"{text}: " + ("; ".join(reasons) if reasons else "enter opens its memory")
+
+
+class ProcessPickerScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("less_than_sign,comma", "sort_column(-1)", "Sort ←", key_display="<"),
+        Binding("greater_than_sign,full_stop", "sort_column(1)", "Sort →", key_display=">"),
+        Binding("i", "invert_sort", "Invert"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    DEFAULT_CSS = """
+    ProcessPickerScreen #picker-status {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    ProcessPickerScreen #column-header {
+        height: 1;
+        background: $panel;
+        text-style: bold;
+    }
+    ProcessPickerScreen #row-detail {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    ProcessPickerScreen #filter {
+        dock: bottom;
+        display: none;
+        height: 1;
+        border: none;
+        padding: 0 1;
+    }
+    ProcessPickerScreen #filter.-active {
+        display: block;
+    }
+    """
+
+    class OpenRequested(Message):
+        def __init__(self, row: ProcessRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class BackRequested(Message):
+        pass
+
+    def __init__(self, sampler: ProcessTableSampler, interval: float = 1.0) -> None:
+        super().__init__()
+        self.sampler = sampler
+        self.interval = interval
+        self.table: ProcessTable | None = None
+        self.query_text = ""
+        self.sort_key = DEFAULT_SORT
+        self.descending = True
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reading processes…", id="picker-status", markup=False)
+        yield Static("", id="column-header", markup=False)
+        yield ProcessList(id="process-list")
+        yield Static("", id="row-detail", markup=False)
+        yield Input(placeholder="filter by name, command, pid or user", id="filter")
+        yield Footer()
+
+    @property
+    def process_list(self) -> ProcessList:
+        return self.query_one(ProcessList)
+
+    def on_mount(self) -> None:
+        self.process_list.focus()
+        self._sample()
+
+    def on_screen_resume(self) -> None:
+        if self._timer is None and self.table is not None:
+            self._sample()
+
+    def on_screen_suspend(self) -> None:
+        # Off screen, the picker costs nothing.
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def on_resize(self) -> None:
+        self._draw_header()
+
+    # -- sampling: a worker thread, re-armed only when the previous sample is in --
+
+    @work(thread=True, exclusive=True, group="process-table", exit_on_error=False)
+    def _sample(self) -> None:
+        self.sampler.watch(self.process_list.visible_pids())
+        table = self.sampler.sample()
+        self.app.call_from_thread(self._show_table, table)
+
+    def _show_table(self, table: ProcessTable) -> None:
+        self.table = table
+        self._apply_view()
+        if self.is_current:
+            self._timer = self.set_timer(self.interval, self._sample, name="process-table-poll")
+        else:
+            self._timer = None
+
+    def _apply_view(self) -> None:
+        if self.table is None:
+            return
+        rows = sort_rows(
+            filter_rows(self.table.rows, self.query_text), self.sort_key, descending=self.descending
+        )
+        self.process_list.set_rows(rows)
+        status = f"{len(rows)} of {len(self.table.rows)} processes"
+        if self.query_text:
+            status += f"  filter: {self.query_text}"
+        status += f"  sorted by {COLUMN_TITLES[self.sort_key]} {'▼' if self.descending else '▲'}"
+        self.query_one("#picker-status", Static).update(status)
+        self._draw_header()
+        self._show_detail(self.process_list.highlighted)
+
+    def _draw_header(self) -> None:
+        width = self.process_list.size.width or self.size.width
+        self.query_one("#column-header", Static).update(
+            header_line(width, self.sort_key, self.descending)
+        )
+
+    def _show_detail(self, row: ProcessRow | None) -> None:
+        self.query_one("#row-detail", Static).update(row_detail(row))
+
+    def on_process_list_highlighted(self, message: ProcessList.Highlighted) -> None:
+        self._show_detail(message.row)
+
+    def on_process_list_opened(self, message: ProcessList.Opened) -> None:
+        row = message.row
+        if row.is_kernel_thread:
+            self.notify(
+                f"{row.name} (pid {row.pid}) is a kernel thread: it has no user memory to show.",
+                severity="warning",
+            )
+            return
+        self.post_message(self.OpenRequested(row))
+
+    # -- filter and sort --
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("-active")
+        # A widget cannot take focus while still display:none; wait for the restyle.
+        self.call_after_refresh(field.focus)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self._apply_view()
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self.process_list.focus()
+
+    def action_back(self) -> None:
+        field = self.query_one("#filter", Input)
+        if field.has_focus or self.query_text:
+            # Esc first closes and clears the filter, as in less and htop.
+            field.value = ""
+            field.remove_class("-active")
+            self.query_text = ""
+            self._apply_view()
+            self.process_list.focus()
+            return
+        self.post_message(self.BackRequested())
+
+    def action_sort_column(self, step: int) -> None:
+        keys = [column.key for column in COLUMNS]
+        self.sort_key = keys[(keys.index(self.sort_key) + step) % len(keys)]
+        # Sizes and growth read best biggest first; text columns A to Z.
+        self.descending = self.sort_key in ("rss", "swap", "rss_growth", "pss", "uss")
+        self._apply_view()
+
+    def action_invert_sort(self) -> None:
+        self.descending = not self.descending
+        self._apply_view()

@@ -1,0 +1,144 @@
+"""The process picker driven with keys against real processes the test starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from conftest import model_from_argv
+
+from memtui.app import MemtuiApp
+from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.process_picker_screen import ProcessPickerScreen, row_detail
+from memtui.widgets.process_list import ProcessList, layout
+
+MARKER = "memtui_picker_target"
+
+
+@pytest.fixture
+def target() -> Iterator[subprocess.Popen[bytes]]:
+    """A sleeping Python process whose command line carries a unique marker."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"import time; {MARKER} = 1; time.sleep(120)"],
+    )
+    yield process
+    process.kill()
+    process.wait()
+
+
+def make_app() -> MemtuiApp:
+    return MemtuiApp(model_from_argv("--fields", "MemFree"))
+
+
+async def open_picker(app: MemtuiApp, pilot: object) -> ProcessPickerScreen:
+    await pilot.press("2")  # type: ignore[attr-defined]
+    screen = app.screen
+    assert isinstance(screen, ProcessPickerScreen)
+    for _ in range(50):
+        if screen.table is not None:
+            break
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+    return screen
+
+
+async def test_two_opens_the_picker_listing_every_process(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        assert screen.table is not None
+        pids = {row.pid for row in screen.table.rows}
+        assert target.pid in pids and 1 in pids
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_filter_finds_the_process_by_command_line_as_you_type(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("slash", *MARKER)
+        rows = screen.process_list.rows
+        assert [row.pid for row in rows] == [target.pid]
+        await pilot.press("enter")  # leaves the filter, keeps it
+        assert screen.process_list.has_focus
+        assert screen.process_list.highlighted is not None
+        assert screen.process_list.highlighted.pid == target.pid
+        await pilot.press("escape")  # first Esc clears the filter
+        assert len(screen.process_list.rows) > 1
+        assert isinstance(app.screen, ProcessPickerScreen)
+
+
+async def test_filter_by_pid(target: subprocess.Popen[bytes]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("slash", *str(target.pid))
+        assert target.pid in [row.pid for row in screen.process_list.rows]
+        assert all(str(row.pid).startswith(str(target.pid)) or str(target.pid) in row.cmdline
+                   for row in screen.process_list.rows)  # fmt: skip
+
+
+async def test_sort_keys_change_the_order_and_the_cursor_stays_on_its_process(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        assert screen.sort_key == "rss" and screen.descending
+        rss = [row.rss for row in screen.process_list.rows if row.rss is not None]
+        assert rss == sorted(rss, reverse=True)
+        await pilot.press("less_than_sign")
+        assert screen.sort_key == "user" and not screen.descending
+        await pilot.press("less_than_sign")
+        assert screen.sort_key == "pid" and not screen.descending
+        pids = [row.pid for row in screen.process_list.rows]
+        assert pids == sorted(pids)
+        await pilot.press("i")
+        pids = [row.pid for row in screen.process_list.rows]
+        assert pids == sorted(pids, reverse=True)
+        # Put the cursor on the target and let several refreshes pass.
+        listed = screen.process_list
+        listed.cursor = [row.pid for row in listed.rows].index(target.pid)
+        await pilot.pause(2.5)
+        assert listed.highlighted is not None and listed.highlighted.pid == target.pid
+
+
+async def test_kernel_threads_are_listed_but_cannot_be_opened() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("slash", *"kthreadd", "enter")
+        rows = screen.process_list.rows
+        assert rows and rows[0].is_kernel_thread
+        assert "kernel thread" in row_detail(rows[0])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ProcessPickerScreen)  # nothing opened
+        assert any("kernel thread" in str(n.message) for n in app._notifications)
+
+
+async def test_missing_values_show_a_dash_never_zero() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("slash", *"kthreadd", "enter")
+        await pilot.pause()
+        line = screen.process_list.render_line(0).text
+        assert "—" in line
+        assert " 0 B" not in line
+
+
+def test_narrow_terminals_drop_columns_but_keep_name_and_command() -> None:
+    wide = [column.key for column, _ in layout(160)]
+    narrow = [column.key for column, _ in layout(80)]
+    assert "uss" in wide and "state" in wide
+    assert "uss" not in narrow and "state" not in narrow
+    assert {"pid", "rss", "rss_growth", "name", "cmdline"} <= set(narrow)
+    assert sum(width + 1 for _, width in layout(80)) <= 81
+    assert isinstance(ProcessList, type)
