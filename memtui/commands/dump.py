@@ -1,7 +1,7 @@
 """`memtui dump`: print (hex) or save (raw) a range of a live process's memory.
 
 Large ranges stream through one reused buffer, chunk by chunk, under a single
-freeze, so a 64 MiB dump costs 4 MiB of memory and one stop of the target.
+freeze, so a 64 MiB dump costs 1 MiB of memory and one stop of the target.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from memtui.core.memory_reader import PEEK_NEEDS_FREEZE, MemoryReader, Span
 from memtui.core.reader_errors import ReaderError
 
 ROW = 16
-# 4 MiB is a whole number of rows, so rows never straddle two chunks.
-CHUNK = 4 << 20
+# A whole number of rows, so rows never straddle two chunks; 1 MiB stays in the CPU
+# cache between the read and the write, and measured faster than 4 or 16 MiB.
+CHUNK = 1 << 20
 _SPANS_SHOWN = 8
 _ASCII = bytes(c if 0x20 <= c < 0x7F else ord(".") for c in range(256))
 _UNREADABLE_ASCII = "?"

@@ -175,7 +175,10 @@ class MemoryReader:
         The yielded view is a reused buffer: consume it before asking for the next.
         """
         _check_range(address, length)
-        buffer = mmap.mmap(-1, max(min(chunk_size, length), 1))
+        # MAP_POPULATE faults the pages in with one call rather than one trap each,
+        # which is most of a short dump's cost on a virtual machine.
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
+        buffer = mmap.mmap(-1, max(min(chunk_size, length), 1), flags=flags)
         view = memoryview(buffer)
         try:
             with self._session():

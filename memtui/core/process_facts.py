@@ -7,7 +7,6 @@ and tolerate missing keys, since fields come and go between kernels.
 from __future__ import annotations
 
 import os
-import pwd
 from dataclasses import dataclass
 
 from memtui.core.reader_errors import ProcessGone
@@ -123,6 +122,8 @@ def have_cap_sys_ptrace() -> bool:
 
 
 def _user(uid: int) -> str:
+    import pwd  # only error messages need it; keep it off the fast path
+
     try:
         return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
     except KeyError:

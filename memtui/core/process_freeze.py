@@ -8,11 +8,11 @@ created it and refuses to be used from any other.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import errno
 import os
 import signal
-import threading
 from types import TracebackType
 
 from memtui.core import libc_ptrace
@@ -52,7 +52,7 @@ class ProcessFreeze:
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self._owner = threading.get_ident()
+        self._owner = _thread.get_ident()
         self._seized: set[int] = set()
         # tid -> the signal to hand back on detach (the one that stopped it, if any).
         self._stopped: dict[int, int] = {}
@@ -64,7 +64,7 @@ class ProcessFreeze:
 
     def check_thread(self) -> None:
         """Raise FreezeThreadError unless called on the thread that created the freeze."""
-        caller = threading.get_ident()
+        caller = _thread.get_ident()
         if caller != self._owner:
             raise FreezeThreadError(self.pid, self._owner, caller)
 
