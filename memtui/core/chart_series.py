@@ -58,7 +58,9 @@ def bucket_means(
         if first <= index < stop:
             sums[index] = sums.get(index, 0.0) + v
             counts[index] = counts.get(index, 0) + 1
-    xs = [(index + 0.5) * width - end for index in sorted(sums)]
+    # A bucket's centre can fall past ``end`` (the newest, partial one) or before the
+    # window (the oldest): clamp so nothing is drawn outside the frame.
+    xs = [min(0.0, max(-window, (index + 0.5) * width - end)) for index in sorted(sums)]
     ys = [sums[index] / counts[index] for index in sorted(sums)]
     return xs, ys, (first, stop)
 
@@ -115,13 +117,12 @@ def build_series(
 
 
 def x_ticks(window: float) -> tuple[list[float], list[str]]:
-    """Time labels for the x axis: the window's start, middle and 'now'."""
-    return [-window, -window / 2, 0.0], [_ago(window), _ago(window / 2), "now"]
-
-
-def _ago(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"-{seconds / 3600:.3g}h"
-    if seconds >= 120:
-        return f"-{seconds / 60:.3g}m"
-    return f"-{seconds:.0f}s"
+    """Time labels for the x axis: the window's start, middle and 'now', in one unit."""
+    if window >= 7200:
+        unit, scale = "h", 3600.0
+    elif window >= 120:
+        unit, scale = "m", 60.0
+    else:
+        unit, scale = "s", 1.0
+    labels = [f"-{value / scale:.3g}{unit}" for value in (window, window / 2)]
+    return [-window, -window / 2, 0.0], [*labels, "now"]

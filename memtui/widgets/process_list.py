@@ -206,7 +206,9 @@ class ProcessList(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("process-list--cursor")
         elif row.is_kernel_thread:
             base = base + self.get_component_rich_style("process-list--kernel")
-        missing = base + self.get_component_rich_style("process-list--missing")
+        # Only the colour: a missing value on the cursor row keeps the cursor's background.
+        muted = self.get_component_rich_style("process-list--missing").color
+        missing = base + Style(color=muted)
         segments: list[Segment] = []
         for column, column_width in layout(width):
             text = column.cell(row)

@@ -1,0 +1,55 @@
+"""Write the README's screenshots into screenshots/ with run_test + save_screenshot.
+
+    python scripts/take_screenshots.py
+
+The dashboard pictures replay a real recording (a process leaking 3 MiB/s) so they
+are the same on every machine; the process picker shows this machine's processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from memtui.app import MemtuiApp  # noqa: E402
+from memtui.cli import build_parser  # noqa: E402
+from memtui.commands.dashboard import build_model  # noqa: E402
+
+RECORDING = ROOT / "tests" / "data" / "recordings" / "leak-3mib-per-s.csv"
+OUT = ROOT / "screenshots"
+
+
+def app_for(*argv: str) -> MemtuiApp:
+    return MemtuiApp(build_model(build_parser().parse_args(list(argv))))
+
+
+async def shoot(
+    name: str, app: MemtuiApp, keys: Sequence[str], size: tuple[int, int], wait: float = 0.5
+) -> None:
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(wait)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        await pilot.pause(wait)
+        app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(f"screenshots/{name}.svg")
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    replay = ("--replay", str(RECORDING))
+    await shoot("dashboard", app_for(*replay), [], (120, 40))
+    await shoot("dashboard-80x24", app_for(*replay), [], (80, 24))
+    await shoot("field-picker", app_for(*replay), ["f", "down", "down"], (120, 40))
+    await shoot("zoom", app_for(*replay), ["right", "enter"], (120, 40))
+    await shoot("processes", app_for("--fields", "MemFree"), ["2"], (120, 40), wait=1.5)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

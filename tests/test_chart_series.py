@@ -1,0 +1,56 @@
+"""What a chart draws: one point per column, stable until a bucket completes."""
+
+from __future__ import annotations
+
+import math
+
+from memtui.core.chart_series import build_series, bucket_means, x_ticks, y_axis
+
+
+def test_one_point_per_complete_bucket_inside_the_frame() -> None:
+    timestamps = [float(t) for t in range(100, 221)]
+    values = [float(t) for t in timestamps]
+    xs, ys, _ = bucket_means(timestamps, values, end=220.0, window=120.0, columns=12)
+    # 10 s buckets; the one 220 falls in is still filling and is left out.
+    assert len(xs) == 12
+    assert all(-120.0 <= x <= 0.0 for x in xs)
+    assert ys[-1] == sum(range(210, 220)) / 10
+
+
+def test_partial_bucket_is_clamped_to_now() -> None:
+    xs, _, _ = bucket_means([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], end=2.0, window=10.0,
+                            columns=2, include_partial=True)  # fmt: skip
+    assert xs and max(xs) <= 0.0
+
+
+def test_picture_key_changes_only_when_a_bucket_completes() -> None:
+    def key_at(end: float) -> tuple[object, ...]:
+        timestamps = [float(t) for t in range(int(end) + 1)]
+        return build_series(timestamps, [1.0] * len(timestamps), end, 120.0, 12).key
+
+    assert key_at(201.0) == key_at(205.0)  # same 10 s bucket filling
+    assert key_at(205.0) != key_at(211.0)  # a bucket completed
+
+
+def test_missing_values_are_skipped_not_zero() -> None:
+    xs, ys, _ = bucket_means([0.0, 1.0, 12.0], [5.0, math.nan, 7.0], 20.0, 20.0, 2)
+    assert ys == [5.0, 7.0]
+
+
+def test_y_axis_labels_tell_close_values_apart() -> None:
+    unit, divisor, ticks, labels = y_axis(1.2100 * (1 << 30), 1.2103 * (1 << 30), False)
+    assert unit == "GiB" and divisor == 1 << 30
+    assert len(set(labels)) == 3
+    assert all(label.endswith("G") for label in labels)
+
+
+def test_counts_are_not_scaled() -> None:
+    unit, divisor, _, labels = y_axis(2, 64, count_field=True)
+    assert (unit, divisor) == ("", 1) and labels == ["2", "33", "64"]
+
+
+def test_x_ticks_use_one_unit() -> None:
+    assert x_ticks(120)[1] == ["-2m", "-1m", "now"]
+    assert x_ticks(149)[1] == ["-2.48m", "-1.24m", "now"]
+    assert x_ticks(60)[1] == ["-60s", "-30s", "now"]
+    assert x_ticks(3 * 3600)[1] == ["-3h", "-1.5h", "now"]
