@@ -20,13 +20,13 @@ import ctypes
 import errno
 import mmap
 import os
+from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from memtui.core import libc_ptrace
-from memtui.core.proc_maps import Mapping, find_mapping, parse_maps, readable_spans
-from memtui.core.process_facts import explain_permission_denied, read_process_facts
+from memtui.core.process_facts import PF_KTHREAD, explain_permission_denied, parse_stat
 from memtui.core.process_freeze import ProcessFreeze
 from memtui.core.reader_errors import (
     KernelThread,
@@ -34,6 +34,9 @@ from memtui.core.reader_errors import (
     ProcessExitedDuringRead,
     ProcessGone,
 )
+
+if TYPE_CHECKING:
+    from memtui.core.read_result import ReadResult
 
 METHODS = ("procmem", "vm_readv", "peek")
 PEEK_NEEDS_FREEZE = (
@@ -54,22 +57,18 @@ PAGE_SIZE = mmap.PAGESIZE
 Span = tuple[int, int]
 
 
-@dataclass
-class ReadResult:
-    """``length`` bytes from ``address``; bytes inside ``unreadable`` are zero, not data."""
+def __getattr__(name: str) -> object:
+    # `from memtui.core.memory_reader import ReadResult` works, but the dataclass
+    # (and the import of dataclasses/inspect it needs) loads only when asked for.
+    if name == "ReadResult":
+        return _read_result_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    address: int
-    data: bytes | bytearray | memoryview
-    unreadable: list[Span] = field(default_factory=list)
 
-    @property
-    def complete(self) -> bool:
-        """Every requested byte was read."""
-        return not self.unreadable
+def _read_result_class() -> type[ReadResult]:
+    from memtui.core.read_result import ReadResult
 
-    @property
-    def end(self) -> int:
-        return self.address + len(self.data)
+    return ReadResult
 
 
 def merge_spans(spans: list[Span]) -> list[Span]:
@@ -101,13 +100,17 @@ class MemoryReader:
         self.freeze = freeze
         self._mem_fd = -1
         self._maps_fd = -1
-        self._maps: list[Mapping] | None = None
+        self._maps: _Regions | None = None
         self._maps_refreshed = False
         self._frozen: ProcessFreeze | None = None
         self._peek_words = bytearray(0)
-        facts = read_process_facts(pid)
-        if facts.kernel_thread:
-            raise KernelThread(pid, facts.name)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as file:
+                name, _, flags = parse_stat(file.read())
+        except (FileNotFoundError, ProcessLookupError):
+            raise ProcessGone(pid) from None
+        if flags & PF_KTHREAD:
+            raise KernelThread(pid, name)
         self._mem_fd = self._open_proc_file("mem")
         try:
             self._maps_fd = self._open_proc_file("maps")
@@ -147,15 +150,17 @@ class MemoryReader:
         """Read ``length`` bytes at ``address`` (freezing around this read if enabled)."""
         data = bytearray(length)
         unreadable = self.read_into(address, memoryview(data))
-        return ReadResult(address, data, unreadable)
+        return _read_result_class()(address, data, unreadable)
 
     def read_many(self, ranges: list[tuple[int, int]]) -> list[ReadResult]:
         """Read several (address, length) ranges under one freeze."""
+        result_class = _read_result_class()
         results = []
         with self._session():
             for address, length in ranges:
                 data = bytearray(length)
-                results.append(ReadResult(address, data, self._read(address, memoryview(data))))
+                unreadable = self._read(address, memoryview(data))
+                results.append(result_class(address, data, unreadable))
         return results
 
     def read_into(self, address: int, buffer: memoryview) -> list[Span]:
@@ -212,7 +217,7 @@ class MemoryReader:
         except ProcessGone:
             raise ProcessExitedDuringRead(self.pid) from None
 
-    def _mappings(self, refresh: bool = False) -> list[Mapping]:
+    def _mappings(self, refresh: bool = False) -> _Regions:
         """The target's mappings: read once per freeze, since they cannot change in one."""
         if self._maps is None or (refresh and self._frozen is None):
             chunks = []
@@ -229,7 +234,7 @@ class MemoryReader:
             if not chunks:
                 # The maps of a live process are never empty: it has exited.
                 raise ProcessExitedDuringRead(self.pid)
-            self._maps = parse_maps(b"".join(chunks).decode("utf-8", "surrogateescape"))
+            self._maps = _Regions(b"".join(chunks))
         return self._maps
 
     def _translate(self, error: OSError) -> Exception:
@@ -250,7 +255,7 @@ class MemoryReader:
             plan = [(address, end)]
         else:
             # procmem and peek see through PROT_NONE: only the maps know what is readable.
-            plan = readable_spans(self._mappings(), address, end)
+            plan = self._mappings().readable_spans(address, end)
         unreadable: list[Span] = []
         previous = address
         for start, stop in plan:
@@ -354,15 +359,59 @@ class MemoryReader:
         """
         refresh = not self._maps_refreshed
         self._maps_refreshed = True
-        mappings = self._mappings(refresh=refresh)
-        mapping = find_mapping(mappings, position)
-        if mapping is not None and mapping.readable:
+        regions = self._mappings(refresh=refresh)
+        if regions.readable_at(position):
             stop = min(end, (position // PAGE_SIZE + 1) * PAGE_SIZE)
         else:
-            following = readable_spans(mappings, position, end)
+            following = regions.readable_spans(position, end)
             stop = following[0][0] if following else end
         unreadable.append((position, stop))
         return stop
+
+
+class _Regions:
+    """Just what the reader needs from /proc/PID/maps: where memory is, and if readable.
+
+    Kept apart from :class:`memtui.core.proc_maps.Mapping` so that a small read, which
+    re-reads the maps each time it runs without a freeze, parses only two fields per
+    line into plain lists.
+    """
+
+    __slots__ = ("ends", "readable", "starts")
+
+    def __init__(self, raw: bytes) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.readable: list[bool] = []
+        for line in raw.split(b"\n"):
+            span, _, rest = line.partition(b" ")
+            low, sep, high = span.partition(b"-")
+            try:
+                start, end = int(low, 16), int(high, 16)
+            except ValueError:
+                continue  # blank or malformed: skip, as proc_maps does
+            if sep and start < end:
+                self.starts.append(start)
+                self.ends.append(end)
+                self.readable.append(rest[:1] == b"r")
+
+    def readable_at(self, address: int) -> bool:
+        index = bisect_right(self.starts, address) - 1
+        return index >= 0 and address < self.ends[index] and self.readable[index]
+
+    def readable_spans(self, start: int, end: int) -> list[Span]:
+        """The parts of [start, end) inside readable mappings, merged, in order."""
+        spans: list[Span] = []
+        index = max(bisect_right(self.starts, start) - 1, 0)
+        while index < len(self.starts) and self.starts[index] < end:
+            if self.readable[index] and self.ends[index] > start:
+                low, high = max(start, self.starts[index]), min(end, self.ends[index])
+                if spans and spans[-1][1] == low:
+                    spans[-1] = (spans[-1][0], high)
+                else:
+                    spans.append((low, high))
+            index += 1
+        return spans
 
 
 def _check_range(address: int, length: int) -> None:
