@@ -36,7 +36,7 @@ from memtui.core.reader_errors import (
 )
 
 if TYPE_CHECKING:
-    from memtui.core.read_result import ReadResult
+    from memtui.core.read_result import ReadResult as ReadResult
 
 METHODS = ("procmem", "vm_readv", "peek")
 PEEK_NEEDS_FREEZE = (
