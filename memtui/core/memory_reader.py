@@ -205,6 +205,10 @@ class MemoryReader:
             raise ValueError("read from a closed MemoryReader")
         self._maps = None
         if not self.freeze:
+            # freeze is a plain attribute a caller may flip between reads; peek
+            # cannot follow it there.
+            if self.method == "peek":
+                raise ValueError(PEEK_NEEDS_FREEZE)
             yield
             return
         try:
