@@ -1,0 +1,120 @@
+"""What the memory view's ``g`` (go to) accepts, resolved against a process's mappings.
+
+Grammar, in the order it is tried:
+
+- a hex address, with or without ``0x``: ``0x7f12ab340000``, ``7f12ab340000``;
+- a mapping name: ``[heap]``, ``[stack]``, ``[vdso]``, a file's base name
+  (``libc.so.6``) or its full path; ``heap`` and ``stack`` may drop the brackets.
+  A name mapped several times (a library's text, data and bss) means its *lowest*
+  mapping, the load base, as in ``libc.so.6+0x1000``;
+- either of those plus or minus an offset: ``[stack]+0x100``, ``[heap]-10``.
+
+Every number is hex, offsets included, ``0x`` or not: a hex viewer shows nothing in
+decimal, and ``+100`` meaning 0x100 there is the least surprising reading. For a
+decimal offset write it with a ``#`` prefix, ``+#4096``. Bare hex wins over a file
+name made only of hex digits (a file called ``cafe``); write ``./cafe`` or its full
+path for that file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from memtui.core.proc_maps import Mapping, find_mapping
+
+_HEX = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
+_DECIMAL = re.compile(r"#([0-9]+)")
+_ADDRESS_LIMIT = 1 << 64
+
+USAGE = (
+    "use hex such as 0x7f12ab340000 or 7f12ab340000, or a mapping name with an optional "
+    "offset such as [heap], [stack]+0x100 or libc.so.6+1000"
+)
+
+
+def parse_number(text: str) -> int | None:
+    """A hex number (``0x`` optional), or decimal after ``#``; None if it is neither."""
+    text = text.strip()
+    if match := _HEX.fullmatch(text):
+        return int(match.group(1), 16)
+    if match := _DECIMAL.fullmatch(text):
+        return int(match.group(1))
+    return None
+
+
+def _names(mapping: Mapping) -> set[str]:
+    names = {mapping.path, mapping.name}
+    if mapping.is_special:
+        names.add(mapping.path[1:-1])  # heap, stack
+    elif mapping.deleted:
+        names.add(mapping.path.removesuffix(" (deleted)"))
+    return names
+
+
+def find_named(mappings: Sequence[Mapping], name: str) -> Mapping | None:
+    """The lowest mapping whose path, base name or bracket-less kernel name is ``name``."""
+    name = name.strip()
+    if not name:
+        return None
+    matches = [m for m in mappings if m.path and name in _names(m)]
+    if not matches and name.startswith("./"):
+        matches = [m for m in mappings if m.path and name[2:] in _names(m)]
+    return min(matches, key=lambda m: m.start) if matches else None
+
+
+def _base(mappings: Sequence[Mapping], text: str) -> int | None:
+    number = parse_number(text)
+    if number is not None:
+        return number
+    mapping = find_named(mappings, text)
+    return mapping.start if mapping is not None else None
+
+
+def _splits(text: str) -> list[tuple[str, int]]:
+    """(base, offset) readings of ``text``: whole first, then at each +/- from the right.
+
+    Names may contain + and - themselves (libstdc++.so.6, ld-linux-x86-64.so.2), so a
+    split counts only where what follows is a number and what precedes resolves.
+    """
+    readings = [(text, 0)]
+    for position in range(len(text) - 1, 0, -1):
+        sign = text[position]
+        if sign not in "+-":
+            continue
+        offset = parse_number(text[position + 1 :])
+        if offset is not None:
+            readings.append((text[:position].strip(), offset if sign == "+" else -offset))
+    return readings
+
+
+def resolve_address(text: str, mappings: Sequence[Mapping]) -> int:
+    """The address ``text`` names in a process with ``mappings``.
+
+    Raises ValueError with a message for the user when ``text`` is not an address
+    or names no mapping. The address itself need not be mapped; see
+    :func:`require_mapped`.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError(f"type an address: {USAGE}")
+    for base_text, offset in _splits(text):
+        base = _base(mappings, base_text)
+        if base is None:
+            continue
+        address = base + offset
+        if not 0 <= address < _ADDRESS_LIMIT:
+            raise ValueError(f"{text} is outside the 64-bit address space")
+        return address
+    name = _splits(text)[-1][0]
+    if name.startswith("[") or "/" in name or "." in name:
+        raise ValueError(f"no mapping named {name} in this process")
+    raise ValueError(f"not an address: {text} ({USAGE})")
+
+
+def require_mapped(address: int, mappings: Sequence[Mapping]) -> Mapping:
+    """The mapping that holds ``address``; ValueError saying so if none does."""
+    mapping = find_mapping(mappings, address)
+    if mapping is None:
+        raise ValueError(f"0x{address:x} is not mapped in this process")
+    return mapping

@@ -1,0 +1,443 @@
+"""A live hex viewer over a process's mappings, on Textual's Line API.
+
+Only the rows on screen are drawn, from two bounded LRU caches (row bytes and rendered
+strips), so memory stays flat however far one scrolls. A row whose bytes have not
+arrived is drawn as dim dots and asked of the :class:`MemorySession` (with a screen
+of prefetch above and below); when the session's answer arrives the rows are
+refreshed. The virtual space is the concatenation of the mappings
+(:class:`HexLayout`), so Page Down and End run on from one mapping into the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from memtui.core.hex_rows import (
+    ROW_BYTES,
+    HexLayout,
+    LayoutBlock,
+    SegmentKind,
+    Span,
+    ascii_column,
+    format_row,
+    hex_column,
+    marker_text,
+    row_width,
+)
+from memtui.core.memory_session import MemorySession, RowsRead
+from memtui.core.proc_maps import Mapping
+
+# 4096 rows is 64 KiB of data: dozens of screens of a tall terminal, a small, fixed cost.
+ROW_CACHE_ROWS = 4096
+STRIP_CACHE_ROWS = 1024
+# Rows read beyond the screen, in screens, above and below: one Page Down away
+# is then already in the cache.
+PREFETCH_SCREENS = 1
+
+_KIND_CLASS: dict[SegmentKind, str] = {
+    "address": "hexview--address",
+    "hex": "hexview--hex",
+    "hex_unreadable": "hexview--unreadable",
+    "hex_pending": "hexview--pending",
+    "ascii": "hexview--ascii",
+    "ascii_unreadable": "hexview--unreadable",
+    "ascii_pending": "hexview--pending",
+    "sep": "hexview--sep",
+    "marker": "hexview--marker",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    data: bytes
+    unreadable: tuple[Span, ...]
+    generation: int
+
+
+class HexView(ScrollView, can_focus=True):
+    """Rows of ``address  hex  │ascii`` over every mapping of a process, and a byte cursor."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor_rows(-1)", "Up", show=False),
+        Binding("down,j", "cursor_rows(1)", "Down", show=False),
+        Binding("left,h", "cursor_bytes(-1)", "Left", show=False),
+        Binding("right,l", "cursor_bytes(1)", "Right", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "mapping_edge(-1)", "Start of mapping", show=False),
+        Binding("end", "mapping_edge(1)", "End of mapping", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "hexview--address",
+        "hexview--hex",
+        "hexview--ascii",
+        "hexview--sep",
+        "hexview--unreadable",
+        "hexview--pending",
+        "hexview--marker",
+        "hexview--cursor",
+    }
+
+    DEFAULT_CSS = """
+    HexView {
+        background: $surface;
+        color: $text;
+        overflow-y: scroll;
+        overflow-x: auto;
+        scrollbar-size-vertical: 1;
+        & > .hexview--address { color: $text-primary; }
+        & > .hexview--ascii { color: $text-secondary; }
+        & > .hexview--sep { color: $text-muted; }
+        & > .hexview--unreadable { color: $text-disabled; text-style: dim; }
+        & > .hexview--pending { color: $text-disabled; text-style: dim; }
+        & > .hexview--marker { color: $text-muted; text-style: italic; }
+        & > .hexview--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+        }
+        &:focus > .hexview--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+    }
+    """
+
+    class RowsArrived(Message):
+        """Posted from the session thread: bytes for some rows were read."""
+
+        def __init__(self, rows: RowsRead) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class CursorMoved(Message):
+        """The byte cursor moved to ``address`` (None when nothing is shown)."""
+
+        def __init__(self, hex_view: HexView, address: int | None) -> None:
+            super().__init__()
+            self.hex_view = hex_view
+            self.address = address
+
+        @property
+        def control(self) -> HexView:
+            return self.hex_view
+
+    generation: var[int] = var(0, init=False)
+    """Rows read before this generation are stale: still drawn, but read again."""
+
+    def __init__(
+        self,
+        session: MemorySession | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.session = session
+        self.row_layout = HexLayout([])
+        self.cursor_row = 0
+        self.cursor_column = 0
+        self._rows: LRUCache[int, _Row] = LRUCache(ROW_CACHE_ROWS)
+        self._strips: LRUCache[int, Strip] = LRUCache(STRIP_CACHE_ROWS)
+        self._styles: dict[str, Style] | None = None
+        self.requests = 0
+        """Row requests made to the session, for tests and the bench."""
+
+    # -- content --------------------------------------------------------------------
+
+    def set_mappings(self, mappings: list[Mapping]) -> None:
+        """Lay out rows for ``mappings``, keeping the cursor on its address if still mapped."""
+        address = self.cursor_address
+        top_address = self.row_layout.row_address(int(self.scroll_y))
+        layout = HexLayout(mappings)
+        if [(b.start, b.end, b.marker) for b in layout.blocks] == [
+            (b.start, b.end, b.marker) for b in self.row_layout.blocks
+        ]:
+            self.row_layout = layout  # same rows; keep the caches
+            return
+        self.row_layout = layout
+        self._strips.clear()
+        self.virtual_size = Size(row_width(layout.digits), layout.total_rows)
+        if address is not None and self._place_cursor(address):
+            top = layout.row_of(top_address) if top_address is not None else None
+            self.scroll_to(y=top if top is not None else self.cursor_row, animate=False)
+        else:
+            first = layout.data_row_near(0, 1)
+            self.cursor_row, self.cursor_column = (first or 0), 0
+        self.refresh()
+        self._cursor_moved()
+
+    def reload(self) -> None:
+        """Read the rows on screen again (refresh); old bytes stay until new ones arrive."""
+        self.generation += 1
+        self._strips.clear()
+        self.refresh()
+
+    def drop_cached_rows(self) -> None:
+        """Forget every byte read, e.g. after switching between freeze and no-stop."""
+        self._rows.clear()
+        self.reload()
+
+    def on_hex_view_rows_arrived(self, message: HexView.RowsArrived) -> None:
+        # Not stopped: the screen shows how long the read took.
+        self.add_rows(message.rows)
+
+    def add_rows(self, rows: RowsRead) -> None:
+        """Store the rows of a session answer and repaint those on screen."""
+        generation = rows.generation
+        for result in rows.results:
+            data = bytes(result.data)
+            spans = result.unreadable
+            for offset in range(0, len(data), ROW_BYTES):
+                address = result.address + offset
+                current = self._rows.get(address)
+                if current is not None and current.generation > generation:
+                    continue
+                end = address + ROW_BYTES
+                row_spans = tuple((s, e) for s, e in spans if s < end and e > address)
+                # Textual's LRUCache.set() keeps an existing key's old value: drop it first.
+                self._rows.discard(address)
+                self._rows.set(
+                    address, _Row(data[offset : offset + ROW_BYTES], row_spans, generation)
+                )
+                row = self.row_layout.row_of(address)
+                if row is not None:
+                    self._strips.discard(row)
+        self.refresh()
+
+    # -- the cursor -------------------------------------------------------------------
+
+    @property
+    def cursor_address(self) -> int | None:
+        """The address of the byte under the cursor, None when no mapping is shown."""
+        address = self.row_layout.row_address(self.cursor_row)
+        return None if address is None else address + self.cursor_column
+
+    @property
+    def cursor_mapping(self) -> Mapping | None:
+        block = self.row_layout.block_at_row(self.cursor_row)
+        return block.mapping if block is not None else None
+
+    def go_to(self, address: int) -> bool:
+        """Put the cursor on ``address`` and its row at the top; False if no row shows it."""
+        if not self._place_cursor(address):
+            return False
+        self.scroll_to(y=self.cursor_row, animate=False)
+        self._cursor_moved()
+        return True
+
+    def _place_cursor(self, address: int) -> bool:
+        row = self.row_layout.row_of(address)
+        if row is None or self.row_layout.row_address(row) is None:
+            return False
+        self._set_cursor(row, address % ROW_BYTES)
+        return True
+
+    def _set_cursor(self, row: int, column: int) -> None:
+        old = self.cursor_row
+        self.cursor_row, self.cursor_column = row, column
+        for changed in {old, row}:
+            self._strips.discard(changed)
+            self.refresh_lines(changed)
+
+    def _cursor_moved(self) -> None:
+        self.post_message(self.CursorMoved(self, self.cursor_address))
+
+    def _keep_cursor_visible(self) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + height:
+            self.scroll_to(y=self.cursor_row - height + 1, animate=False)
+
+    def _move_rows(self, delta: int) -> bool:
+        layout = self.row_layout
+        if not layout.total_rows:
+            return False
+        step = 1 if delta > 0 else -1
+        target = min(max(self.cursor_row + delta, 0), layout.total_rows - 1)
+        row = layout.data_row_near(target, step)
+        if row is None:
+            row = layout.data_row_near(target, -step)
+        if row is None or row == self.cursor_row:
+            return False
+        self._set_cursor(row, self.cursor_column)
+        return True
+
+    def action_cursor_rows(self, delta: int) -> None:
+        if self._move_rows(delta):
+            self._keep_cursor_visible()
+            self._cursor_moved()
+
+    def action_cursor_bytes(self, delta: int) -> None:
+        column = self.cursor_column + delta
+        if 0 <= column < ROW_BYTES:
+            self._set_cursor(self.cursor_row, column)
+        else:
+            before = self.cursor_row
+            if not self._move_rows(1 if delta > 0 else -1) or self.cursor_row == before:
+                return
+            self._set_cursor(self.cursor_row, 0 if delta > 0 else ROW_BYTES - 1)
+            self._keep_cursor_visible()
+        self._cursor_moved()
+
+    def action_page(self, direction: int) -> None:
+        height = max(1, self.scrollable_content_region.height)
+        offset = self.cursor_row - int(self.scroll_y)
+        self.scroll_to(y=int(self.scroll_y) + direction * height, animate=False)
+        if self._move_rows(direction * height):
+            # Keep the cursor where it was on the screen, as less and editors do.
+            top = min(max(self.cursor_row - offset, 0), self.max_scroll_y)
+            self.scroll_to(y=top, animate=False)
+            self._keep_cursor_visible()
+            self._cursor_moved()
+
+    def action_mapping_edge(self, direction: int) -> None:
+        """Home/End: to the first/last byte of the mapping; once there, of the next one."""
+        block = self.row_layout.block_at_row(self.cursor_row)
+        if block is None:
+            return
+        at_edge = (
+            (self.cursor_row, self.cursor_column) == (block.first_row, 0)
+            if direction < 0
+            else (self.cursor_row, self.cursor_column) == (block.last_row, ROW_BYTES - 1)
+        )
+        if at_edge:
+            following = self._next_data_block(block, direction)
+            if following is None:
+                return
+            block = following
+        if direction < 0:
+            self._set_cursor(block.first_row, 0)
+        else:
+            self._set_cursor(block.last_row, ROW_BYTES - 1)
+        self._keep_cursor_visible()
+        self._cursor_moved()
+
+    def _next_data_block(self, block: LayoutBlock, direction: int) -> LayoutBlock | None:
+        row = self.row_layout.data_row_near(
+            block.last_row + 1 if direction > 0 else block.first_row - 1, direction
+        )
+        return self.row_layout.block_at_row(row) if row is not None else None
+
+    def on_click(self, event: events.Click) -> None:
+        row = int(self.scroll_y) + event.y
+        if self.row_layout.row_address(row) is None:
+            return
+        x = int(self.scroll_x) + event.x
+        digits = self.row_layout.digits
+        column = self.cursor_column
+        for index in range(ROW_BYTES):
+            if hex_column(index, digits) <= x < hex_column(index, digits) + 2 or x == ascii_column(
+                index, digits
+            ):
+                column = index
+        self._set_cursor(row, column)
+        self._cursor_moved()
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._strips.clear()
+
+    def on_focus(self) -> None:
+        self._strips.discard(self.cursor_row)
+        self.refresh_lines(self.cursor_row)
+
+    def on_blur(self) -> None:
+        self.on_focus()
+
+    def _style(self, name: str) -> Style:
+        if self._styles is None:
+            self._styles = {}
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style + self.get_component_rich_style(name, partial=True)
+            self._styles[name] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.scrollable_content_region.width
+        if row >= self.row_layout.total_rows:
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips.get(row)
+        if strip is None:
+            strip, complete = self._render_row(row)
+            if complete:
+                self._strips.set(row, strip)
+            else:
+                self._request_screen()
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _render_row(self, row: int) -> tuple[Strip, bool]:
+        """The row's strip, and whether it shows current bytes (worth caching)."""
+        block = self.row_layout.block_at_row(row)
+        assert block is not None
+        if block.marker:
+            text = marker_text(block)
+            return Strip([Segment(text, self._style("hexview--marker"))]), True
+        address = block.start + (row - block.first_row) * ROW_BYTES
+        cached = self._rows.get(address)
+        data = cached.data if cached is not None else None
+        spans = cached.unreadable if cached is not None else ()
+        segments = format_row(address, data, spans, self.row_layout.digits)
+        out = [Segment(text, self._style(_KIND_CLASS[kind])) for text, kind in segments]
+        if row == self.cursor_row:
+            # format_row puts the 16 ASCII cells last; the hex cells are every other
+            # segment after the address and its separator.
+            cursor = self._style("hexview--cursor")
+            for position in (2 + 2 * self.cursor_column, len(out) - ROW_BYTES + self.cursor_column):
+                text, style = out[position].text, out[position].style
+                out[position] = Segment(text, (style or Style()) + cursor)
+        complete = cached is not None and cached.generation >= self.generation
+        return Strip(out, row_width(self.row_layout.digits)), complete
+
+    def _request_screen(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_y)
+        ranges = self.row_layout.read_ranges(
+            top - PREFETCH_SCREENS * height, top + (1 + PREFETCH_SCREENS) * height - 1
+        )
+        if ranges and session.request(ranges, self.generation):
+            self.requests += 1
+
+    # -- for tests and the bench ------------------------------------------------------
+
+    def row_text(self, row: int) -> str:
+        """The text of virtual row ``row`` as drawn now (no styles)."""
+        strip, _ = self._render_row(row)
+        return strip.text
+
+    def visible_rows_loaded(self) -> bool:
+        """Every row on screen shows bytes of the current generation."""
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        for row in range(top, min(top + height, self.row_layout.total_rows)):
+            address = self.row_layout.row_address(row)
+            if address is None:
+                continue
+            cached = self._rows.get(address)
+            if cached is None or cached.generation < self.generation:
+                return False
+        return True
