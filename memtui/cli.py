@@ -138,6 +138,60 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the mappings of process PID (/proc/PID/maps) as a table.",
     )
     maps.add_argument("pid", type=pid_arg, metavar="PID")
+
+    demo = commands.add_parser(
+        "demo-leak",
+        help="run the book's leak experiment: threads that malloc and forget to free",
+        description=(
+            "Run N threads that each malloc a random size from 1 B to --max-alloc, "
+            "touch it with probability 0.5 and never free it with probability --leak. "
+            "Leaks at most a quarter of MemAvailable, then holds steady. Frees "
+            "everything on exit. Watch it with `memtui` in another terminal."
+        ),
+    )
+    demo.add_argument("--threads", type=count_arg, default=5, metavar="N", help="default: 5")
+    demo.add_argument(
+        "--max-alloc", type=size_arg, default=4 << 20, metavar="SIZE", help="default: 4M"
+    )
+    demo.add_argument(
+        "--leak",
+        type=float,
+        default=0.1,
+        metavar="P",
+        help="probability that a block is never freed (default: 0.1)",
+    )
+    demo.add_argument(
+        "--duration", type=duration_arg, default=60.0, metavar="S", help="default: 60"
+    )
+    demo.add_argument("--no-leak", action="store_true", help="free every block (the control)")
+    demo.add_argument(
+        "--allocs",
+        type=float,
+        default=10.0,
+        metavar="N",
+        help="allocations per second per thread (default: 10)",
+    )
+    demo.add_argument(
+        "--rate",
+        type=float,
+        metavar="MIB_PER_MIN",
+        help="instead of --leak, leak touched memory at exactly this rate (for benchmarks)",
+    )
+    demo.add_argument(
+        "--start-after",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="churn without leaking for S seconds first, a baseline to compare with",
+    )
+    demo.add_argument("--seed", type=int, help="seed of the random sizes (default: random)")
+    demo.add_argument(
+        "--status-interval",
+        type=duration_arg,
+        default=5.0,
+        metavar="S",
+        help="seconds between status lines on stderr (default: 5)",
+    )
     return parser
 
 
@@ -168,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             _raise_on_sigterm()
             return run_maps(args)
+        if args.command == "demo-leak":
+            from memtui.commands.demo_leak import run_demo_leak
+
+            return run_demo_leak(args)
         from memtui.commands.dashboard import run_dashboard
 
         return run_dashboard(args)

@@ -1,8 +1,10 @@
 """Every process on the machine, one immutable snapshot per ``sample()``: the picker's data.
 
-The picker (issue 3) renders these rows; the leak attribution (issue 5) reuses the
-per-process RSS history and its least-squares fit. Nothing here imports Textual: the
-sampler runs in a worker thread and the UI only draws what it returns.
+The picker (issue 3) renders these rows; the leak attribution (issue 5) uses the same
+measure of growth: the history and its least-squares fit are of RSS plus swap, so
+pages that a leak's own pressure pushes out to swap do not read as memory freed.
+Nothing here imports Textual: the sampler runs in a worker thread and the UI only
+draws what it returns.
 
 A value that cannot be read is ``None`` with a reason (``row.reason("pss")``), never
 0: a fake 0 reads as "uses no memory" and sorts such processes to the bottom, which
@@ -84,7 +86,8 @@ class ProcessRow:
     rss: int | None
     swap: int | None
     rss_growth: float | None
-    """Least-squares slope of RSS over the growth window, in bytes per minute."""
+    """Least-squares slope of RSS plus swap over the growth window, in bytes per minute
+    (swap counts so that memory pushed out to swap does not read as freed)."""
     pss: int | None
     uss: int | None
     pss_read_at: float | None
@@ -145,7 +148,7 @@ def fit_growth(history: Sequence[tuple[float, int]]) -> GrowthFit | None:
 
 
 class _RssHistory:
-    """A bounded (time, rss) history of one process, flat in two arrays.
+    """A bounded (time, rss + swap) history of one process, flat in two arrays.
 
     The points are kept at least ``spacing`` seconds apart by overwriting the newest
     one until it is old enough to keep: the history then spans the whole window with
@@ -333,7 +336,7 @@ class ProcessTableSampler:
         self._watched = frozenset(pids)
 
     def history(self, pid: int) -> tuple[tuple[float, int], ...]:
-        """The (time, rss) points of the newest process with this pid, oldest first."""
+        """The (time, rss + swap) points of the newest process with this pid, oldest first."""
         with self._lock:
             keys = [key for key in self._histories if key[0] == pid]
             if not keys:
@@ -467,7 +470,7 @@ class ProcessTableSampler:
             history = self._histories.get(key)
             if history is None:
                 history = self._histories[key] = _RssHistory()
-            history.add(now, rss, self._spacing, self._window, self._capacity)
+            history.add(now, rss + (swap or 0), self._spacing, self._window, self._capacity)
             points = history.points()
             span = points[-1][0] - points[0][0]
             fit = fit_growth(points) if span >= self._min_span else None

@@ -1,0 +1,180 @@
+"""Workloads that must NOT raise the leak verdict, run as real processes.
+
+    python tests/targets/leak_workloads.py churn|bursty|steady [--seconds S] [--dir D]
+
+- ``churn``: page-cache churn. Writes a large file (256 MiB by default) with fsync,
+  reads it back, drops it from the cache (posix_fadvise DONTNEED) and starts over,
+  alternating between two files: Cached, Dirty and MemFree swing by hundreds of MiB
+  while no process memory grows.
+- ``bursty``: allocates 64-256 MiB in one burst (touched, via libc malloc like a C
+  program), holds it 1-3 s, frees it, pauses 1-2 s, over and over.
+- ``steady``: allocates and touches 128 MiB once, then keeps re-touching it (so it
+  stays resident and busy) without growing.
+
+Each prints ``ready`` on stdout when started and names itself (/proc/PID/comm) so
+tests and the bench can tell it from everything else. ``watch()`` feeds a
+LeakDetector from the real samplers while they run. Shared by
+tests/test_leak_detection.py and bench/bench_leak_detection.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from memtui.core.leak_detector import LeakDetector, LeakSettings, LeakVerdict
+from memtui.core.meminfo import read_meminfo
+from memtui.core.meminfo_history import MeminfoHistory
+from memtui.core.process_table import ProcessTableSampler
+
+MIB = 1 << 20
+
+
+def _name(name: str) -> None:
+    with open("/proc/self/comm", "w") as comm:
+        comm.write(name[:15])
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+    return libc
+
+
+def churn(seconds: float, directory: str, size: int) -> None:
+    _name("wl-churn")
+    chunk = os.urandom(4 * MIB)
+    deadline = time.monotonic() + seconds
+    with tempfile.TemporaryDirectory(dir=directory, prefix="memtui-churn-") as tmp:
+        paths = [os.path.join(tmp, f"churn-{i}") for i in range(2)]
+        print("ready", flush=True)
+        turn = 0
+        while time.monotonic() < deadline:
+            path = paths[turn % 2]
+            turn += 1
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                for _ in range(size // len(chunk)):
+                    os.write(fd, chunk)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                while os.read(fd, 4 * MIB):
+                    pass
+                # Drop it so the next round reads and writes for real, not from cache.
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def bursty(seconds: float) -> None:
+    _name("wl-bursty")
+    libc = _libc()
+    rng = random.Random(5)
+    deadline = time.monotonic() + seconds
+    print("ready", flush=True)
+    while time.monotonic() < deadline:
+        blocks = []
+        for _ in range(rng.randint(16, 64)):
+            block = libc.malloc(4 * MIB)
+            libc.memset(block, 1, 4 * MIB)
+            blocks.append(block)
+        time.sleep(rng.uniform(1.0, 3.0))
+        for block in blocks:
+            libc.free(block)
+        time.sleep(rng.uniform(1.0, 2.0))
+
+
+def steady(seconds: float) -> None:
+    _name("wl-steady")
+    libc = _libc()
+    size = 128 * MIB
+    block = libc.malloc(size)
+    libc.memset(block, 1, size)
+    deadline = time.monotonic() + seconds
+    print("ready", flush=True)
+    while time.monotonic() < deadline:
+        libc.memset(block, 2, size)
+        time.sleep(0.5)
+    libc.free(block)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One detector update while watching: seconds since the watch began, and the verdict."""
+
+    at: float
+    verdict: LeakVerdict
+
+
+def watch(
+    seconds: float,
+    *,
+    interval: float = 0.5,
+    table_interval: float = 0.5,
+    settings: LeakSettings | None = None,
+    until: Callable[[Observation], bool] | None = None,
+    started: float | None = None,
+) -> list[Observation]:
+    """Feed a LeakDetector from the real samplers, as the dashboard does, for ``seconds``.
+
+    meminfo every ``interval``, the process table every ``table_interval``; stops
+    early when ``until`` returns True. ``started`` (monotonic) is the zero of ``at``.
+    """
+    detector = LeakDetector(settings)
+    span = detector.settings.window * 1.5
+    history = MeminfoHistory(span_seconds=span, capacity=int(span / min(interval, 0.25)) + 2)
+    sampler = ProcessTableSampler(pss_budget=0)  # growth uses RSS+swap; PSS would only cost
+    zero = time.monotonic() if started is None else started
+    begin = time.monotonic()
+    observations: list[Observation] = []
+    next_table = begin
+    tick = 0
+    while (now := time.monotonic()) < begin + seconds:
+        history.append(time.time(), read_meminfo())
+        table = None
+        if now >= next_table:
+            table = sampler.sample()
+            next_table += table_interval
+        observation = Observation(now - zero, detector.update(history, table))
+        observations.append(observation)
+        if until is not None and until(observation):
+            break
+        tick += 1
+        delay = begin + tick * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    return observations
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workload", choices=("churn", "bursty", "steady"))
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--dir", default=tempfile.gettempdir())
+    parser.add_argument("--size-mib", type=int, default=256)
+    args = parser.parse_args()
+    if args.workload == "churn":
+        churn(args.seconds, args.dir, args.size_mib * MIB)
+    elif args.workload == "bursty":
+        bursty(args.seconds)
+    else:
+        steady(args.seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
