@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="churn without leaking for S seconds first, a baseline to compare with",
     )
+    demo.add_argument(
+        "--cap",
+        type=size_arg,
+        metavar="SIZE",
+        help="leak at most SIZE (default and upper bound: a quarter of MemAvailable)",
+    )
     demo.add_argument("--seed", type=int, help="seed of the random sizes (default: random)")
     demo.add_argument(
         "--status-interval",

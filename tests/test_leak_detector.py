@@ -3,6 +3,7 @@ text and on a real child whose heap grows; demo-leak's command line."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ from memtui.core.reader_errors import ProcessGone
 
 MIB = 1 << 20
 GIB = 1 << 30
+DEMO = [sys.executable, "-m", "memtui", "demo-leak"]
 
 
 def verdict(**fields: object) -> LeakVerdict:
@@ -328,3 +330,29 @@ def test_demo_leak_options_and_defaults() -> None:
         ["demo-leak", "--threads", "2", "--max-alloc", "1M", "--no-leak", "--duration", "3"]
     )
     assert (args.threads, args.max_alloc, args.no_leak, args.duration) == (2, 1 << 20, True, 3.0)
+
+
+def test_demo_leak_stops_leaking_at_its_cap_and_exits_cleanly() -> None:
+    result = subprocess.run(
+        [*DEMO, "--cap", "8M", "--duration", "2", "--status-interval", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "cap reached (8.0 MiB" in result.stderr
+    assert "leaked 8.0 MiB" in result.stderr.splitlines()[-1]
+
+
+def test_demo_leak_ends_on_ctrl_c_and_frees_its_memory() -> None:
+    proc = subprocess.Popen(
+        [*DEMO, "--duration", "60"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    assert proc.stderr.readline().startswith(f"demo-leak pid {proc.pid}: 5 threads")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+    proc.stderr.close()

@@ -168,7 +168,9 @@ def run_demo_leak(args: argparse.Namespace) -> int:
     leak = 0.0 if args.no_leak else args.leak
     rate = None if args.no_leak or args.rate is None else args.rate * MIB
     began = time.monotonic()
-    state = LeakState(cap=available // 4, rate=rate, started=began + args.start_after)
+    # A smaller --cap is honoured; a larger one is not: a quarter is the promise.
+    cap = available // 4 if args.cap is None else min(args.cap, available // 4)
+    state = LeakState(cap=cap, rate=rate, started=began + args.start_after)
     libc = _libc()
     _name_process()
     signal.signal(signal.SIGTERM, _raise_exit)
@@ -217,8 +219,8 @@ def run_demo_leak(args: argparse.Namespace) -> int:
             if capped and not told_capped:
                 told_capped = True
                 print(
-                    f"demo-leak: cap reached ({format_bytes(state.cap, 1)}, a quarter of "
-                    "MemAvailable at start): no more leaking, steady state from now on",
+                    f"demo-leak: cap reached ({format_bytes(state.cap, 1)}; never more than a "
+                    "quarter of MemAvailable at start): no more leaking, steady state from now on",
                     file=sys.stderr,
                     flush=True,
                 )
