@@ -62,9 +62,12 @@ KEYS = [
 ]
 
 
-def mapping_row(mapping: Mapping, rss: int | None) -> tuple[str, ...]:
-    """The table cells of one mapping: start, end, size, RSS, perms, path."""
-    return (
+def mapping_row(mapping: Mapping, rss: int | None) -> tuple[Text, ...]:
+    """The table cells of one mapping: start, end, size, RSS, perms, path.
+
+    Text, not str: DataTable reads a str as markup, which would swallow [heap].
+    """
+    cells = (
         f"{mapping.start:x}",
         f"{mapping.end:x}",
         format_bytes_short(mapping.size),
@@ -72,6 +75,7 @@ def mapping_row(mapping: Mapping, rss: int | None) -> tuple[str, ...]:
         mapping.perms,
         mapping.path or "[anon]",
     )
+    return tuple(Text(cell, no_wrap=True) for cell in cells)
 
 
 def _same_layout(old: list[Mapping], new: list[Mapping]) -> bool:
@@ -109,10 +113,10 @@ class MemoryScreen(Screen[None]):
     MemoryScreen #memory-banner.-shown { display: block; }
     MemoryScreen #memory-banner.-error { background: $error-muted; }
     MemoryScreen #memory-body { layout: vertical; height: 1fr; }
-    MemoryScreen #mappings { height: 1fr; max-height: 14; min-height: 4; }
-    MemoryScreen HexView { height: 2fr; }
+    MemoryScreen #mappings { height: auto; max-height: 35%; }
+    MemoryScreen HexView { height: 1fr; }
     MemoryScreen #memory-message {
-        height: 2fr;
+        height: 1fr;
         padding: 1 2;
         content-align: center middle;
         display: none;
@@ -167,7 +171,7 @@ class MemoryScreen(Screen[None]):
         yield Static(id="memory-title", markup=False)
         yield Static(id="memory-banner", markup=False)
         with Container(id="memory-body"):
-            table: DataTable[str] = DataTable(id="mappings", cursor_type="row")
+            table: DataTable[Text] = DataTable(id="mappings", cursor_type="row")
             for label in ("start", "end", "size", "RSS", "perms", "path"):
                 table.add_column(label, key=label)
             yield table
@@ -235,7 +239,7 @@ class MemoryScreen(Screen[None]):
         rows = message.rows
         size = sum(len(result.data) for result in rows.results)
         mode = "frozen" if rows.frozen else "not stopped"
-        self.status = f"read {format_bytes_short(size)} in {rows.seconds * 1000:.1f} ms ({mode})"
+        self.status = f"read {format_bytes_short(size)}, {rows.seconds * 1000:.1f} ms, {mode}"
         self._show_title()
 
     def _show_mappings(self, event: MapsRead) -> None:
@@ -243,14 +247,14 @@ class MemoryScreen(Screen[None]):
             return
         if event.rss is not None:
             self.rss = event.rss
-        table: DataTable[str] = self.query_one("#mappings", DataTable)
+        table: DataTable[Text] = self.query_one("#mappings", DataTable)
         mappings = [m for m in event.mappings if m.path not in HIDDEN_PATHS]
         if _same_layout(self.mappings, mappings) and table.row_count:
             if event.rss is not None:
                 for mapping in mappings:
                     rss = self.rss.get(mapping.start)
                     cell = "—" if rss is None else format_bytes_short(rss)
-                    table.update_cell(str(mapping.start), "RSS", cell)
+                    table.update_cell(str(mapping.start), "RSS", Text(cell))
             return
         highlighted = self._highlighted_start()
         self.mappings = mappings
@@ -307,28 +311,30 @@ class MemoryScreen(Screen[None]):
     # -- header ---------------------------------------------------------------------------
 
     def _show_title(self) -> None:
+        # Shortest first where it matters: at 80 columns the status may be cut, but the
+        # banner repeats anything serious.
         mode = "freeze" if self.freeze else "no-stop (rows may be torn)"
-        auto = f"auto-refresh {self.interval:g}s" if self._timer is not None else "auto-refresh off"
-        parts = [f"PID {self.pid} {self.name_of_process}", f"mode: {mode}", auto]
+        auto = f"auto {self.interval:g}s" if self._timer is not None else "auto off"
+        parts = [f"PID {self.pid} {self.name_of_process}", mode, auto]
         address = self._hex.cursor_address
         if address is not None:
             mapping = find_mapping(self.mappings, address)
             where = f" {mapping.name}+0x{address - mapping.start:x}" if mapping else ""
-            parts.append(f"cursor {address:x}{where}")
+            parts.append(f"at {address:x}{where}")
         parts.append(self.status)
-        self.query_one("#memory-title", Static).update(Text("  │ ".join(parts), no_wrap=True))
+        self.query_one("#memory-title", Static).update(Text(" │ ".join(parts), no_wrap=True))
 
     # -- keeping table and hex view in step ------------------------------------------------
 
     def _highlighted_start(self) -> int | None:
-        table: DataTable[str] = self.query_one("#mappings", DataTable)
+        table: DataTable[Text] = self.query_one("#mappings", DataTable)
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key is not None else None
 
     def _highlight_mapping(self, start: int) -> None:
-        table: DataTable[str] = self.query_one("#mappings", DataTable)
+        table: DataTable[Text] = self.query_one("#mappings", DataTable)
         try:
             index = table.get_row_index(str(start))
         except Exception:  # the mapping went away meanwhile
@@ -359,7 +365,9 @@ class MemoryScreen(Screen[None]):
             row = self._hex.row_layout.row_of(mapping.start)
             if row is not None:
                 self._hex.scroll_to(y=row, animate=False)
-            self.notify(f"{mapping.name} ({mapping.perms}) is not readable", timeout=3)
+            self.notify(
+                f"{mapping.name} ({mapping.perms}) is not readable", timeout=3, markup=False
+            )
         self._hex.focus()
 
     # -- actions ---------------------------------------------------------------------------
@@ -383,7 +391,7 @@ class MemoryScreen(Screen[None]):
         try:
             address = resolve_address(event.value, self.mappings)
         except ValueError as error:
-            self.notify(str(error), title="Go to", severity="error", timeout=5)
+            self.notify(str(error), title="Go to", severity="error", timeout=5, markup=False)
             return
         if not self._hex.go_to(address):
             mapping = find_mapping(self.mappings, address)
@@ -391,7 +399,7 @@ class MemoryScreen(Screen[None]):
                 message = f"0x{address:x} is not mapped in this process"
             else:
                 message = f"0x{address:x} is in {mapping.name} ({mapping.perms}): not readable"
-            self.notify(message, title="Go to", severity="error", timeout=5)
+            self.notify(message, title="Go to", severity="error", timeout=5, markup=False)
             return
         event.input.remove_class("-shown")
         self._hex.focus()
