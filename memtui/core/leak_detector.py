@@ -183,7 +183,9 @@ class LeakVerdict:
     or "" when it does not hold."""
     system: tuple[SystemTrend, ...]
     attribution: tuple[ProcessGrowth, ...]
-    """Up to ``top`` processes by growth rate, fastest first (steady or not)."""
+    """Up to ``top`` processes that grew over the window: the steady growers first
+    (the named culprit is the first row), then the others, each group fastest first.
+    Empty when no process grew."""
     mem_available_exhausted_in: float | None
     """Seconds until MemAvailable reaches 0 at its steady fall; None if not falling
     steadily."""
@@ -469,10 +471,8 @@ class LeakDetector:
     def _attribution(self) -> tuple[ProcessGrowth, ...]:
         s = self.settings
         # Fitting every process at every scale would cost ~1,000 fits per update.
-        # Most processes are flat: one whose range over the window is under half the
-        # rise a qualifying fit needs cannot qualify, nor matter to a leak hunt, so
-        # rank the rest cheaply by net change and fit only the first few.
-        min_rise = s.process_threshold * s.window / 60.0
+        # Most processes are flat, so rank cheaply by net change over the window and
+        # fit only the first few: a leaker's net change is its whole climb.
         candidates: list[tuple[float, tuple[int, float], _Series]] = []
         for key, series in self._series.items():
             if len(series.times) < s.min_points:
@@ -481,8 +481,8 @@ class LeakDetector:
             values = series.values[first:]
             if len(values) < s.min_points:
                 continue
-            if max(values) - min(values) < min_rise / 2:
-                continue
+            if values[-1] <= values[0]:
+                continue  # did not grow: not a row of "top processes by growth"
             candidates.append((values[-1] - values[0], key, series))
         candidates.sort(key=lambda c: c[0], reverse=True)
         rows: list[ProcessGrowth] = []
@@ -494,7 +494,7 @@ class LeakDetector:
             if fit is None:
                 first = bisect.bisect_left(series.times, series.times[-1] - s.window)
                 fit = _fit(series.times[first:], series.values[first:], s.min_points)
-            if fit is None:
+            if fit is None or fit.rate_per_minute <= 0:
                 continue
             rows.append(
                 ProcessGrowth(
