@@ -322,7 +322,12 @@ class MemoryScreen(Screen[None]):
             where = f" {mapping.name}+0x{address - mapping.start:x}" if mapping else ""
             parts.append(f"at {address:x}{where}")
         parts.append(self.status)
-        self.query_one("#memory-title", Static).update(Text(" │ ".join(parts), no_wrap=True))
+        text = " │ ".join(parts)
+        title = self.query_one("#memory-title", Static)
+        if str(title.content) != text:
+            # One line, always: no layout pass, which would redraw the whole screen on
+            # every key that moves the cursor.
+            title.update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
 
     # -- keeping table and hex view in step ------------------------------------------------
 

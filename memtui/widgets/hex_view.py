@@ -196,8 +196,10 @@ class HexView(ScrollView, can_focus=True):
         self.add_rows(message.rows)
 
     def add_rows(self, rows: RowsRead) -> None:
-        """Store the rows of a session answer and repaint those on screen."""
+        """Store the rows of a session answer and repaint those on screen that changed."""
         generation = rows.generation
+        top = int(self.scroll_y)
+        bottom = top + self.scrollable_content_region.height
         for result in rows.results:
             data = bytes(result.data)
             spans = result.unreadable
@@ -208,15 +210,23 @@ class HexView(ScrollView, can_focus=True):
                     continue
                 end = address + ROW_BYTES
                 row_spans = tuple((s, e) for s, e in spans if s < end and e > address)
+                row_data = data[offset : offset + ROW_BYTES]
+                same = (
+                    current is not None
+                    and current.data == row_data
+                    and current.unreadable == row_spans
+                )
                 # Textual's LRUCache.set() keeps an existing key's old value: drop it first.
                 self._rows.discard(address)
-                self._rows.set(
-                    address, _Row(data[offset : offset + ROW_BYTES], row_spans, generation)
-                )
+                self._rows.set(address, _Row(row_data, row_spans, generation))
                 row = self.row_layout.row_of(address)
-                if row is not None:
-                    self._strips.discard(row)
-        self.refresh()
+                if row is None:
+                    continue
+                if same and self._strips.get(row) is not None:
+                    continue  # drawn already with these very bytes: nothing to repaint
+                self._strips.discard(row)
+                if top <= row < bottom:
+                    self.refresh_lines(row)
 
     # -- the cursor -------------------------------------------------------------------
 
@@ -363,12 +373,22 @@ class HexView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.on_focus()
 
+    def _base_style(self) -> Style:
+        # rich_style walks the DOM for inherited styles (~70 µs); a screen has dozens
+        # of rows, and notify_style_update() drops this whenever it could change.
+        if self._styles is None:
+            self._styles = {}
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
     def _style(self, name: str) -> Style:
         if self._styles is None:
             self._styles = {}
         style = self._styles.get(name)
         if style is None:
-            style = self.rich_style + self.get_component_rich_style(name, partial=True)
+            style = self._base_style() + self.get_component_rich_style(name, partial=True)
             self._styles[name] = style
         return style
 
@@ -377,7 +397,7 @@ class HexView(ScrollView, can_focus=True):
         row = scroll_y + y
         width = self.scrollable_content_region.width
         if row >= self.row_layout.total_rows:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         strip = self._strips.get(row)
         if strip is None:
             strip, complete = self._render_row(row)
@@ -385,7 +405,7 @@ class HexView(ScrollView, can_focus=True):
                 self._strips.set(row, strip)
             else:
                 self._request_screen()
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._base_style())
 
     def _render_row(self, row: int) -> tuple[Strip, bool]:
         """The row's strip, and whether it shows current bytes (worth caching)."""
@@ -410,17 +430,43 @@ class HexView(ScrollView, can_focus=True):
         complete = cached is not None and cached.generation >= self.generation
         return Strip(out, row_width(self.row_layout.digits)), complete
 
+    def _window(self) -> tuple[int, int]:
+        """The rows to hold: the screen plus PREFETCH_SCREENS screens above and below."""
+        height = max(1, self.scrollable_content_region.height)
+        top = int(self.scroll_y)
+        return top - PREFETCH_SCREENS * height, top + (1 + PREFETCH_SCREENS) * height - 1
+
     def _request_screen(self) -> None:
+        """Ask the session for the rows of the window that are missing or stale."""
         session = self.session
         if session is None:
             return
-        height = max(1, self.scrollable_content_region.height)
-        top = int(self.scroll_y)
-        ranges = self.row_layout.read_ranges(
-            top - PREFETCH_SCREENS * height, top + (1 + PREFETCH_SCREENS) * height - 1
-        )
+        ranges = self._missing_ranges()
         if ranges and session.request(ranges, self.generation):
             self.requests += 1
+
+    def _missing_ranges(self) -> list[tuple[int, int]]:
+        # Only what is missing: rows on screen that are already current must not come
+        # back, or their strips would be dropped and painted again for nothing.
+        missing: list[tuple[int, int]] = []
+        for start, length in self.row_layout.read_ranges(*self._window()):
+            for address in range(start, start + length, ROW_BYTES):
+                cached = self._rows.get(address)
+                if cached is not None and cached.generation >= self.generation:
+                    continue
+                if missing and missing[-1][0] + missing[-1][1] == address:
+                    missing[-1] = (missing[-1][0], missing[-1][1] + ROW_BYTES)
+                else:
+                    missing.append((address, ROW_BYTES))
+        return missing
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Ask now rather than when the next frame paints the missing rows: the read
+        # then overlaps the wait for that frame. Checking the prefetch too means a
+        # held Page Down always finds the next screen read already.
+        if int(old_value) != int(new_value):
+            self._request_screen()
 
     # -- for tests and the bench ------------------------------------------------------
 
@@ -441,3 +487,12 @@ class HexView(ScrollView, can_focus=True):
             if cached is None or cached.generation < self.generation:
                 return False
         return True
+
+    def visible_rows_drawn(self) -> bool:
+        """Every row on screen has been drawn with current bytes (strips are cached only then)."""
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        return all(
+            self._strips.get(row) is not None
+            for row in range(top, min(top + height, self.row_layout.total_rows))
+        )
