@@ -36,30 +36,35 @@ async def test_charts_update_as_samples_arrive(live_model: Callable[..., Dashboa
         assert [tile.field for tile in shown] == ["MemFree", "Committed_AS"]
         memfree = shown[0]
         assert memfree.title.startswith("MemFree ") and "/min" in memfree.title
-        series = memfree.plot.series
+        series = memfree.series
         assert series is not None and len(series.xs) >= 2  # points drawn from the samples
-        assert memfree.plot.builds >= 1
+        # One bar column per bucket, drawn at the right edge of the tile.
+        bottom = memfree.render_line(memfree.size.height - 1).text
+        bars = bottom.split("▏", 1)[1]
+        assert bars.rstrip() == bars and len(bars.strip()) == len(series.ys)
+        assert memfree.render_line(0).text.strip() == memfree.title
+        assert memfree.redraws >= 1
 
 
 async def test_tiles_rebuild_only_when_a_bucket_completes() -> None:
-    # A 60 s tile 71 columns wide has 0.85 s buckets: about 3.4 samples fill one.
+    # A 60 s tile about 70 columns wide has 0.85 s buckets: ~3.4 samples fill one.
     model = model_from_argv("--interval", "0.25", "--history", "60", "--fields", "MemFree")
     app = MemtuiApp(model)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(1.0)  # past the first layout, which builds once per size
-        plot = tiles(app)[0].plot
-        builds, samples = plot.builds, len(model.history)
+        await pilot.pause(1.0)  # past the first layout, which draws once per size
+        tile = tiles(app)[0]
+        builds, samples = tile.redraws, len(model.history)
         started = time.monotonic()
         await pilot.pause(3.0)
         elapsed = time.monotonic() - started
         new_samples = len(model.history) - samples
-        assert plot.series is not None
-        bucket = plot.series.x_window / plot.series.key[1]  # type: ignore[operator]
+        assert tile.series is not None
+        bucket = tile.series.x_window / tile.series.key[1]  # type: ignore[operator]
         assert bucket > 2 * model.interval  # else every sample would complete one
         # Each sample updates the title, but the plot is rebuilt only when one of
         # its buckets completes.
-        assert plot.builds - builds <= math.ceil(elapsed / bucket) + 1
-        assert plot.builds - builds < new_samples / 2
+        assert tile.redraws - builds <= math.ceil(elapsed / bucket) + 1
+        assert tile.redraws - builds < new_samples / 2
 
 
 async def test_default_fields_fill_a_large_terminal_and_fewer_fit_at_80x24(

@@ -69,3 +69,20 @@ def test_short_bytes_keep_three_significant_figures() -> None:
     assert format_bytes_short(536.87 * (1 << 20)) == "537 MiB"
     assert format_bytes_short(22.88 * (1 << 30)) == "22.9 GiB"
     assert format_bytes_short(0) == "0 B"
+
+
+def test_header_fits_80_columns_with_its_status() -> None:
+    from memtui.widgets.memory_header import header_text
+
+    sample = {
+        "MemTotal": 23 << 30, "MemAvailable": 22 << 30, "Committed_AS": 941 << 20,
+        "CommitLimit": 11 << 30, "SwapTotal": 0, "SwapFree": 0,
+    }  # fmt: skip
+    status = "live 1s  tiles 2m"
+    wide = header_text(sample, status)
+    assert wide.startswith("Total 23.0 GiB  Avail 22.0 GiB  Commit 941 MiB/11.0 GiB")
+    narrow = header_text(sample, status, width=78)
+    assert len(narrow) <= 78 and narrow.endswith(status)
+    assert "Commit 941M/11.0G" in narrow
+    replay = header_text(sample, "replay a-very-long-recording-name.csv  tiles 2.48m", 78)
+    assert len(replay) == 78 and replay.endswith("…") and "│ replay a-very" in replay

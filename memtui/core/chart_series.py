@@ -80,6 +80,9 @@ def y_axis(lo: float, hi: float, count_field: bool) -> tuple[str, int, list[floa
         decimals = min(4, max(0, math.ceil(-math.log10(span / 2)) + 1))
         if divisor == 1:
             decimals = min(decimals, 1) if span < 3 else 0
+        # Labels sit in a narrow column: at most 7 characters such as "22.679G".
+        integer_digits = len(str(int(max(abs(lo_s), abs(hi_s)))))
+        decimals = min(decimals, max(0, 5 - integer_digits))
     ticks = [lo_s, (lo_s + hi_s) / 2, hi_s] if span > 0 else [lo_s]
     suffix = unit[:1] if unit and unit != "B" else ""
     labels = [f"{tick:.{decimals}f}{suffix}" for tick in ticks]

@@ -18,7 +18,7 @@ CHART_WINDOW = 120.0
 
 
 def _format_interval(seconds: float) -> str:
-    return f"{seconds:g}s" if seconds < 60 else f"{seconds / 60:g}m"
+    return f"{seconds:g}s" if seconds < 60 else f"{seconds / 60:.3g}m"
 
 
 @dataclass
@@ -62,10 +62,11 @@ class DashboardModel:
         return self._replay_span if self.is_replay else self.history.span_seconds
 
     def status_text(self) -> str:
+        span = f"tiles {_format_interval(self.chart_window())}"
         if self.is_replay:
-            return f"replay {os.path.basename(self.replay_source or '')}"
+            return f"replay {os.path.basename(self.replay_source or '')}  {span}"
         state = "PAUSED" if self.paused else "live"
-        return f"{state} {_format_interval(self.interval)}"
+        return f"{state} {_format_interval(self.interval)}  {span}"
 
     def step_interval(self, direction: int) -> float:
         """Move to the next longer (+1) or shorter (-1) interval step."""

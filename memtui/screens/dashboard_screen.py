@@ -20,8 +20,6 @@ from memtui.widgets.memory_header import MemoryHeader
 # Below this a tile's axes and labels crowd out the line itself.
 MIN_TILE_WIDTH = 36
 MIN_TILE_HEIGHT = 8
-# The y-axis labels and frame take about this many columns of a tile.
-AXIS_COLUMNS = 9
 
 
 def grid_shape(width: int, height: int, charts: int) -> tuple[int, int]:
@@ -112,13 +110,12 @@ class DashboardScreen(Screen[None]):
             if not tile.display:
                 continue
             timestamps, values = history.series(tile.field, window)
-            width = tile.size.width or MIN_TILE_WIDTH
             series = build_series(
                 timestamps,
                 values,
                 end=end,
                 window=window,
-                columns=max(8, width - AXIS_COLUMNS),
+                columns=tile.plot_columns,
                 count_field=is_count_field(tile.field),
                 include_partial=model.is_replay,
             )

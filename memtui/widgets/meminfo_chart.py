@@ -1,19 +1,37 @@
-"""One dashboard tile: a title line with the live value and rate, over a plot."""
+"""One dashboard tile: the live value and rate, over a sparkline fitted to its data.
+
+Tiles draw Textual's Sparkline renderable, not plotext: a plotext tile costs about
+5 ms from build to screen, and ten of them kept the dashboard at 4x btop's CPU
+(docs/performance.md). The zoomed chart keeps plotext, with full axes.
+
+A tile is one widget on the Line API. Textual re-renders every widget inside the
+bounding box of a frame's changes, so titles spread over the screen in separate
+Label widgets made it redraw all ~80 widgets of the grid each second. Here a new
+title refreshes one line of one widget, and the bars are rendered only when a
+bucket completes, then served from cached strips.
+"""
 
 from __future__ import annotations
 
+from rich.color import Color as RichColor
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.renderables.sparkline import Sparkline
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Label
 
 from memtui.core.chart_series import ChartSeries
 from memtui.core.meminfo_fields import field_meaning, is_count_field
 from memtui.core.meminfo_stats import FieldStats
 from memtui.core.units import format_bytes_short, format_rate
-from memtui.widgets.series_plot import SeriesPlot
+
+# A y label of up to 7 characters ("22.679G"), a space, and the axis line.
+Y_LABEL_WIDTH = 8
+AXIS = "▏"
 
 
 def chart_title(field: str, stats: FieldStats | None) -> str:
@@ -33,22 +51,25 @@ class MeminfoChart(Widget, can_focus=True):
     MeminfoChart {
         height: 1fr;
         width: 1fr;
-        layout: vertical;
     }
-    MeminfoChart > Label {
-        width: 1fr;
-        height: 1;
-        padding: 0 1;
+    MeminfoChart > .meminfo-chart--title {
         background: $panel;
         color: $text;
         text-style: bold;
     }
-    MeminfoChart:focus > Label {
-        background: $accent;
-        color: $text-accent;
-        text-style: bold reverse;
+    MeminfoChart:focus > .meminfo-chart--title {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    MeminfoChart > .meminfo-chart--axis {
+        color: $text-muted;
+    }
+    MeminfoChart > .meminfo-chart--bars {
+        color: $accent;
     }
     """
+    COMPONENT_CLASSES = {"meminfo-chart--title", "meminfo-chart--axis", "meminfo-chart--bars"}
 
     BINDINGS = [Binding("enter", "zoom", "Zoom", tooltip="Show this field's whole history")]
 
@@ -61,25 +82,109 @@ class MeminfoChart(Widget, can_focus=True):
         super().__init__(id=id)
         self.field = field
         self.tooltip = field_meaning(field)
-
-    def compose(self) -> ComposeResult:
-        yield Label(chart_title(self.field, None), markup=False)
-        yield SeriesPlot()
-
-    @property
-    def plot(self) -> SeriesPlot:
-        return self.query_one(SeriesPlot)
+        self.series: ChartSeries | None = None
+        self._title = chart_title(field, None)
+        self._bars: list[Strip] = []
+        self._bars_size: tuple[int, int] | None = None
+        # (base, title, axis) styles: resolving CSS per line was the tile's main cost.
+        self._line_styles: tuple[Style, Style, Style] | None = None
+        self.redraws = 0
+        """How many times the bars were rendered: the cost the bucket key saves."""
 
     @property
     def title(self) -> str:
-        return str(self.query_one(Label).content)
+        return self._title
+
+    @property
+    def plot_columns(self) -> int:
+        """Columns for bars: one bucket each."""
+        return max(4, self.size.width - Y_LABEL_WIDTH - len(AXIS))
 
     def update_chart(self, stats: FieldStats | None, series: ChartSeries) -> None:
-        label = self.query_one(Label)
         title = chart_title(self.field, stats)
-        if str(label.content) != title:
-            label.update(title)
-        self.plot.show(series)
+        if title != self._title:
+            self._title = title
+            self.refresh(Region(0, 0, self.size.width, 1))
+        if self.series is not None and series.key == self.series.key:
+            return
+        self.series = series
+        self._bars_size = None  # render the bars again on the next paint
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self._line_styles = None
+        self.refresh(Region(0, 0, self.size.width, 1))
+
+    def on_blur(self) -> None:
+        self._line_styles = None
+        self.refresh(Region(0, 0, self.size.width, 1))
+
+    def on_resize(self) -> None:
+        self._bars_size = None
+
+    def notify_style_update(self) -> None:
+        # A theme or CSS change: styles and the colours baked into the bars are stale.
+        super().notify_style_update()
+        self._line_styles = None
+        self._bars_size = None
+
+    def _styles(self) -> tuple[Style, Style, Style]:
+        if self._line_styles is None:
+            base = self.rich_style
+            self._line_styles = (
+                base,
+                base + self.get_component_rich_style("meminfo-chart--title"),
+                base + self.get_component_rich_style("meminfo-chart--axis"),
+            )
+        return self._line_styles
+
+    def _render_bars(self, width: int, height: int) -> list[Strip]:
+        """The bar rows, right-aligned so the newest bucket is at the right edge."""
+        series = self.series
+        if series is None or not series.ys or width <= 0 or height <= 0:
+            return []
+        self.redraws += 1
+        values = series.ys[-width:]
+        # One colour from the theme, not Sparkline's green-to-red gradient: fewer escape
+        # codes on the link, and it reads the same with 16 colours.
+        color = self.get_component_rich_style("meminfo-chart--bars").color or RichColor.default()
+        renderable = Sparkline(
+            values,
+            width=len(values),
+            height=height,
+            min_color=color,
+            max_color=color,
+            summary_function=max,
+        )
+        console = self.app.console
+        options = console.options.update_dimensions(len(values), height)
+        lines = console.render_lines(renderable, options, style=self.rich_style, pad=True)
+        return [Strip(line) for line in lines]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base, title_style, axis_style = self._styles()
+        if y == 0:
+            title = Strip([Segment(f" {self._title}", title_style)])
+            return title.extend_cell_length(width, title_style).crop(0, width)
+        height = self.size.height - 1
+        columns = self.plot_columns
+        if self._bars_size != (columns, height):
+            self._bars = self._render_bars(columns, height)
+            self._bars_size = (columns, height)
+        row = y - 1
+        label = ""
+        if self.series is not None and self.series.ys:
+            if row == 0:
+                label = self.series.y_labels[-1]
+            elif row == height - 1:
+                label = self.series.y_labels[0]
+        segments = [Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)]
+        bars = self._bars[row] if row < len(self._bars) else Strip.blank(0)
+        padding = columns - bars.cell_length
+        if padding > 0:
+            segments.append(Segment(" " * padding, base))
+        return Strip([*segments, *bars]).crop(0, width).extend_cell_length(width, base)
 
     def action_zoom(self) -> None:
         self.post_message(self.ZoomRequested(self.field))

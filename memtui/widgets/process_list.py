@@ -96,8 +96,9 @@ class ProcessList(ScrollView, can_focus=True):
         scrollbar-size-horizontal: 0;
     }
     ProcessList > .process-list--cursor {
-        background: $accent;
-        color: $text-accent;
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
     }
     ProcessList > .process-list--missing {
         color: $text-muted;
