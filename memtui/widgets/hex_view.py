@@ -186,11 +186,6 @@ class HexView(ScrollView, can_focus=True):
         self._strips.clear()
         self.refresh()
 
-    def drop_cached_rows(self) -> None:
-        """Forget every byte read, e.g. after switching between freeze and no-stop."""
-        self._rows.clear()
-        self.reload()
-
     def on_hex_view_rows_arrived(self, message: HexView.RowsArrived) -> None:
         # Not stopped: the screen shows how long the read took.
         self.add_rows(message.rows)
@@ -419,14 +414,33 @@ class HexView(ScrollView, can_focus=True):
         data = cached.data if cached is not None else None
         spans = cached.unreadable if cached is not None else ()
         segments = format_row(address, data, spans, self.row_layout.digits)
-        out = [Segment(text, self._style(_KIND_CLASS[kind])) for text, kind in segments]
+        styles = [self._style(_KIND_CLASS[kind]) for _, kind in segments]
+        # The spaces between bytes take the style of the byte before them, so that a
+        # run of bytes alike becomes one segment below: 5 segments a row instead of
+        # 50 makes every later step of the compositor cheaper.
+        for index, (text, kind) in enumerate(segments):
+            if kind == "sep" and text.isspace() and index > 1:
+                styles[index] = styles[index - 1]
         if row == self.cursor_row:
             # format_row puts the 16 ASCII cells last; the hex cells are every other
             # segment after the address and its separator.
             cursor = self._style("hexview--cursor")
-            for position in (2 + 2 * self.cursor_column, len(out) - ROW_BYTES + self.cursor_column):
-                text, style = out[position].text, out[position].style
-                out[position] = Segment(text, (style or Style()) + cursor)
+            for position in (
+                2 + 2 * self.cursor_column,
+                len(segments) - ROW_BYTES + self.cursor_column,
+            ):
+                styles[position] = styles[position] + cursor
+        out: list[Segment] = []
+        run_text: list[str] = []
+        run_style: Style | None = None
+        for (text, _), style in zip(segments, styles, strict=True):
+            if style is not run_style and run_text:
+                out.append(Segment("".join(run_text), run_style))
+                run_text = []
+            run_style = style
+            run_text.append(text)
+        if run_text:
+            out.append(Segment("".join(run_text), run_style))
         complete = cached is not None and cached.generation >= self.generation
         return Strip(out, row_width(self.row_layout.digits)), complete
 
