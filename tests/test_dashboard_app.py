@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import model_from_argv
 
 from memtui.app import MemtuiApp
@@ -249,3 +250,17 @@ def test_unknown_field_on_the_command_line_is_a_usage_error() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "NoSuchField" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_no_color_live_dashboard_renders(
+    live_model: Callable[..., DashboardModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = MemtuiApp(live_model())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(2.5)  # several buckets: bars are drawn through the mono filter
+        assert app.no_color
+        shown = tiles(app)
+        assert any(tile.redraws for tile in shown)
+        strips = app.screen._compositor.render_strips()
+        assert any("▏" in strip.text for strip in strips)

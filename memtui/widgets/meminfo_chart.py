@@ -180,7 +180,9 @@ class MeminfoChart(Widget, can_focus=True):
             elif row == height - 1:
                 label = self.series.y_labels[0]
         segments = [Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)]
-        bars = self._bars[row] if row < len(self._bars) else Strip.blank(0)
+        # Not Strip.blank(0): its one empty segment has no style, which Textual's
+        # NO_COLOR filter cannot handle.
+        bars = self._bars[row] if row < len(self._bars) else Strip([])
         padding = columns - bars.cell_length
         if padding > 0:
             segments.append(Segment(" " * padding, base))
