@@ -18,6 +18,7 @@ from memtui.messages import HistoryUpdated, MeminfoSampled
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
+from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen
 from memtui.screens.zoom_screen import ZoomScreen
 
@@ -36,9 +37,11 @@ class MemtuiApp(App[None]):
         Binding("minus", "step_interval(-1)", "Faster", key_display="-"),
     ]
 
-    def __init__(self, model: DashboardModel) -> None:
+    def __init__(self, model: DashboardModel, start_pid: int | None = None) -> None:
         super().__init__()
         self.model = model
+        self.start_pid = start_pid
+        """`memtui --pid PID`: open this process's memory view at start."""
         self._poll_timer: Timer | None = None
         self._poll_started = 0.0
         # One sampler for the app's lifetime, so growth histories survive screen changes.
@@ -49,7 +52,12 @@ class MemtuiApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        self.switch_mode("dashboard")
+        if self.start_pid is not None:
+            # Esc from the memory view then lands on the picker, as if chosen there.
+            self.switch_mode("processes")
+            self.open_memory_view(self.start_pid)
+        else:
+            self.switch_mode("dashboard")
         self._poll_started = time.monotonic()
         if not self.model.is_replay:
             self._schedule_poll(self.model.interval)
@@ -140,7 +148,7 @@ class MemtuiApp(App[None]):
         self.open_memory_view(message.row.pid)
 
     def open_memory_view(self, pid: int) -> None:
-        self.notify(f"The memory view of {pid} is not part of this version yet.", timeout=3)
+        self.push_screen(MemoryScreen(pid, self.model.interval))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

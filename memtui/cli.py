@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="how much history to keep, e.g. 600, 10m, 1h (default: 10m)",
     )
     parser.add_argument(
+        "--pid",
+        type=pid_arg,
+        metavar="PID",
+        help="open the memory view of process PID at start",
+    )
+    parser.add_argument(
         "--replay",
         metavar="FILE.csv",
         help="show a recording made by `memtui record` instead of live data",

@@ -11,6 +11,7 @@ from conftest import model_from_argv
 
 from memtui.app import MemtuiApp
 from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen, row_detail
 from memtui.widgets.process_list import ProcessList, layout
 
@@ -142,3 +143,39 @@ def test_narrow_terminals_drop_columns_but_keep_name_and_command() -> None:
     assert {"pid", "rss", "rss_growth", "name", "cmdline"} <= set(narrow)
     assert sum(width + 1 for _, width in layout(80)) <= 81
     assert isinstance(ProcessList, type)
+
+
+async def test_enter_opens_the_memory_view_and_escape_returns_to_the_picker(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("slash", *MARKER, "enter")
+        assert [row.pid for row in screen.process_list.rows] == [target.pid]
+        await pilot.press("enter")
+        assert isinstance(app.screen, MemoryScreen)
+        assert app.screen.pid == target.pid
+        await pilot.pause(0.5)
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_pid_option_opens_the_memory_view_directly(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"), start_pid=target.pid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MemoryScreen) and app.screen.pid == target.pid
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProcessPickerScreen)
+
+
+def test_pid_option_rejects_missing_and_kernel_pids() -> None:
+    for pid, words in (("999999999", "no process with pid"), ("2", "kernel thread")):
+        result = subprocess.run(
+            [sys.executable, "-m", "memtui", "--pid", pid], capture_output=True, text=True
+        )
+        assert result.returncode == 1
+        assert words in result.stderr and "Traceback" not in result.stderr

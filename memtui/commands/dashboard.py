@@ -8,6 +8,7 @@ stderr rather than a screen that flashes and vanishes.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -16,6 +17,7 @@ from memtui.core.field_selection import UnknownFieldError, default_fields, valid
 from memtui.core.meminfo import read_meminfo
 from memtui.core.meminfo_fields import DEFAULT_FIELDS
 from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
+from memtui.core.process_facts import is_kernel_thread
 from memtui.core.recording import RecordingError, load_recording
 
 
@@ -53,6 +55,16 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
     return DashboardModel(history=history, chart_fields=fields, interval=args.interval)
 
 
+def pid_problem(pid: int) -> str | None:
+    """Why ``--pid`` cannot be opened at all, checked before the screen switches."""
+    facts_path = f"/proc/{pid}/stat"
+    if not os.path.exists(facts_path):
+        return f"no process with pid {pid}"
+    if is_kernel_thread(pid):
+        return f"pid {pid} is a kernel thread: it has no user memory to show"
+    return None
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     try:
         model = build_model(args)
@@ -68,8 +80,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
         )
         return 2
 
+    if args.pid is not None:
+        problem = pid_problem(args.pid)
+        if problem is not None:
+            print(f"memtui: {problem}", file=sys.stderr)
+            return 1
+
     from memtui.app import MemtuiApp
 
-    app = MemtuiApp(model)
+    app = MemtuiApp(model, start_pid=args.pid)
     app.run()
     return app.return_code or 0
