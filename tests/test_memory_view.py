@@ -267,6 +267,7 @@ async def test_mappings_list_and_goto_show_the_pattern_in_hex_and_ascii(
     app = ViewApp(pattern.pid, auto_refresh=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, hex_view = await open_view(pilot)
+        await wait_until(pilot, lambda: app.focused is hex_view)  # the bytes have the keys
         table: DataTable[Text] = screen.query_one("#mappings", DataTable)
         row = table.get_row(str(pattern.pattern))
         assert [str(cell) for cell in row] == [
@@ -483,8 +484,13 @@ async def test_quitting_in_the_middle_of_refreshes_never_leaves_the_target_stopp
             # Pilot's press waits for a quiet app, which a 20 Hz refresh never is: so
             # turn auto-refresh on last, and only sleep after it.
             await pilot.press("a")
-            reads = screen.session.reads if screen.session else 0
-            await asyncio.sleep(chance.uniform(0.05, 0.3))
-            assert screen.session is not None and screen.session.reads > reads
+            session = screen.session
+            assert session is not None
+            reads = session.reads
+            deadline = time.monotonic() + 5
+            while session.reads <= reads and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert session.reads > reads  # refreshing: reads under freeze keep coming
+            await asyncio.sleep(chance.uniform(0.0, 0.2))
         assert stopped_tasks(target.pid) == []
     assert_running(target)  # every thread runs and counts; no tracer is left attached

@@ -264,11 +264,19 @@ class MemoryScreen(Screen[None]):
                 *mapping_row(mapping, self.rss.get(mapping.start)), key=str(mapping.start)
             )
         self._hex.set_mappings(mappings)
-        self.remove_class("-empty")
+        if self.has_class("-empty"):
+            self.remove_class("-empty")
+            self.call_after_refresh(self._focus_bytes)
         if highlighted is not None:
             self._highlight_mapping(highlighted)
         else:
             self._follow_cursor(self._hex.cursor_address)
+
+    def _focus_bytes(self) -> None:
+        # The hex view could not take the focus while hidden, so the table got it; the
+        # bytes are what one came for. Not if the user is already typing an address.
+        if self.focused is not self.query_one("#goto", Input):
+            self._hex.focus()
 
     def _show_failure(self, event: SessionFailed) -> None:
         self.failure = event
