@@ -2,7 +2,7 @@
 
     /tmp/venv/bin/python bench/bench_leak_detection.py [--rates 10,100,1000]
         [--baseline 15] [--timeout 120] [--quiet-seconds 90] [--interval 1]
-        [--table-interval 2]
+        [--table-interval 2] [--repeat 3] [--only leaks|quiet]
 
 Leak runs: ``memtui demo-leak --rate R --start-after BASELINE`` churns like the book's
 experiment (5 threads, 1 B..4 MiB, 10 allocations/s each) and, from BASELINE seconds
@@ -26,10 +26,12 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +134,12 @@ def quiet_run(
     }
 
 
+def _raise_exit(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # so each run's finally stops its workload
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _raise_exit)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -143,6 +150,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--table-interval", type=float, default=2.0)
     parser.add_argument("--only", choices=("leaks", "quiet"))
+    parser.add_argument("--repeat", type=int, default=3, help="leak runs per rate")
     args = parser.parse_args()
 
     settings = LeakSettings()
@@ -155,10 +163,11 @@ def main() -> int:
         "quiet": [],
     }
     if args.only != "quiet":
-        for rate in (float(r) for r in args.rates.split(",")):
-            row = leak_run(rate, args.baseline, args.timeout, args)
-            print(json.dumps(row), flush=True)
-            results["leaks"].append(row)
+        for _ in range(args.repeat):
+            for rate in (float(r) for r in args.rates.split(",")):
+                row = leak_run(rate, args.baseline, args.timeout, args)
+                print(json.dumps(row), flush=True)
+                results["leaks"].append(row)
     if args.only != "leaks":
         memtui = [sys.executable, "-m", "memtui"]
         quiet = [
