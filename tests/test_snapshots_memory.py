@@ -70,9 +70,11 @@ async def show_pattern(pilot: Pilot[None]) -> None:
             break
         await pilot.pause(0.02)
     await pilot.press("g", *f"{FIXED_ADDRESS + 5:x}", "enter")
-    hex_view = app.screen.query_one(HexView)
+    screen = app.screen
+    assert isinstance(screen, MemoryScreen)
+    hex_view = screen.query_one(HexView)
     for _ in range(250):
-        if hex_view.visible_rows_loaded() and "read" in app.screen.status:
+        if hex_view.visible_rows_loaded() and "read" in screen.status:
             break
         await pilot.pause(0.02)
     await pilot.pause()

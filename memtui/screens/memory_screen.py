@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -460,4 +461,6 @@ class MemoryScreen(Screen[None]):
         self._show_title()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(KEYS, about=ABOUT))
+        # HelpScreen's table reads its cells as markup, which would swallow [heap].
+        keys = [(key, escape(description)) for key, description in KEYS]
+        self.app.push_screen(HelpScreen(keys, about=ABOUT))

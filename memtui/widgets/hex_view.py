@@ -339,6 +339,10 @@ class HexView(ScrollView, can_focus=True):
         )
         return self.row_layout.block_at_row(row) if row is not None else None
 
+    def on_resize(self) -> None:
+        # A banner above, or a smaller terminal, must not hide the cursor's row.
+        self._keep_cursor_visible()
+
     def on_click(self, event: events.Click) -> None:
         row = int(self.scroll_y) + event.y
         if self.row_layout.row_address(row) is None:
