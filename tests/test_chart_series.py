@@ -54,3 +54,16 @@ def test_x_ticks_use_one_unit() -> None:
     assert x_ticks(149)[1] == ["-2.48m", "-1.24m", "now"]
     assert x_ticks(60)[1] == ["-60s", "-30s", "now"]
     assert x_ticks(3 * 3600)[1] == ["-3h", "-1.5h", "now"]
+
+
+def test_a_fresh_chart_draws_the_filling_bucket_until_it_has_enough() -> None:
+    # Two samples, both in the bucket still filling (10 s buckets).
+    timestamps, values = [101.0, 102.0], [5.0, 7.0]
+    xs, _, _ = bucket_means(timestamps, values, end=102.0, window=100.0, columns=10)
+    assert xs == []  # by default only complete buckets are drawn
+    xs, ys, _ = bucket_means(timestamps, values, 102.0, 100.0, 10, min_complete=3)
+    assert ys == [6.0]
+    # Once three complete buckets have data, the filling one is left out again.
+    timestamps = [71.0, 81.0, 91.0, 101.0]
+    xs, ys, _ = bucket_means(timestamps, [1.0, 2.0, 3.0, 4.0], 101.0, 100.0, 10, min_complete=3)
+    assert ys == [1.0, 2.0, 3.0]

@@ -39,15 +39,23 @@ def bucket_means(
     window: float,
     columns: int,
     include_partial: bool = False,
+    min_complete: int = 0,
 ) -> tuple[list[float], list[float], tuple[int, int]]:
     """Mean value of each complete time bucket in ``(end - window, end]``.
 
+    The bucket ``end`` falls in is still filling; it is drawn only with
+    ``include_partial``, or while fewer than ``min_complete`` complete buckets have
+    data (so a chart shows something from its first sample, not a bucket later).
     Returns bucket centres relative to ``end``, the means, and the range of bucket
     indices covered (the chart's identity for caching). NaN values are skipped.
     """
     columns = max(1, columns)
     width = window / columns
     last = math.floor(end / width)  # the bucket ``end`` falls in: still filling
+    if not include_partial and min_complete > 0:
+        complete = {math.floor(t / width) for t in timestamps if t >= end - window}
+        complete.discard(last)
+        include_partial = len(complete) < min_complete
     stop = last + 1 if include_partial else last
     first = stop - columns
     sums: dict[int, float] = {}
@@ -98,16 +106,20 @@ def build_series(
     columns: int,
     count_field: bool = False,
     include_partial: bool = False,
+    min_complete: int = 0,
 ) -> ChartSeries:
-    xs, means, buckets = bucket_means(timestamps, values, end, window, columns, include_partial)
+    xs, means, buckets = bucket_means(
+        timestamps, values, end, window, columns, include_partial, min_complete
+    )
     if means:
         lo, hi = min(means), max(means)
     else:
         lo = hi = 0.0
     unit, divisor, ticks, labels = y_axis(lo, hi, count_field)
     ys = [m / divisor for m in means]
-    # With include_partial the newest bucket's mean still moves: key on its value too.
-    tail = (len(xs), ys[-1] if (include_partial and ys) else None)
+    # A drawn partial bucket's mean still moves: key on its value too.
+    partial = bool(xs) and buckets[1] > math.floor(end / (window / max(1, columns)))
+    tail = (len(xs), ys[-1] if partial else None)
     return ChartSeries(
         xs=xs,
         ys=ys,

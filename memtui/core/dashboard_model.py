@@ -13,8 +13,11 @@ from memtui.core.recording import Recording
 
 # The steps + and - move through, as btop's +/- do: + samples less often, - more often.
 INTERVAL_STEPS: tuple[float, ...] = (MIN_INTERVAL, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-# A tile shows the last two minutes (its rate is over the same window); zoom shows all.
-CHART_WINDOW = 120.0
+# A tile shows the last five minutes, in buckets of about ten seconds (a bucket per
+# column), so each tile repaints its bars about every ten seconds; the rate in its
+# title is over the last two minutes; zoom shows the whole history.
+CHART_WINDOW = 300.0
+RATE_WINDOW = 120.0
 
 
 def _format_interval(seconds: float) -> str:
@@ -57,6 +60,10 @@ class DashboardModel:
         if self.is_replay:
             return self._replay_span
         return min(CHART_WINDOW, self.history.span_seconds)
+
+    def rate_window(self) -> float:
+        """The span the tiles' titles fit their rate over."""
+        return min(RATE_WINDOW, self.chart_window())
 
     def zoom_window(self) -> float:
         return self._replay_span if self.is_replay else self.history.span_seconds

@@ -6,6 +6,7 @@ thread that owns the history, so readers never see a half-written sample.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping
 
@@ -29,6 +30,9 @@ class MeminfoHistory:
         self._timestamps = FloatRing(self.capacity)
         self._fields: dict[str, FloatRing] = {}
         self._latest: dict[str, int] = {}
+        self._appends = 0
+        # (appends, window) -> timestamps in the window: every chart asks each sample.
+        self._window_cache: tuple[tuple[int, float], list[float]] | None = None
 
     def __len__(self) -> int:
         return len(self._timestamps)
@@ -61,6 +65,7 @@ class MeminfoHistory:
             if name not in sample:
                 ring.append(math.nan)
         self._latest = dict(sample)
+        self._appends += 1
 
     def extend(self, samples: Iterable[tuple[float, Mapping[str, int]]]) -> None:
         for timestamp, sample in samples:
@@ -71,14 +76,20 @@ class MeminfoHistory:
     ) -> tuple[list[float], list[float]]:
         """Timestamps and values of one field over the last ``window_seconds``
         (default: the whole span), oldest first; missing values are NaN."""
-        timestamps = self._timestamps.to_list()
-        ring = self._fields.get(name)
-        values = ring.to_list() if ring is not None else [math.nan] * len(timestamps)
         window = self.span_seconds if window_seconds is None else window_seconds
+        timestamps = self._window_timestamps(window)
+        ring = self._fields.get(name)
+        count = len(timestamps)
+        values = ring.to_list(newest=count) if ring is not None else [math.nan] * count
+        return list(timestamps), values
+
+    def _window_timestamps(self, window: float) -> list[float]:
+        key = (self._appends, window)
+        if self._window_cache is not None and self._window_cache[0] == key:
+            return self._window_cache[1]
+        timestamps = self._timestamps.to_list()
         if timestamps:
-            cutoff = timestamps[-1] - window
-            first = 0
-            while first < len(timestamps) and timestamps[first] < cutoff:
-                first += 1
-            timestamps, values = timestamps[first:], values[first:]
-        return timestamps, values
+            first = bisect.bisect_left(timestamps, timestamps[-1] - window)
+            timestamps = timestamps[first:]
+        self._window_cache = (key, timestamps)
+        return timestamps

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
@@ -17,6 +19,9 @@ from memtui.messages import HistoryUpdated
 from memtui.widgets.meminfo_chart import MeminfoChart
 from memtui.widgets.memory_header import MemoryHeader
 
+# Until a tile has this many complete buckets it also draws the one still filling,
+# so charts show data from the first sample on.
+FIRST_BUCKETS_LIVE = 3
 # Below this a tile's axes and labels crowd out the line itself.
 MIN_TILE_WIDTH = 36
 MIN_TILE_HEIGHT = 8
@@ -105,6 +110,7 @@ class DashboardScreen(Screen[None]):
         model = self.model
         history = model.history
         end, window = model.chart_end(), model.chart_window()
+        rate_from = end - model.rate_window()
         self.query_one(MemoryHeader).show(history.latest, model.status_text())
         for tile in self.query(MeminfoChart):
             if not tile.display:
@@ -118,8 +124,10 @@ class DashboardScreen(Screen[None]):
                 columns=tile.plot_columns,
                 count_field=is_count_field(tile.field),
                 include_partial=model.is_replay,
+                min_complete=FIRST_BUCKETS_LIVE,
             )
-            tile.update_chart(field_stats(timestamps, values), series)
+            first = bisect.bisect_left(timestamps, rate_from)
+            tile.update_chart(field_stats(timestamps[first:], values[first:]), series)
 
     def on_meminfo_chart_zoom_requested(self, message: MeminfoChart.ZoomRequested) -> None:
         self.post_message(self.ZoomRequested(message.field))
