@@ -20,7 +20,7 @@ over the window, bytes are what the program wrote to its pty per second.
 
 Then startup, with nothing else of the bench running: ``--starts`` times, the
 wall time from ``tmux new-session`` (server already up) until memtui's header line
-(``Total ...``) and then its charts (the first sparkline bar) appear in
+(its ``Avail`` figure) and then its charts (the first sparkline bar) appear in
 ``tmux capture-pane -p``, polled every 20 ms; the same for a shell's ``echo`` (the
 spawn + poll floor). Also, Pilot-free: the same app in a pane with a hook that
 notes the wall clock after imports, after the model is built, and after the first
@@ -291,7 +291,7 @@ def import_time_ms() -> float:
 
 def startup(tmux: Tmux, size: tuple[int, int], starts: int) -> dict[str, Any]:
     # The first sparkline bar of any height means a chart has data on screen.
-    header = {"header": " Total ", "charts": "|".join("▁▂▃▄▅▆▇█")}
+    header = {"header": " Avail ", "charts": "|".join("▁▂▃▄▅▆▇█")}
     runs: dict[str, list[float]] = {
         "floor": [], "header": [], "charts": [], "probe_total": [],
         "version": [], "python": [], "importtime": [],
