@@ -115,9 +115,20 @@ def test_kill_9_mid_freeze_leaves_the_target_running(big_target: Target) -> None
         os.devnull,
     ]
     killed_while_stopped = 0
-    for _ in range(25):
+    for attempt in range(26):
         dump = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.02, 0.25))
+        if attempt % 2:
+            time.sleep(rng.uniform(0.02, 0.25))
+        else:
+            # Kill the moment a stop is seen: certainly mid-freeze, however loaded
+            # the machine is and however long the interpreter takes to start.
+            deadline = time.monotonic() + 10
+            while (
+                not stopped_tasks(big_target.pid)
+                and dump.poll() is None
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.0005)
         if stopped_tasks(big_target.pid):
             killed_while_stopped += 1
         dump.send_signal(signal.SIGKILL)

@@ -146,7 +146,14 @@ def assert_running(target: Target, settle: float = 0.05) -> None:
         time.sleep(0.01)
     assert stopped_tasks(target.pid) == [], f"stopped threads: {task_states(target.pid)}"
     assert tracer_of(target.pid) == 0
+    # Every worker must make progress; on a loaded 2-core machine a thread may wait
+    # a while for a CPU, so allow up to two seconds rather than one short sleep.
     before = read_counters(target)
-    time.sleep(settle)
-    after = read_counters(target)
-    assert all(b > a for a, b in zip(before, after, strict=True)), (before, after)
+    deadline = time.monotonic() + 2.0
+    while True:
+        time.sleep(settle)
+        after = read_counters(target)
+        if all(b > a for a, b in zip(before, after, strict=True)):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"threads made no progress: {before} -> {after}")
