@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from targets import stop_process
+
 SOURCE = Path(__file__).resolve().parent / "pattern_target.c"
 PATTERN = b"MEMTUI-PATTERN-0123456789abcdef"
 # Far from where the kernel puts anything by itself, so MAP_FIXED_NOREPLACE succeeds.
@@ -52,12 +54,7 @@ class PatternTarget:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                stream.close()
+        stop_process(self.process)
 
 
 def start_pattern_target(
