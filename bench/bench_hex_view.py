@@ -31,8 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import shutil
 import statistics
@@ -43,6 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_results import machine, save_results
 from textual import events
 from textual.app import App
 
@@ -51,7 +50,6 @@ from memtui.widgets.hex_view import HexView
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "targets" / "pattern_target.c"
-RESULTS = Path(__file__).resolve().parent / "results"
 SIZE = (120, 40)
 
 
@@ -243,16 +241,10 @@ def main() -> int:
         "keys": args.keys,
         "terminal": list(SIZE),
         "mode": "freeze",
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
+        **machine(),
     }
     print(json.dumps(results, indent=2))
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"hex_view-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"raw results: {out}", file=sys.stderr)
+    save_results("hex_view", results)
     return 0
 
 

@@ -20,6 +20,13 @@ from memtui.core.units import parse_address, parse_duration, parse_size
 T = TypeVar("T")
 
 DEFAULT_INTERVAL = 1.0
+# memtui.core.memory_search.TYPES, spelled out so the CLI need not import the search.
+SEARCH_TYPES = (
+    "text", "hex", "utf16",
+    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
+    "u16be", "u32be", "u64be", "i16be", "i32be", "i64be",
+    "f32", "f64", "f32be", "f64be",
+)  # fmt: skip
 DEFAULT_HISTORY = 600.0
 
 
@@ -138,6 +145,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--output", metavar="FILE", help="write to FILE (created with mode 0600)")
 
+    search = commands.add_parser(
+        "search",
+        help="print the addresses where a value sits in a process's memory",
+        description=(
+            "Search every readable mapping of process PID for PATTERN and print each "
+            "match's address and mapping, in address order. Exit 0 if something "
+            "matched, 1 if nothing did (or on an error), as grep does."
+        ),
+    )
+    search.add_argument("pid", type=pid_arg, metavar="PID")
+    search.add_argument(
+        "pattern",
+        metavar="PATTERN",
+        help="the value: text, hex bytes (de ad be ef), a number, or NUMBER~TOLERANCE for floats",
+    )
+    search.add_argument(
+        "--type",
+        choices=SEARCH_TYPES,
+        default="text",
+        metavar="TYPE",
+        help=f"how to read PATTERN (default: text): {', '.join(SEARCH_TYPES)}; "
+        "suffix be = big-endian",
+    )
+    search.add_argument(
+        "--limit", type=count_arg, default=10_000, metavar="N", help="stop after N matches"
+    )
+    search.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="read without stopping the process (by default it is frozen per 4 MiB chunk)",
+    )
+
     maps = commands.add_parser(
         "maps",
         help="print a process's memory mappings",
@@ -229,6 +268,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             _raise_on_sigterm()
             return run_dump(args)
+        if args.command == "search":
+            from memtui.commands.search import run_search
+
+            _raise_on_sigterm()
+            return run_search(args)
         if args.command == "maps":
             from memtui.commands.maps import run_maps
 

@@ -1,0 +1,223 @@
+"""Search: queries, the float ranges, and scans of a real process holding known values."""
+
+from __future__ import annotations
+
+import math
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from targets import Target
+from targets.values import (
+    F64_AT,
+    I32,
+    I32_AT,
+    NEEDLE,
+    SECOND_NEEDLE_AT,
+    U64,
+    U64_AT,
+    WIDE,
+    WIDE_AT,
+    E,
+    build_values_target,
+    running_values_target,
+)
+
+from memtui.core.memory_reader import MemoryReader
+from memtui.core.memory_search import (
+    FloatRange,
+    MemorySearch,
+    QueryError,
+    bit_ranges,
+    compile_pattern,
+    parse_query,
+    scan_plan,
+    search_process,
+)
+from memtui.core.proc_maps import read_maps
+
+# -- queries -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [
+        ("hello", b"hello"),
+        ("http://x", b"http://x"),  # not a known prefix: text
+        ("text:x:1", b"x:1"),
+        ("x:de ad be ef", b"\xde\xad\xbe\xef"),
+        ("x:DEADBEEF", b"\xde\xad\xbe\xef"),
+        ("hex:0xde 0xad", b"\xde\xad"),
+        ("u:hi", b"h\x00i\x00"),
+        ("utf16:hi", b"h\x00i\x00"),
+        ("u8:255", b"\xff"),
+        ("i8:-1", b"\xff"),
+        ("u16:0x1234", b"\x34\x12"),
+        ("u16be:0x1234", b"\x12\x34"),
+        ("u32:1234", (1234).to_bytes(4, "little")),
+        ("i64:-5", (-5).to_bytes(8, "little", signed=True)),
+        ("I32BE:-2", b"\xff\xff\xff\xfe"),
+        ("u64:1_000", (1000).to_bytes(8, "little")),
+    ],
+)
+def test_queries_compile_to_the_bytes_they_name(query: str, needle: bytes) -> None:
+    assert parse_query(query).needle == needle
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "type something to search for"),
+        ("x:", "type hex bytes"),
+        ("x:abc", "two digits each"),
+        ("x:zz", "not hex bytes"),
+        ("u8:256", "256 does not fit u8, which holds 0..255"),
+        ("u32:-1", "does not fit u32"),
+        ("i16:40000", "does not fit i16, which holds -32768..32767"),
+        ("u32:12.5", "u32 needs a whole number"),
+        ("f64:abc", "f64 needs a number and an optional tolerance"),
+        ("f64:1~-1", "tolerance finite and >= 0"),
+        ("f32:1e39", "does not fit an f32"),
+        ("f64:nan", "must be finite"),
+    ],
+)
+def test_bad_queries_say_why(query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        parse_query(query)
+
+
+def test_unknown_type_for_the_command_line() -> None:
+    with pytest.raises(QueryError, match="unknown type 'u128'"):
+        compile_pattern("u128", "1")
+
+
+def test_floats_describe_their_tolerance() -> None:
+    pattern = parse_query("f64:2.5~1e-9")
+    assert pattern.floats == FloatRange(8, "<", 2.5 - 1e-9, 2.5 + 1e-9)
+    assert pattern.description == "f64 2.5 ± 1e-09" and pattern.alignment == 8
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@given(value=finite, centre=finite, tolerance=st.floats(0, 1e300))
+def test_float_bit_ranges_hold_every_value_in_range(
+    value: float, centre: float, tolerance: float
+) -> None:
+    low, high = centre - tolerance, centre + tolerance
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return
+    bits = int.from_bytes(struct.pack(">d", value), "big")
+    inside = any(a <= bits <= b for a, b in bit_ranges(FloatRange(8, "<", low, high)))
+    if low <= value <= high:
+        assert inside
+
+
+def test_zero_matches_both_signs() -> None:
+    ranges = bit_ranges(FloatRange(8, "<", 0.0, 0.0))
+    assert (0, 0) in ranges and (1 << 63, 1 << 63) in ranges
+
+
+def test_the_plan_starts_at_the_cursor_and_wraps() -> None:
+    runs = [(0x1000, 0x3000), (0x5000, 0x6000)]
+    assert scan_plan(runs, 0x2000, 4) == [(0x2000, 0x3000), (0x5000, 0x6000), (0x1000, 0x2003)]
+    assert scan_plan(runs, None, 4) == runs
+
+
+# -- a real process ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def values_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_values_target(tmp_path_factory.mktemp("values"))
+
+
+@pytest.fixture(scope="module")
+def values(values_binary: Path) -> Iterator[Target]:
+    with running_values_target(values_binary) as target:
+        yield target
+
+
+def addresses(target: Target, query: str, **options: object) -> list[int]:
+    with MemoryReader(target.pid) as reader:
+        result = search_process(reader, parse_query(query), **options)  # type: ignore[arg-type]
+    return [match.address for match in result.matches]
+
+
+@pytest.mark.parametrize(
+    ("query", "offsets"),
+    [
+        (NEEDLE, [0, SECOND_NEEDLE_AT]),
+        ("x:" + U64.to_bytes(8, "little").hex(" "), [U64_AT]),
+        (f"u64:{U64:#x}", [U64_AT]),
+        (f"u64be:{int.from_bytes(U64.to_bytes(8, 'little'), 'big')}", [U64_AT]),
+        (f"i32:{I32}", [I32_AT]),
+        (f"u:{WIDE}", [WIDE_AT]),
+        (f"f64:{E}", [F64_AT]),
+        ("f64:2.71~0.01", [F64_AT]),
+        ("f32:1.5", [0x3C]),
+    ],
+)
+def test_each_kind_finds_the_known_value_at_its_address(
+    values: Target, query: str, offsets: list[int]
+) -> None:
+    found = addresses(values, query)
+    assert [a - values.values for a in found if values.values <= a < values.other] == offsets
+    if not query.startswith("f32"):  # 1.5f is common in the C library's data
+        assert len(found) == len(offsets)
+
+
+def test_a_match_across_two_chunks_is_found_once(values: Target) -> None:
+    # Chunks of 0x805 bytes from the page's start: the second needle (at 0x800) is
+    # cut after 5 bytes, and the next chunk re-reads them.
+    with MemoryReader(values.pid) as reader:
+        search = MemorySearch(parse_query(NEEDLE), read_maps(values.pid), values.values, 10, 0x805)
+        found = [m.address for chunk in search.steps(reader) for m in chunk]
+    assert found[:2] == [values.values, values.values + SECOND_NEEDLE_AT]
+    assert len(found) == len(set(found)) == 2
+
+
+def test_the_search_starts_at_start_wraps_and_stops_at_the_limit(values: Target) -> None:
+    second = values.values + SECOND_NEEDLE_AT
+    assert addresses(values, NEEDLE, start=values.values + 1) == [second, values.values]
+    assert addresses(values, NEEDLE, start=values.values + 1, limit=1) == [second]
+
+
+def test_a_cancelled_search_stops_at_once(values: Target) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with MemoryReader(values.pid) as reader:
+        result = search_process(reader, parse_query(NEEDLE), cancel=cancel)
+    assert result.cancelled and result.matches == [] and result.scanned == 0 < result.total
+
+
+def memtui(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "memtui", *argv], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_command_prints_addresses_and_paths_and_exits_like_grep(values: Target) -> None:
+    found = memtui("search", str(values.pid), NEEDLE)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.splitlines() == [
+        f"0x{values.values:x} [anon]",
+        f"0x{values.values + SECOND_NEEDLE_AT:x} [anon]",
+    ]
+    typed = memtui("search", str(values.pid), "--type", "u64", f"{U64:#x}", "--no-freeze")
+    assert typed.stdout == f"0x{values.values + U64_AT:x} [anon]\n"
+    missing = memtui("search", str(values.pid), "no-such-text-in-it")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (1, "", "")
+    limited = memtui("search", str(values.pid), NEEDLE, "--limit", "1")
+    assert limited.returncode == 0 and len(limited.stdout.splitlines()) == 1
+    assert "stopped at 1 matches (--limit)" in limited.stderr
+    bad = memtui("search", str(values.pid), "--type", "u8", "300")
+    assert bad.returncode == 2 and "300 does not fit u8" in bad.stderr
+    gone = memtui("search", "999999999", "x")
+    assert gone.returncode == 1 and gone.stderr.startswith("memtui: no process 999999999")
