@@ -14,13 +14,17 @@ from textual.timer import Timer
 from memtui.core.dashboard_model import DashboardModel
 from memtui.core.meminfo import read_meminfo
 from memtui.core.process_table import ProcessTableSampler
-from memtui.messages import HistoryUpdated, MeminfoSampled
+from memtui.messages import HistoryUpdated, MeminfoSampled, ProcessesSampled
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen
 from memtui.screens.zoom_screen import ZoomScreen
+
+# How often every process is read for the leak attribution: often enough that a
+# 100 MiB/min leaker has the points for a fit well within 30 s (docs/performance.md).
+PROCESS_INTERVAL = 2.0
 
 
 class MemtuiApp(App[None]):
@@ -44,6 +48,7 @@ class MemtuiApp(App[None]):
         """`memtui --pid PID`: open this process's memory view at start."""
         self._poll_timer: Timer | None = None
         self._poll_started = 0.0
+        self._process_timer: Timer | None = None
         # One sampler for the app's lifetime, so growth histories survive screen changes.
         self.process_sampler = ProcessTableSampler()
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
@@ -61,6 +66,7 @@ class MemtuiApp(App[None]):
         self._poll_started = time.monotonic()
         if not self.model.is_replay:
             self._schedule_poll(self.model.interval)
+            self._read_processes()
 
     # -- sampling: one read at a time, re-armed only when the previous one is done --
 
@@ -91,7 +97,7 @@ class MemtuiApp(App[None]):
         if message.sample is not None:
             model.last_error = None
             if not model.paused:
-                model.history.append(message.timestamp, message.sample)
+                model.add_sample(message.timestamp, message.sample)
                 self.screen.post_message(HistoryUpdated())
         elif message.error != model.last_error:
             model.last_error = message.error
@@ -99,6 +105,25 @@ class MemtuiApp(App[None]):
         if not model.paused:
             elapsed = time.monotonic() - self._poll_started
             self._schedule_poll(model.interval - elapsed)
+
+    # -- every process, for the leak attribution; re-armed when the read is done --
+
+    @work(thread=True, exclusive=True, group="processes", exit_on_error=False)
+    def _read_processes(self) -> None:
+        self.post_message(ProcessesSampled(self.process_sampler.sample()))
+
+    def on_processes_sampled(self, message: ProcessesSampled) -> None:
+        self.model.add_process_table(message.table)
+        self._process_timer = self.set_timer(
+            PROCESS_INTERVAL, self._next_process_read, name="process-poll"
+        )
+
+    def _next_process_read(self) -> None:
+        if self.model.paused:
+            # Resumed by action_toggle_pause.
+            self._process_timer = None
+            return
+        self._read_processes()
 
     # -- actions --
 
@@ -118,6 +143,8 @@ class MemtuiApp(App[None]):
                 self._poll_timer = None
         else:
             self._schedule_poll(0)
+            if self._process_timer is None:
+                self._read_processes()
         self.screen.post_message(HistoryUpdated())
 
     def action_step_interval(self, direction: int) -> None:
@@ -183,6 +210,9 @@ class MemtuiApp(App[None]):
 
     def on_dashboard_screen_zoom_requested(self, message: DashboardScreen.ZoomRequested) -> None:
         self.action_zoom(message.field)
+
+    def on_dashboard_screen_open_requested(self, message: DashboardScreen.OpenRequested) -> None:
+        self.open_memory_view(message.pid)
 
     def on_dashboard_screen_fields_requested(self, _: DashboardScreen.FieldsRequested) -> None:
         self.action_pick_fields()

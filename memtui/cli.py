@@ -67,7 +67,23 @@ def _field_list(text: str) -> list[str]:
     return fields
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"must be a positive rate in MiB/min: {text!r}")
+    return value
+
+
+def _fit(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError(f"must be between 0 and 1: {text!r}")
+    return value
+
+
 size_arg = _arg_type(parse_size, "size")
+rate_arg = _arg_type(_rate, "rate")
+fit_arg = _arg_type(_fit, "fit")
 address_arg = _arg_type(parse_address, "address")
 duration_arg = _arg_type(parse_duration, "duration")
 count_arg = _arg_type(_positive_int, "count")
@@ -103,6 +119,38 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_HISTORY,
         metavar="DURATION",
         help="how much history to keep, e.g. 600, 10m, 1h (default: 10m)",
+    )
+    leak = parser.add_argument_group(
+        "leak verdict",
+        "When the dashboard says 'Leak suspected' (see README: Leak hunting).",
+    )
+    leak.add_argument(
+        "--leak-window",
+        type=duration_arg,
+        default=60.0,
+        metavar="SECONDS",
+        help="how far back growth is fitted (default: 60)",
+    )
+    leak.add_argument(
+        "--leak-threshold",
+        type=rate_arg,
+        default=16.0,
+        metavar="MIB_PER_MIN",
+        help="system growth (AnonPages or Committed_AS) that counts as a leak (default: 16)",
+    )
+    leak.add_argument(
+        "--leak-process-threshold",
+        type=rate_arg,
+        default=8.0,
+        metavar="MIB_PER_MIN",
+        help="growth of one process's RSS+swap that can name it (default: 8)",
+    )
+    leak.add_argument(
+        "--leak-min-fit",
+        type=fit_arg,
+        default=0.8,
+        metavar="R2",
+        help="how well a straight line must fit the system's rise, 0..1 (default: 0.8)",
     )
     parser.add_argument(
         "--pid",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from memtui.core.process_table import ProcessTable
+
 
 class HistoryUpdated(Message):
     """A new meminfo sample reached the history (or the history was replaced)."""
@@ -19,3 +21,11 @@ class MeminfoSampled(Message):
         self.timestamp = timestamp
         self.sample = sample
         self.error = error
+
+
+class ProcessesSampled(Message):
+    """The process sampling worker read every process, for the leak attribution."""
+
+    def __init__(self, table: ProcessTable) -> None:
+        super().__init__()
+        self.table = table

@@ -3,13 +3,16 @@
     python scripts/take_screenshots.py
 
 The dashboard pictures replay a real recording (a process leaking 3 MiB/s) so they
-are the same on every machine; the process picker shows this machine's processes.
+are the same on every machine; the process picker shows this machine's processes;
+the leak verdict is a live detection of `memtui demo-leak` started for the picture.
 """
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +44,26 @@ async def shoot(
     print(f"screenshots/{name}.svg")
 
 
+async def shoot_leak(name: str) -> None:
+    """The dashboard once its verdict names a running `memtui demo-leak`."""
+    leak = subprocess.Popen(
+        [sys.executable, "-m", "memtui", "demo-leak", "--duration", "90"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        app = app_for("--fields", "AnonPages,Committed_AS,MemAvailable")
+        async with app.run_test(size=(120, 40)) as pilot:
+            deadline = time.monotonic() + 60
+            while not app.model.verdict.suspected and time.monotonic() < deadline:
+                await pilot.pause(0.5)
+            await pilot.pause(6)  # a few more samples, so the rate has settled
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    finally:
+        leak.terminate()
+        leak.wait()
+    print(f"screenshots/{name}.svg")
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     replay = ("--replay", str(RECORDING))
@@ -49,6 +72,7 @@ async def main() -> None:
     await shoot("field-picker", app_for(*replay), ["f", "down", "down"], (120, 40))
     await shoot("zoom", app_for(*replay), ["right", "enter"], (120, 40))
     await shoot("processes", app_for("--fields", "MemFree"), ["2"], (120, 40), wait=1.5)
+    await shoot_leak("leak-verdict")
 
 
 if __name__ == "__main__":

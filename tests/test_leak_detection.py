@@ -21,30 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.targets.leak_workloads import watch
+from targets.leak_workloads import start_workload as start
+from targets.leak_workloads import stop_workload as stop
+from targets.leak_workloads import watch
 
 WORKLOADS = Path(__file__).parent / "targets" / "leak_workloads.py"
 DETECTION_BOUND = 30.0
 QUIET_SECONDS = 20.0
-
-
-def start(argv: list[str], ready_on: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stream = proc.stderr if ready_on == "stderr" else proc.stdout
-    assert stream is not None
-    assert stream.readline(), f"{argv} exited before it was ready"
-    return proc
-
-
-def stop(proc: subprocess.Popen[str]) -> str:
-    proc.terminate()
-    try:
-        _, err = proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return err
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 
 from memtui.core.dashboard_model import DashboardModel
 from memtui.core.field_selection import UnknownFieldError, default_fields, validate_fields
+from memtui.core.leak_detector import MIB, LeakDetector, LeakSettings
 from memtui.core.meminfo import read_meminfo
 from memtui.core.meminfo_fields import DEFAULT_FIELDS
 from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
@@ -27,8 +29,23 @@ def replay_fields(recorded: list[str]) -> list[str]:
     return preferred + [name for name in recorded if name not in preferred]
 
 
+def leak_settings(args: argparse.Namespace) -> LeakSettings:
+    """The --leak-* options; rates are given in MiB/min."""
+    # A system-wide verdict needs 30 s of steady rise (LeakSettings.system_min_span).
+    if args.leak_window < 30:
+        raise ValueError("--leak-window must be at least 30 seconds")
+    return replace(
+        LeakSettings(),
+        window=args.leak_window,
+        system_threshold=args.leak_threshold * MIB,
+        process_threshold=args.leak_process_threshold * MIB,
+        min_r_squared=args.leak_min_fit,
+    )
+
+
 def build_model(args: argparse.Namespace) -> DashboardModel:
     """The model the app starts from; raises ValueError with a user-facing message."""
+    settings = leak_settings(args)
     if args.replay:
         recording = load_recording(args.replay)
         fields = (
@@ -36,7 +53,7 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
             if args.fields
             else replay_fields(recording.fields)
         )
-        return DashboardModel.from_recording(recording, args.replay, fields)
+        return DashboardModel.from_recording(recording, args.replay, fields, settings)
     if args.interval < MIN_INTERVAL:
         raise ValueError(f"--interval must be at least {MIN_INTERVAL} s")
     if args.history < args.interval * 2:
@@ -52,7 +69,12 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
     )
     history = MeminfoHistory(span_seconds=args.history)
     history.append(time.time(), sample)
-    return DashboardModel(history=history, chart_fields=fields, interval=args.interval)
+    return DashboardModel(
+        history=history,
+        chart_fields=fields,
+        interval=args.interval,
+        leak=LeakDetector(settings),
+    )
 
 
 def pid_problem(pid: int) -> str | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from memtui.core.leak_detector import NO_VERDICT, LeakDetector, LeakSettings, LeakVerdict
 from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
+from memtui.core.process_table import ProcessTable
 from memtui.core.recording import Recording
 
 # The steps + and - move through, as btop's +/- do: + samples less often, - more often.
@@ -32,17 +34,46 @@ class DashboardModel:
     paused: bool = False
     replay_source: str | None = None
     last_error: str | None = None
+    leak: LeakDetector = field(default_factory=LeakDetector)
+    verdict: LeakVerdict = NO_VERDICT
+    """The leak verdict after the newest sample."""
+    _new_table: ProcessTable | None = field(default=None, repr=False)
     _replay_span: float = field(default=0.0, repr=False)
 
     @classmethod
-    def from_recording(cls, recording: Recording, source: str, fields: list[str]) -> DashboardModel:
+    def from_recording(
+        cls,
+        recording: Recording,
+        source: str,
+        fields: list[str],
+        leak_settings: LeakSettings | None = None,
+    ) -> DashboardModel:
         first, last = recording.samples[0][0], recording.samples[-1][0]
         span = max(1.0, last - first)
         history = MeminfoHistory(span_seconds=span, capacity=max(2, len(recording.samples)))
-        history.extend(recording.samples)
-        model = cls(history=history, chart_fields=fields, replay_source=source)
+        model = cls(
+            history=history,
+            chart_fields=fields,
+            replay_source=source,
+            leak=LeakDetector(leak_settings),
+        )
         model._replay_span = span
+        # The verdict as it stood at the end of the recording, reached the way a live
+        # run would: sample by sample (a recording has no processes to name).
+        for timestamp, sample in recording.samples:
+            model.add_sample(timestamp, sample)
         return model
+
+    def add_sample(self, timestamp: float, sample: dict[str, int]) -> LeakVerdict:
+        """Append a meminfo sample and update the leak verdict with it."""
+        self.history.append(timestamp, sample)
+        table, self._new_table = self._new_table, None
+        self.verdict = self.leak.update(self.history, table)
+        return self.verdict
+
+    def add_process_table(self, table: ProcessTable) -> None:
+        """A new process sample, used by the next ``add_sample``."""
+        self._new_table = table
 
     @property
     def is_replay(self) -> bool:

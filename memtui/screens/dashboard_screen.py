@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import bisect
+import time
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from memtui.core.chart_series import build_series
 from memtui.core.dashboard_model import DashboardModel
+from memtui.core.mapping_growth import MappingGrowth, MappingGrowthTracker
 from memtui.core.meminfo_fields import is_count_field
 from memtui.core.meminfo_stats import field_stats
+from memtui.core.reader_errors import ReaderError
 from memtui.messages import HistoryUpdated
+from memtui.widgets.leak_panel import GrowthPanel, LeakVerdictBar, mappings_line
 from memtui.widgets.meminfo_chart import MeminfoChart
 from memtui.widgets.memory_header import MemoryHeader
+
+# smaps walks every page table entry of a process: read it at most this often.
+MAPPINGS_INTERVAL = 5.0
 
 # Until a tile has this many complete buckets it also draws the one still filling,
 # so charts show data from the first sample on.
@@ -40,6 +49,7 @@ def grid_shape(width: int, height: int, charts: int) -> tuple[int, int]:
 class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("f", "pick_fields", "Fields", tooltip="Choose the fields to chart, in order"),
+        Binding("l", "toggle_leak_panel", "Leak panel", tooltip="Show or hide growing processes"),
         Binding("left,h", "move_focus(-1, 0)", "Left", show=False),
         Binding("right,l", "move_focus(1, 0)", "Right", show=False),
         Binding("up,k", "move_focus(0, -1)", "Up", show=False),
@@ -54,18 +64,34 @@ class DashboardScreen(Screen[None]):
     class FieldsRequested(Message):
         pass
 
+    class OpenRequested(Message):
+        """Open the memory view of a process named in the leak panel."""
+
+        def __init__(self, pid: int) -> None:
+            super().__init__()
+            self.pid = pid
+
     def __init__(self, model: DashboardModel) -> None:
         super().__init__()
         self.model = model
         self._columns = 1
         self._shown_fields: list[str] = []
+        self._tracker: MappingGrowthTracker | None = None
+        self._mappings_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield MemoryHeader(id="memory-header")
+        yield LeakVerdictBar(id="leak-verdict")
         yield Grid(id="charts")
+        yield GrowthPanel(self.model.leak.settings.window, id="growth-panel")
         yield Footer()
 
     async def on_mount(self) -> None:
+        if self.model.is_replay:
+            # A recording holds meminfo only: no processes to attribute growth to.
+            panel = self.query_one(GrowthPanel)
+            panel.display = False
+            panel.show_note("a recording has no per-process data: replay shows meminfo only")
         await self.rebuild_charts()
 
     def on_screen_resume(self) -> None:
@@ -89,8 +115,10 @@ class DashboardScreen(Screen[None]):
     def _apply_layout(self) -> None:
         grid = self.query_one("#charts", Grid)
         tiles = list(grid.query(MeminfoChart))
-        # The header and the footer take a row each.
-        columns, rows = grid_shape(self.size.width, max(1, self.size.height - 2), len(tiles))
+        # The header, the verdict and the footer take a row each; the panel its height.
+        panel = self.query_one(GrowthPanel)
+        used = 3 + (panel.outer_size.height or 8 if panel.display else 0)
+        columns, rows = grid_shape(self.size.width, max(1, self.size.height - used), len(tiles))
         self._columns = columns
         grid.styles.grid_size_columns = columns
         grid.styles.grid_size_rows = rows
@@ -112,6 +140,10 @@ class DashboardScreen(Screen[None]):
         end, window = model.chart_end(), model.chart_window()
         rate_from = end - model.rate_window()
         self.query_one(MemoryHeader).show(history.latest, model.status_text())
+        self.query_one(LeakVerdictBar).show(model.verdict)
+        panel = self.query_one(GrowthPanel)
+        if panel.display and not model.is_replay:
+            panel.show(model.verdict)
         for tile in self.query(MeminfoChart):
             if not tile.display:
                 continue
@@ -134,6 +166,50 @@ class DashboardScreen(Screen[None]):
 
     def action_pick_fields(self) -> None:
         self.post_message(self.FieldsRequested())
+
+    def action_toggle_leak_panel(self) -> None:
+        panel = self.query_one(GrowthPanel)
+        panel.display = not panel.display
+        self._apply_layout()
+        self.refresh_charts()
+
+    # -- which mappings of the highlighted process grow (smaps, throttled) --
+
+    def on_growth_panel_highlighted(self, message: GrowthPanel.Highlighted) -> None:
+        if self._mappings_timer is not None:
+            self._mappings_timer.stop()
+            self._mappings_timer = None
+        if message.pid is None or self.model.is_replay:
+            self._tracker = None
+            self.query_one(GrowthPanel).show_mappings("")
+            return
+        self._tracker = MappingGrowthTracker(message.pid, window=self.model.leak.settings.window)
+        self.query_one(GrowthPanel).show_mappings(mappings_line(message.pid, None, None))
+        self._read_mappings(self._tracker)
+
+    @work(thread=True, exclusive=True, group="mapping-growth", exit_on_error=False)
+    def _read_mappings(self, tracker: MappingGrowthTracker) -> None:
+        rows: list[MappingGrowth] | None = None
+        error: str | None = None
+        try:
+            rows = tracker.sample(time.monotonic())
+        except ReaderError as failure:
+            error = str(failure)
+        self.app.call_from_thread(self._show_mappings, tracker, rows, error)
+
+    def _show_mappings(
+        self, tracker: MappingGrowthTracker, rows: list[MappingGrowth] | None, error: str | None
+    ) -> None:
+        if tracker is not self._tracker:
+            return  # the highlight moved on meanwhile
+        self.query_one(GrowthPanel).show_mappings(mappings_line(tracker.pid, rows, error))
+        if error is None:
+            self._mappings_timer = self.set_timer(
+                MAPPINGS_INTERVAL, lambda: self._read_mappings(tracker), name="mapping-growth"
+            )
+
+    def on_growth_panel_open_requested(self, message: GrowthPanel.OpenRequested) -> None:
+        self.post_message(self.OpenRequested(message.pid))
 
     def action_move_focus(self, dx: int, dy: int) -> None:
         tiles = [tile for tile in self.query(MeminfoChart) if tile.display]

@@ -24,6 +24,7 @@ import ctypes
 import ctypes.util
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -158,6 +159,26 @@ def watch(
         if delay > 0:
             time.sleep(delay)
     return observations
+
+
+def start_workload(argv: list[str], ready_on: str) -> subprocess.Popen[str]:
+    """Start a workload and wait for its first line on ``ready_on`` (stdout or stderr)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stream = proc.stderr if ready_on == "stderr" else proc.stdout
+    assert stream is not None
+    assert stream.readline(), f"{argv} exited before it was ready"
+    return proc
+
+
+def stop_workload(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM, then SIGKILL after 10 s; return what it wrote on stderr."""
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return err
 
 
 def main() -> int:

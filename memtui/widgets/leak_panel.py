@@ -1,0 +1,209 @@
+"""The leak verdict line and the panel of growing processes on the dashboard.
+
+Both only render what the core's LeakDetector and MappingGrowthTracker return.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from memtui.core.leak_detector import LeakVerdict, ProcessGrowth
+from memtui.core.mapping_growth import MappingGrowth
+from memtui.core.units import format_bytes_short, format_rate
+
+# The panel lists at most this many processes; a fixed height means updates never
+# make Textual lay out the dashboard again.
+PANEL_ROWS = 5
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def verdict_line(verdict: LeakVerdict) -> str:
+    """The verdict's exact text, then the time-to-exhaustion estimates that apply."""
+    parts = [verdict.text]
+    if verdict.mem_available_exhausted_in is not None:
+        parts.append(f"MemAvailable gone in {_duration(verdict.mem_available_exhausted_in)}")
+    if verdict.commit_limit_reached_in is not None:
+        parts.append(f"CommitLimit reached in {_duration(verdict.commit_limit_reached_in)}")
+    return "  ·  ".join(parts)
+
+
+def growth_prompt(row: ProcessGrowth, named: bool) -> Text:
+    mark = "▲" if row.steady else " "
+    text = Text.assemble(
+        (f"{mark} {row.pid:>7} ", "bold" if named else ""),
+        (f"{row.name[:16]:<16} ", "bold" if named else ""),
+        (f"{format_rate(row.rate_per_minute):>15} ", "bold" if row.steady else ""),
+        (f"fit r² {row.r_squared:4.2f}  ", "dim"),
+        (f"now {format_bytes_short(row.current)}", ""),
+    )
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
+
+
+def mappings_line(pid: int, rows: list[MappingGrowth] | None, error: str | None) -> str:
+    """Which mappings of the highlighted process grow: [heap], anonymous, new ones."""
+    if error is not None:
+        return f"pid {pid}: {error}"
+    if rows is None:
+        return f"pid {pid}: reading its mappings (smaps, at most every 5 s)…"
+    growing = [row for row in rows if row.change > 0]
+    if not growing:
+        return f"pid {pid}: no mapping grew since memtui started watching it"
+    shown = []
+    for row in growing[:3]:
+        rate = row.rate_per_minute
+        change = format_rate(rate) if rate is not None else f"+{format_bytes_short(row.change)}"
+        # Anonymous regions (glibc's per-thread arenas among them) differ only by address.
+        name = f"[anon {row.start:x}]" if row.name == "[anon]" else row.name
+        shown.append(f"{name}{' (new)' if row.new else ''} {change}")
+    new_count = sum(1 for row in growing if row.new)
+    tail = f"  ·  {new_count} new mappings" if new_count > 1 else ""
+    return f"pid {pid} grows in: " + "  ·  ".join(shown) + tail
+
+
+class LeakVerdictBar(Static):
+    """``No leak suspected`` or ``Leak suspected: ...``, red when a leak is suspected."""
+
+    DEFAULT_CSS = """
+    LeakVerdictBar {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $success-muted;
+        color: $text;
+    }
+    LeakVerdictBar.-suspected {
+        background: $error;
+        color: $text;
+        text-style: bold;
+    }
+    """
+
+    def show(self, verdict: LeakVerdict) -> None:
+        self.set_class(verdict.suspected, "-suspected")
+        text = verdict_line(verdict)
+        if str(self.content) != text:
+            self.update(text, layout=False)
+
+
+class GrowthPanel(Vertical):
+    """The processes whose memory grew over the window; Enter opens one."""
+
+    # Heights: PANEL_ROWS options, plus a title line, a mappings line and the border.
+    DEFAULT_CSS = """
+    GrowthPanel {
+        height: 8;
+        border-top: solid $panel-lighten-2;
+    }
+    GrowthPanel > #growth-title, GrowthPanel > #growth-mappings {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    GrowthPanel > OptionList {
+        height: 5;
+        border: none;
+        padding: 0;
+    }
+    """
+
+    BINDINGS = [Binding("enter", "open", "Open", show=False)]
+
+    class Highlighted(Message):
+        def __init__(self, pid: int | None) -> None:
+            super().__init__()
+            self.pid = pid
+
+    class OpenRequested(Message):
+        def __init__(self, pid: int) -> None:
+            super().__init__()
+            self.pid = pid
+
+    def __init__(self, window: float, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.window = window
+        self.rows: tuple[ProcessGrowth, ...] | None = None
+        """What the list shows; None before the first ``show``."""
+        self._highlighted_pid: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            f"Growing processes, last {self.window:.0f} s (RSS+swap; ▲ steady)  ·  "
+            "enter opens  ·  l hides",
+            id="growth-title",
+            markup=False,
+        )
+        yield OptionList(id="growth-list")
+        yield Static("", id="growth-mappings", markup=False)
+
+    @property
+    def highlighted_pid(self) -> int | None:
+        return self._highlighted_pid
+
+    def show(self, verdict: LeakVerdict) -> None:
+        rows = verdict.attribution[:PANEL_ROWS]
+        if self.rows is not None and [(r.pid, r.rate_per_minute, r.current) for r in rows] == [
+            (r.pid, r.rate_per_minute, r.current) for r in self.rows
+        ]:
+            return
+        self.rows = rows
+        options = self.query_one(OptionList)
+        keep = self._highlighted_pid
+        options.set_options(
+            Option(growth_prompt(row, row.pid == verdict.pid), id=str(row.pid)) for row in rows
+        )
+        if not rows:
+            options.add_option(Option("  no process grew over the window", disabled=True))
+            self._set_highlight(None)
+            return
+        pids = [row.pid for row in rows]
+        index = pids.index(keep) if keep in pids else 0
+        options.highlighted = index
+        self._set_highlight(pids[index])
+
+    def show_note(self, text: str) -> None:
+        """Say why the list is empty instead of listing processes."""
+        self.rows = ()
+        options = self.query_one(OptionList)
+        options.set_options([Option(f"  {text}", disabled=True)])
+        self._set_highlight(None)
+
+    def show_mappings(self, text: str) -> None:
+        label = self.query_one("#growth-mappings", Static)
+        if str(label.content) != text:
+            label.update(text, layout=False)
+
+    def _set_highlight(self, pid: int | None) -> None:
+        if pid != self._highlighted_pid:
+            self._highlighted_pid = pid
+            self.post_message(self.Highlighted(pid))
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        option_id = event.option.id
+        self._set_highlight(int(option_id) if option_id else None)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.OpenRequested(int(event.option.id)))
+
+    def action_open(self) -> None:
+        if self._highlighted_pid is not None:
+            self.post_message(self.OpenRequested(self._highlighted_pid))
