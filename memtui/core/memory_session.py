@@ -10,7 +10,13 @@ requests so that asking again for what is already queued costs nothing. A held
 Page Down queues a request per screen; only the newest one is still on screen when
 the thread gets to it, so older row requests in the queue are dropped unread.
 
-Nothing here raises into the caller: errors come back as :class:`SessionFailed`.
+A long job (a search, a save) also runs on this thread, one step (one chunk) at a
+time between row requests: it reads through the same reader, so its freezes never
+meet the view's (a thread already traced by one tracer cannot be seized by another),
+and a row request waits at most one step, about a millisecond.
+
+Nothing here raises into the caller: errors come back as :class:`SessionFailed`,
+or, for a job, as a :class:`JobReport` with its ``error``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from memtui.core.memory_reader import MemoryReader, ReadResult
@@ -88,7 +94,19 @@ class SessionFailed:
         return str(self.error)
 
 
-SessionEvent = RowsRead | MapsRead | SessionFailed
+@dataclass(frozen=True, slots=True)
+class JobReport:
+    """What job ``job_id`` yielded (``payload``), or the error that ended it."""
+
+    job_id: int
+    payload: object | None
+    error: ReaderError | OSError | None = None
+
+
+SessionEvent = RowsRead | MapsRead | SessionFailed | JobReport
+# A job: given the session's reader, an iterator that does one step per next() and
+# yields something to report (or None). It must not hold a freeze across a yield.
+Job = Callable[[MemoryReader], Iterator[object | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +121,17 @@ class _MapsRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class _JobRequest:
+    job_id: int
+    job: Job = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class _Stop:
     pass
 
 
-_Request = _RowRequest | _MapsRequest | _Stop
+_Request = _RowRequest | _MapsRequest | _JobRequest | _Stop
 
 
 def parse_smaps_rss(text: str) -> dict[int, int]:
@@ -173,6 +197,10 @@ class MemorySession:
         self._thread = threading.Thread(target=self._run, name=f"memtui-session-{pid}", daemon=True)
         self.reads = 0
         """Row requests served, for tests and the bench."""
+        self._job: Iterator[object | None] | None = None
+        self._job_id = 0
+        self._cancel_job = threading.Event()
+        self._next_job_id = 0
 
     # -- the UI side ------------------------------------------------------------------
 
@@ -204,6 +232,20 @@ class MemorySession:
     def request_maps(self, force_rss: bool = False) -> bool:
         """Re-read /proc/PID/maps (and smaps, if ``force_rss`` or it is due)."""
         return self._put(_MapsRequest(force_rss))
+
+    def start_job(self, job: Job) -> int | None:
+        """Run ``job`` a step at a time between reads, in place of any job running.
+
+        Returns the id its :class:`JobReport` events carry, or None if the session
+        has ended.
+        """
+        self._next_job_id += 1
+        job_id = self._next_job_id
+        return job_id if self._put(_JobRequest(job_id, job)) else None
+
+    def cancel_job(self) -> None:
+        """Stop the running job before its next step (its ``finally`` runs)."""
+        self._cancel_job.set()
 
     def _put(self, request: _Request) -> bool:
         if self._ended.is_set() or self._stopping.is_set():
@@ -250,8 +292,11 @@ class MemorySession:
         pidfd = _open_pidfd(self.pid)
         try:
             with reader:
-                self._read_maps(force_rss=True)
-                self._serve(reader, pidfd)
+                try:
+                    self._read_maps(force_rss=True)
+                    self._serve(reader, pidfd)
+                finally:
+                    self._end_job()
         except ReaderError as error:
             self._emit(SessionFailed(error, fatal=True))
         finally:
@@ -259,9 +304,9 @@ class MemorySession:
                 os.close(pidfd)
             self._ended.set()
 
-    def _take_batch(self) -> list[_Request] | None:
+    def _take_batch(self, wait: bool) -> list[_Request] | None:
         try:
-            first = self._queue.get(timeout=IDLE_POLL)
+            first = self._queue.get(timeout=IDLE_POLL) if wait else self._queue.get_nowait()
         except queue.Empty:
             return None
         batch = [first]
@@ -277,20 +322,56 @@ class MemorySession:
 
     def _serve(self, reader: MemoryReader, pidfd: int | None) -> None:
         while not self._stopping.is_set():
-            batch = self._take_batch()
+            batch = self._take_batch(wait=self._job is None)
             if self._stopping.is_set():
                 return
             if batch is None:
-                if _has_exited(self.pid, pidfd):
-                    raise ProcessExitedDuringRead(self.pid)
-                continue
+                if self._job is None:
+                    if _has_exited(self.pid, pidfd):
+                        raise ProcessExitedDuringRead(self.pid)
+                    continue
+                batch = []
             maps = [r for r in batch if isinstance(r, _MapsRequest)]
             rows = [r for r in batch if isinstance(r, _RowRequest)]
+            jobs = [r for r in batch if isinstance(r, _JobRequest)]
             if maps:
                 self._read_maps(force_rss=any(r.force_rss for r in maps))
             if rows:
                 # Only the newest request is still what the screen shows.
                 self._read_rows(reader, rows[-1])
+            if self._cancel_job.is_set():
+                self._cancel_job.clear()
+                self._end_job()
+            if jobs:
+                self._end_job()
+                self._job_id = jobs[-1].job_id
+                self._job = jobs[-1].job(reader)
+            if self._job is not None:
+                self._step_job(reader)
+
+    def _step_job(self, reader: MemoryReader) -> None:
+        assert self._job is not None
+        reader.freeze = self._freeze
+        try:
+            payload = next(self._job)
+        except StopIteration:
+            self._job = None
+            return
+        except (ProcessGone, ProcessExitedDuringRead):
+            self._job = None
+            raise
+        except (ReaderError, OSError) as error:
+            self._job = None
+            self._emit(JobReport(self._job_id, None, error))
+            return
+        if payload is not None:
+            self._emit(JobReport(self._job_id, payload))
+
+    def _end_job(self) -> None:
+        """Close the running job here, on the thread that ran it (its ``finally`` runs)."""
+        job, self._job = self._job, None
+        if job is not None and hasattr(job, "close"):
+            job.close()
 
     def _read_rows(self, reader: MemoryReader, request: _RowRequest) -> None:
         freeze = self._freeze

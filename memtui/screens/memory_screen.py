@@ -8,20 +8,44 @@ keeps whatever it showed last.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
+from textual.containers import Container, Horizontal
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from memtui.core.address_expression import USAGE, resolve_address
+from memtui.core.data_inspector import inspect_bytes
 from memtui.core.hex_rows import HIDDEN_PATHS
+from memtui.core.memory_reader import MemoryReader
+from memtui.core.memory_save import USAGE as SAVE_USAGE
+from memtui.core.memory_save import (
+    SaveProgress,
+    SaveRequest,
+    parse_save_request,
+    save_steps,
+    save_summary,
+)
+from memtui.core.memory_search import (
+    DEFAULT_LIMIT,
+    QUERY_HELP,
+    SearchMatch,
+    SearchPattern,
+    SearchProgress,
+    parse_query,
+    search_steps,
+)
 from memtui.core.memory_session import (
+    JobReport,
     MapsRead,
     MemorySession,
     RowsRead,
@@ -33,11 +57,19 @@ from memtui.core.process_facts import process_name
 from memtui.core.reader_errors import KernelThread
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
+from memtui.screens.search_results_screen import SearchResultsScreen
+from memtui.widgets.data_inspector import BYTES_NEEDED, DataInspector
 from memtui.widgets.hex_view import HexView
 
 # Beside each other the hex rows take 80 columns; below 140 the table would get too
 # few to show even a mapping's start, end and size, so it goes above the viewer.
 WIDE_LAYOUT_COLUMNS = 140
+# The inspector (52 columns) goes beside the bytes when that leaves the hex rows (80)
+# and, side by side, the mappings table (27) their room; otherwise below them.
+INSPECTOR_BESIDE_COLUMNS = 132
+INSPECTOR_BESIDE_WIDE_COLUMNS = 160
+SEARCH_LIMIT = DEFAULT_LIMIT
+T = TypeVar("T")
 
 ABOUT = (
     "The memory view reads a live process. Rows are address, 16 bytes in hex and the "
@@ -45,7 +77,11 @@ ABOUT = (
     "memory unmapped meanwhile), dim dots bytes not read yet. It reads only the rows "
     "on screen plus a screen of prefetch. In freeze mode every thread is stopped "
     "(PTRACE_SEIZE + INTERRUPT) for each read so what you see is one consistent "
-    "moment; in no-stop mode nothing is stopped, and a row may mix old and new bytes."
+    "moment; in no-stop mode nothing is stopped, and a row may mix old and new bytes. "
+    "On each refresh (r, or a) the bytes that changed are highlighted, fading over three "
+    "refreshes; the title counts those on screen. Search (/) scans every readable mapping "
+    "from the cursor on, 4 MiB at a time (frozen per chunk in freeze mode), and keeps at "
+    f"most {DEFAULT_LIMIT:,} matches. Search types: {QUERY_HELP}."
 )
 
 KEYS = [
@@ -58,6 +94,14 @@ KEYS = [
     ("r", "Read the screen and the mappings again now"),
     ("a", "Auto-refresh on/off (every sampling interval)"),
     ("f", "Freeze the process for each read, or read without stopping it"),
+    ("/", "Search from the cursor: text, or x: hex, u: UTF-16, u32: i64: … f64:2.5~0.1"),
+    ("n N", "Next / previous match (the current one is highlighted)"),
+    ("m", "All matches, with address and mapping; enter goes there"),
+    ("esc", "While searching or saving: cancel it"),
+    ("i", "Data inspector on/off: the bytes at the cursor as numbers, pointer, string"),
+    ("enter", "In the bytes: follow the pointer at the cursor"),
+    ("backspace", "Go back along the pointers followed"),
+    ("s", "Save the mapping at the cursor, or START..END FILE; FILE.txt/.hex is hex text"),
     ("?", "This help"),
     ("esc", "Back"),
 ]
@@ -93,6 +137,14 @@ class MemoryScreen(Screen[None]):
         Binding("r", "refresh_now", "Refresh"),
         Binding("a", "toggle_auto", "Auto"),
         Binding("f", "toggle_freeze", "Freeze"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("n", "next_match(1)", "Next", show=False),
+        Binding("N", "next_match(-1)", "Previous", show=False),
+        Binding("m", "show_matches", "Matches", show=False),
+        Binding("i", "toggle_inspector", "Inspect"),
+        Binding("enter", "follow_pointer", "Follow pointer", show=False),
+        Binding("backspace", "pointer_back", "Back along pointers", show=False),
+        Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
@@ -115,25 +167,43 @@ class MemoryScreen(Screen[None]):
     MemoryScreen #memory-banner.-error { background: $error-muted; }
     MemoryScreen #memory-body { layout: vertical; height: 1fr; }
     MemoryScreen #mappings { height: auto; max-height: 35%; }
-    MemoryScreen HexView { height: 1fr; }
+    MemoryScreen #hex-area { height: 1fr; }
+    MemoryScreen #hex-area HexView { width: 1fr; height: 1fr; }
+    MemoryScreen DataInspector { display: none; }
+    MemoryScreen.-inspector DataInspector { display: block; }
+    MemoryScreen.-inspector-below #hex-area { layout: vertical; }
+    MemoryScreen.-inspector-below DataInspector { width: 1fr; height: auto; }
     MemoryScreen #memory-message {
         height: 1fr;
         padding: 1 2;
         content-align: center middle;
         display: none;
     }
-    MemoryScreen.-empty HexView { display: none; }
+    MemoryScreen.-empty #hex-area { display: none; }
     MemoryScreen.-empty #memory-message { display: block; }
     MemoryScreen.-wide #memory-body { layout: horizontal; }
     MemoryScreen.-wide #mappings { width: 1fr; height: 1fr; max-height: 100%; }
-    MemoryScreen.-wide HexView { width: 81; height: 1fr; }
+    MemoryScreen.-wide #hex-area { width: auto; height: 1fr; }
+    MemoryScreen.-wide #hex-area HexView { width: 81; }
+    MemoryScreen.-wide.-inspector-below DataInspector { width: 81; }
     MemoryScreen.-wide #memory-message { width: 81; height: 1fr; }
-    MemoryScreen #goto {
+    MemoryScreen .prompt {
         dock: bottom;
         display: none;
         margin-bottom: 1;
     }
-    MemoryScreen #goto.-shown { display: block; }
+    MemoryScreen .prompt.-shown { display: block; }
+    MemoryScreen #job {
+        dock: bottom;
+        height: 1;
+        margin-bottom: 1;
+        padding: 0 1;
+        display: none;
+        background: $boost;
+    }
+    MemoryScreen #job.-shown { display: block; }
+    MemoryScreen #job ProgressBar { width: 34; }
+    MemoryScreen #job-label { width: 1fr; }
     """
 
     class SessionReport(Message):
@@ -142,6 +212,13 @@ class MemoryScreen(Screen[None]):
         def __init__(self, event: SessionEvent) -> None:
             super().__init__()
             self.event = event
+
+    class JobReported(Message):
+        """Posted from the session thread: a search or save moved on, or ended."""
+
+        def __init__(self, report: JobReport) -> None:
+            super().__init__()
+            self.report = report
 
     def __init__(
         self,
@@ -165,6 +242,19 @@ class MemoryScreen(Screen[None]):
         self.session: MemorySession | None = None
         self._timer: Timer | None = None
         self._hex = HexView(id="hex")
+        self._inspector = DataInspector(id="inspector")
+        # The search: its pattern, matches (by address, sorted) and the session job.
+        self.search_pattern: SearchPattern | None = None
+        self.matches: dict[int, SearchMatch] = {}
+        self.match_addresses: list[int] = []
+        self.search_summary = ""
+        self._search_job: int | None = None
+        self._jumped_to_match = False
+        self._save_job: int | None = None
+        self._save_request: SaveRequest | None = None
+        # Addresses the cursor was at before each pointer followed (Backspace).
+        self.pointer_trail: list[int] = []
+        self.changed_bytes: int | None = None
 
     # -- setup and teardown -----------------------------------------------------------
 
@@ -176,11 +266,18 @@ class MemoryScreen(Screen[None]):
             for label in ("start", "end", "size", "RSS", "perms", "path"):
                 table.add_column(label, key=label)
             yield table
-            yield self._hex
+            with Horizontal(id="hex-area"):
+                yield self._hex
+                yield self._inspector
             yield Static(
                 f"Reading the mappings of process {self.pid}…", id="memory-message", markup=False
             )
-        yield Input(id="goto", placeholder=f"go to: {USAGE}")
+        with Horizontal(id="job"):
+            yield ProgressBar(id="job-progress", show_eta=False)
+            yield Static(id="job-label", markup=False)
+        yield Input(id="goto", classes="prompt", placeholder=f"go to: {USAGE}")
+        yield Input(id="search", classes="prompt", placeholder=f"search: {QUERY_HELP}")
+        yield Input(id="save", classes="prompt", placeholder=f"save: {SAVE_USAGE}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -206,7 +303,10 @@ class MemoryScreen(Screen[None]):
         self._apply_layout()
 
     def _apply_layout(self) -> None:
-        self.set_class(self.size.width >= WIDE_LAYOUT_COLUMNS, "-wide")
+        wide = self.size.width >= WIDE_LAYOUT_COLUMNS
+        self.set_class(wide, "-wide")
+        beside = INSPECTOR_BESIDE_WIDE_COLUMNS if wide else INSPECTOR_BESIDE_COLUMNS
+        self.set_class(self.size.width < beside, "-inspector-below")
 
     @work(thread=True, exit_on_error=False, group="process-name")
     def _read_name(self) -> None:
@@ -226,6 +326,8 @@ class MemoryScreen(Screen[None]):
         """Runs on the session thread: hand the event to the UI thread as a message."""
         if isinstance(event, RowsRead):
             self._hex.post_message(HexView.RowsArrived(event))
+        elif isinstance(event, JobReport):
+            self.post_message(self.JobReported(event))
         else:
             self.post_message(self.SessionReport(event))
 
@@ -241,6 +343,9 @@ class MemoryScreen(Screen[None]):
         size = sum(len(result.data) for result in rows.results)
         mode = "frozen" if rows.frozen else "not stopped"
         self.status = f"read {format_bytes_short(size)}, {rows.seconds * 1000:.1f} ms, {mode}"
+        if self._hex.generation > 0:
+            self.changed_bytes = self._hex.changed_on_screen()
+        self._show_inspector()
         self._show_title()
 
     def _show_mappings(self, event: MapsRead) -> None:
@@ -330,6 +435,8 @@ class MemoryScreen(Screen[None]):
             mapping = find_mapping(self.mappings, address)
             where = f" {mapping.name}+0x{address - mapping.start:x}" if mapping else ""
             parts.append(f"at {address:x}{where}")
+        if self.changed_bytes is not None:
+            parts.append(f"{self.changed_bytes} changed")
         parts.append(self.status)
         text = " │ ".join(parts)
         title = self.query_one("#memory-title", Static)
@@ -365,6 +472,7 @@ class MemoryScreen(Screen[None]):
 
     def on_hex_view_cursor_moved(self, message: HexView.CursorMoved) -> None:
         self._follow_cursor(message.address)
+        self._show_inspector()
         self._show_title()
 
     @on(DataTable.RowSelected, "#mappings")
@@ -387,18 +495,25 @@ class MemoryScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        goto = self.query_one("#goto", Input)
-        if goto.has_class("-shown"):
-            goto.remove_class("-shown")
-            self._hex.focus()
+        for prompt in self.query(".prompt").results(Input):
+            if prompt.has_class("-shown"):
+                prompt.remove_class("-shown")
+                self._hex.focus()
+                return
+        if self._search_job is not None or self._save_job is not None:
+            self._cancel_job()
             return
         self.app.pop_screen()
 
+    def _open_prompt(self, name: str) -> None:
+        for prompt in self.query(".prompt").results(Input):
+            prompt.set_class(prompt.id == name, "-shown")
+        prompt = self.query_one(f"#{name}", Input)
+        prompt.value = ""
+        prompt.focus()
+
     def action_goto(self) -> None:
-        goto = self.query_one("#goto", Input)
-        goto.add_class("-shown")
-        goto.value = ""
-        goto.focus()
+        self._open_prompt("goto")
 
     @on(Input.Submitted, "#goto")
     def _goto_submitted(self, event: Input.Submitted) -> None:
@@ -459,6 +574,256 @@ class MemoryScreen(Screen[None]):
             timeout=3,
         )
         self._show_title()
+
+    # -- search -----------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        self._open_prompt("search")
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        pattern = self._prompt_answer(event, "Search", parse_query)
+        if pattern is not None:
+            self.start_search(pattern)
+
+    def _prompt_answer(
+        self, event: Input.Submitted, title: str, parse: Callable[[str], T]
+    ) -> T | None:
+        """What the prompt's text means; if it means nothing, say why and keep it open."""
+        try:
+            answer = parse(event.value)
+        except ValueError as error:  # QueryError is one too
+            self.notify(str(error), title=title, severity="error", timeout=6, markup=False)
+            return None
+        event.input.remove_class("-shown")
+        self._hex.focus()
+        return answer
+
+    def _job_session(self) -> MemorySession | None:
+        """The session to run a search or save on, or None (and say so) if it has ended."""
+        if self.session is None or self.session.ended:
+            self.notify("The process cannot be read any more.", severity="error", timeout=4)
+            return None
+        return self.session
+
+    def start_search(self, pattern: SearchPattern) -> None:
+        """Search from the byte after the cursor, through every readable mapping."""
+        session = self._job_session()
+        if session is None:
+            return
+        cursor = self._hex.cursor_address
+        start = cursor + 1 if cursor is not None else None
+
+        def job(reader: MemoryReader) -> Iterator[SearchProgress | None]:
+            return search_steps(reader, pattern, start, SEARCH_LIMIT)
+
+        self.search_pattern = pattern
+        self.matches = {}
+        self.match_addresses = []
+        self._jumped_to_match = False
+        self._save_job = None
+        self._hex.set_matches([], pattern.length, None)
+        self._search_job = session.start_job(job)
+        self._show_job(f"searching for {pattern.description}… esc cancels", 0, None)
+
+    def _search_reported(self, progress: SearchProgress) -> None:
+        pattern = self.search_pattern
+        assert pattern is not None
+        for match in progress.new:
+            if match.address not in self.matches:
+                self.matches[match.address] = match
+                bisect.insort(self.match_addresses, match.address)
+        if progress.new and not self._jumped_to_match:
+            # The first match found is the next one after the cursor: go there now.
+            self._jumped_to_match = self._go_to_match(progress.new[0].address)
+        else:
+            self._hex.set_matches(self.match_addresses, pattern.length, self._hex.current_match)
+        count = len(self.match_addresses)
+        if not progress.done:
+            label = f"searching for {pattern.description}: {count:,} found… esc cancels"
+            self._show_job(label, progress.scanned, progress.total)
+            return
+        self._search_job = None
+        self._hide_job()
+        scanned = format_bytes_short(progress.scanned)
+        if progress.truncated:
+            summary = f"{count:,} matches for {pattern.description} (stopped at the limit)"
+        elif count:
+            summary = f"{count:,} matches for {pattern.description} in {scanned}"
+        else:
+            summary = f"No match for {pattern.description} in {scanned}"
+        self.search_summary = summary
+        self.notify(
+            f"{summary}, {progress.seconds:.2f} s"
+            + (" — n/N next/previous, m lists them" if count else ""),
+            title="Search",
+            timeout=5,
+            markup=False,
+        )
+
+    def _go_to_match(self, address: int) -> bool:
+        pattern = self.search_pattern
+        self._hex.set_matches(self.match_addresses, pattern.length if pattern else 1, address)
+        if self._hex.go_to(address):
+            return True
+        self.notify(
+            f"0x{address:x} is in a mapping this view does not show yet: press r",
+            title="Search",
+            timeout=4,
+            markup=False,
+        )
+        return False
+
+    def action_next_match(self, direction: int) -> None:
+        if not self.match_addresses:
+            self.notify(
+                "No matches: search with /" if self._search_job is None else "Searching…",
+                timeout=3,
+            )
+            return
+        cursor = self._hex.cursor_address or 0
+        addresses = self.match_addresses
+        if direction > 0:
+            index = bisect.bisect_right(addresses, cursor) % len(addresses)
+        else:
+            index = (bisect.bisect_left(addresses, cursor) - 1) % len(addresses)
+        self._go_to_match(addresses[index])
+        self._show_title()
+
+    def action_show_matches(self) -> None:
+        if not self.match_addresses:
+            self.notify("No matches: search with /", timeout=3)
+            return
+        matches = [self.matches[address] for address in self.match_addresses]
+        summary = self.search_summary or f"{len(matches):,} matches so far"
+
+        def chosen(address: int | None) -> None:
+            if address is not None:
+                self._go_to_match(address)
+            self._hex.focus()
+
+        self.app.push_screen(SearchResultsScreen(matches, summary, self._hex.current_match), chosen)
+
+    # -- the running job (search or save) ----------------------------------------------------
+
+    def on_memory_screen_job_reported(self, message: MemoryScreen.JobReported) -> None:
+        report = message.report
+        if report.job_id == self._search_job:
+            if report.error is not None:
+                self._search_job = None
+                self._hide_job()
+                self.notify(f"Search stopped: {report.error}", severity="error", markup=False)
+            elif isinstance(report.payload, SearchProgress):
+                self._search_reported(report.payload)
+        elif report.job_id == self._save_job:
+            if report.error is not None:
+                self._save_job = None
+                self._hide_job()
+                self.notify(f"Save failed: {report.error}", severity="error", markup=False)
+            elif isinstance(report.payload, SaveProgress):
+                self._save_reported(report.payload)
+
+    def _show_job(self, label: str, done: float, total: float | None) -> None:
+        self.query_one("#job").add_class("-shown")
+        self.query_one("#job-label", Static).update(label)
+        self.query_one("#job-progress", ProgressBar).update(total=total, progress=done)
+
+    def _hide_job(self) -> None:
+        self.query_one("#job").remove_class("-shown")
+
+    def _cancel_job(self) -> None:
+        if self.session is not None:
+            self.session.cancel_job()
+        if self._search_job is not None:
+            self._search_job = None
+            count = len(self.match_addresses)
+            self.search_summary = f"Search cancelled: {count:,} matches found before it stopped"
+            self.notify(self.search_summary, title="Search", timeout=4)
+        if self._save_job is not None:
+            self._save_job = None
+            self.notify("Save cancelled: the file holds only what was written", timeout=4)
+        self._hide_job()
+
+    # -- the data inspector and pointers ------------------------------------------------------
+
+    def action_toggle_inspector(self) -> None:
+        self.toggle_class("-inspector")
+        self._show_inspector()
+
+    def _show_inspector(self) -> None:
+        if not self.has_class("-inspector"):
+            return
+        address = self._hex.cursor_address
+        data = self._hex.bytes_at(address, BYTES_NEEDED) if address is not None else b""
+        self._inspector.show(address, data, self.mappings)
+
+    def action_follow_pointer(self) -> None:
+        address = self._hex.cursor_address
+        if address is None:
+            return
+        inspection = inspect_bytes(self._hex.bytes_at(address, 8), self.mappings)
+        if inspection.pointer is None or inspection.pointer_target is None:
+            self.notify(
+                f"Not a pointer to readable memory: {inspection.pointer_text}",
+                timeout=4,
+                markup=False,
+            )
+            return
+        if self._hex.go_to(inspection.pointer):
+            self.pointer_trail.append(address)
+            self._show_title()
+
+    def action_pointer_back(self) -> None:
+        if not self.pointer_trail:
+            self.notify("No pointer followed yet (enter follows one)", timeout=3)
+            return
+        self._hex.go_to(self.pointer_trail.pop())
+        self._show_title()
+
+    # -- save ---------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        self._open_prompt("save")
+
+    @on(Input.Submitted, "#save")
+    def _save_submitted(self, event: Input.Submitted) -> None:
+        cursor = self._hex.cursor_address
+        request = self._prompt_answer(
+            event, "Save", lambda text: parse_save_request(text, self.mappings, cursor)
+        )
+        if request is not None:
+            self.start_save(request)
+
+    def start_save(self, request: SaveRequest) -> None:
+        session = self._job_session()
+        if session is None:
+            return
+
+        def job(reader: MemoryReader) -> Iterator[SaveProgress | None]:
+            return save_steps(reader, request)
+
+        self._search_job = None
+        self._save_request = request
+        self._save_job = session.start_job(job)
+        self._show_job(f"saving to {request.path}… esc cancels", 0, request.length)
+
+    def _save_reported(self, progress: SaveProgress) -> None:
+        request = self._save_request
+        assert request is not None
+        if not progress.done:
+            label = f"saving to {request.path}: {format_bytes_short(progress.written)}"
+            self._show_job(label, progress.written, progress.total)
+            return
+        self._save_job = None
+        self._hide_job()
+        failed = progress.error is not None
+        self.notify(
+            save_summary(request, progress),
+            title="Save",
+            severity="error" if failed else "warning" if progress.unreadable else "information",
+            timeout=8,
+            markup=False,
+        )
 
     def action_help(self) -> None:
         # HelpScreen's table reads its cells as markup, which would swallow [heap].

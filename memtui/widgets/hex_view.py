@@ -10,6 +10,7 @@ refreshed. The virtual space is the concatenation of the mappings
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -44,6 +45,8 @@ STRIP_CACHE_ROWS = 1024
 # Rows read beyond the screen, in screens, above and below: one Page Down away
 # is then already in the cache.
 PREFETCH_SCREENS = 1
+# A changed byte stays highlighted for this many refreshes, fading at each.
+FADE_REFRESHES = 3
 
 _KIND_CLASS: dict[SegmentKind, str] = {
     "address": "hexview--address",
@@ -63,6 +66,27 @@ class _Row:
     data: bytes
     unreadable: tuple[Span, ...]
     generation: int
+    changed: tuple[int, ...] | None = None
+    """Per byte, the generation whose read changed it last (-1: never); None if none did."""
+
+
+def _changes(
+    old: _Row | None, data: bytes, spans: tuple[Span, ...], address: int, generation: int
+) -> tuple[int, ...] | None:
+    """The ``changed`` of a row read anew: bytes that differ from ``old`` get ``generation``."""
+    if old is None:
+        return None
+    if old.data == data:
+        return old.changed
+    stamps = list(old.changed) if old.changed is not None else [-1] * ROW_BYTES
+    stamps += [-1] * (ROW_BYTES - len(stamps))
+    for index in range(min(len(data), len(old.data))):
+        where = address + index
+        if old.data[index] != data[index] and not any(
+            s <= where < e for s, e in spans + old.unreadable
+        ):
+            stamps[index] = generation
+    return tuple(stamps)
 
 
 class HexView(ScrollView, can_focus=True):
@@ -88,6 +112,11 @@ class HexView(ScrollView, can_focus=True):
         "hexview--pending",
         "hexview--marker",
         "hexview--cursor",
+        "hexview--changed-0",
+        "hexview--changed-1",
+        "hexview--changed-2",
+        "hexview--match",
+        "hexview--match-current",
     }
 
     DEFAULT_CSS = """
@@ -107,6 +136,11 @@ class HexView(ScrollView, can_focus=True):
             background: $block-cursor-blurred-background;
             color: $block-cursor-blurred-foreground;
         }
+        & > .hexview--changed-0 { background: $error; color: $text; text-style: bold; }
+        & > .hexview--changed-1 { background: $error 55%; color: $text; }
+        & > .hexview--changed-2 { background: $error 25%; }
+        & > .hexview--match { background: $success 35%; }
+        & > .hexview--match-current { background: $success; color: $text; text-style: bold; }
         &:focus > .hexview--cursor {
             background: $block-cursor-background;
             color: $block-cursor-foreground;
@@ -155,6 +189,10 @@ class HexView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self.requests = 0
         """Row requests made to the session, for tests and the bench."""
+        self.matches: list[int] = []
+        """Addresses of search matches, sorted: their bytes are highlighted."""
+        self.match_length = 0
+        self.current_match: int | None = None
 
     # -- content --------------------------------------------------------------------
 
@@ -211,9 +249,10 @@ class HexView(ScrollView, can_focus=True):
                     and current.data == row_data
                     and current.unreadable == row_spans
                 )
+                changed = _changes(current, row_data, row_spans, address, generation)
                 # Textual's LRUCache.set() keeps an existing key's old value: drop it first.
                 self._rows.discard(address)
-                self._rows.set(address, _Row(row_data, row_spans, generation))
+                self._rows.set(address, _Row(row_data, row_spans, generation, changed))
                 row = self.row_layout.row_of(address)
                 if row is None:
                     continue
@@ -425,14 +464,16 @@ class HexView(ScrollView, can_focus=True):
         for index, (text, kind) in enumerate(segments):
             if kind == "sep" and text.isspace() and index > 1:
                 styles[index] = styles[index - 1]
+        # format_row puts the 16 ASCII cells last; the hex cells are every other
+        # segment after the address and its separator.
+        ascii_start = len(segments) - ROW_BYTES
+        for index, name in self.highlights(address):
+            style = self._style(name)
+            for position in (2 + 2 * index, ascii_start + index):
+                styles[position] = styles[position] + style
         if row == self.cursor_row:
-            # format_row puts the 16 ASCII cells last; the hex cells are every other
-            # segment after the address and its separator.
             cursor = self._style("hexview--cursor")
-            for position in (
-                2 + 2 * self.cursor_column,
-                len(segments) - ROW_BYTES + self.cursor_column,
-            ):
+            for position in (2 + 2 * self.cursor_column, ascii_start + self.cursor_column):
                 styles[position] = styles[position] + cursor
         out: list[Segment] = []
         run_text: list[str] = []
@@ -447,6 +488,70 @@ class HexView(ScrollView, can_focus=True):
             out.append(Segment("".join(run_text), run_style))
         complete = cached is not None and cached.generation >= self.generation
         return Strip(out, row_width(self.row_layout.digits)), complete
+
+    def highlights(self, address: int) -> list[tuple[int, str]]:
+        """(byte index, component class): changed bytes and matches in the row at ``address``."""
+        cached = self._rows.get(address)
+        marks: list[tuple[int, str]] = []
+        if cached is not None and cached.changed is not None:
+            for index, stamp in enumerate(cached.changed):
+                age = self.generation - stamp
+                if stamp >= 0 and age < FADE_REFRESHES:
+                    marks.append((index, f"hexview--changed-{max(age, 0)}"))
+        if self.matches:
+            end = address + ROW_BYTES
+            first = bisect.bisect_left(self.matches, address - self.match_length + 1)
+            for match in self.matches[first:]:
+                if match >= end:
+                    break
+                name = "hexview--match-current" if match == self.current_match else "hexview--match"
+                low, high = max(match, address), min(match + self.match_length, end)
+                marks.extend((where - address, name) for where in range(low, high))
+        return marks
+
+    def set_matches(self, matches: list[int], length: int, current: int | None) -> None:
+        """Highlight ``length`` bytes at each of ``matches`` (sorted), ``current`` the most."""
+        self.matches, self.match_length, self.current_match = matches, length, current
+        self._strips.clear()
+        self.refresh()
+
+    def changed_on_screen(self) -> int:
+        """Bytes on screen that the latest refresh found changed."""
+        count = 0
+        for address in self._visible_addresses():
+            cached = self._rows.get(address)
+            if cached is not None and cached.changed is not None:
+                count += cached.changed.count(self.generation)
+        return count
+
+    def _visible_addresses(self) -> list[int]:
+        top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        rows = range(top, min(top + height, self.row_layout.total_rows))
+        return [a for a in map(self.row_layout.row_address, rows) if a is not None]
+
+    def bytes_at(self, address: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``address`` as last read: they stop at the first
+        byte that is unreadable or not read yet."""
+        out = bytearray()
+        position = address
+        while len(out) < length:
+            row_address = position - position % ROW_BYTES
+            cached = self._rows.get(row_address)
+            if cached is None:
+                break
+            offset = position - row_address
+            stop = min(len(cached.data), offset + length - len(out))
+            for start, end in cached.unreadable:
+                if end > position and start < row_address + stop:
+                    stop = min(stop, max(start, position) - row_address)
+            if stop <= offset:
+                break
+            out += cached.data[offset:stop]
+            position = row_address + stop
+            if stop < len(cached.data):
+                break
+        return bytes(out)
 
     def _window(self) -> tuple[int, int]:
         """The rows to hold: the screen plus PREFETCH_SCREENS screens above and below."""
@@ -495,12 +600,7 @@ class HexView(ScrollView, can_focus=True):
 
     def visible_rows_loaded(self) -> bool:
         """Every row on screen shows bytes of the current generation."""
-        top = int(self.scroll_y)
-        height = self.scrollable_content_region.height
-        for row in range(top, min(top + height, self.row_layout.total_rows)):
-            address = self.row_layout.row_address(row)
-            if address is None:
-                continue
+        for address in self._visible_addresses():
             cached = self._rows.get(address)
             if cached is None or cached.generation < self.generation:
                 return False

@@ -12,6 +12,8 @@
  *   0x030  pointer to the 'B' page + 0x10    0x038  i32 -123456
  *   0x03c  f32 1.5                           0x040  UTF-16LE "wide-needle"
  *   0x060  pointer to a malloc'd block       0x070  a byte that 'c' increments
+ *          (with FIXED_ADDRESS_HEX: to the 'B' page + 0x20, so the page's bytes are
+ *          the same on every run, as a snapshot needs, despite ASLR of the heap)
  *
  * The values are built at run time from other constants, so the program's own
  * read-only data holds none of them: a search finds only the copies placed here.
@@ -74,7 +76,8 @@ int main(int argc, char **argv) {
     float f32 = (float)(one * 1.5);
     memcpy(values + 0x3c, &f32, 4);
     put_reversed(values + 0x40, WIDE_REVERSED, 2);
-    memcpy(values + 0x60, &block, 8);
+    unsigned char *second = want ? other + 0x20 : (unsigned char *)block;
+    memcpy(values + 0x60, &second, 8);
 
     printf("values=%p other=%p block=%p page=%ld\n", (void *)values, (void *)other, (void *)block,
            page);

@@ -1,0 +1,112 @@
+"""The data inspector: the bytes at the cursor read as numbers, a pointer and a C string.
+
+Pure logic, no Textual. Bytes that could not be read (or are not loaded yet) are not
+passed in, so a value that would need them shows as ``—``, never as zeros.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from memtui.core.proc_maps import Mapping, find_mapping
+
+STRING_BYTES = 64
+"""At most this many bytes of the C string are shown."""
+MISSING = "—"
+
+_INTS = (("u8", "B", "b"), ("u16", "H", "h"), ("u32", "I", "i"), ("u64", "Q", "q"))
+
+
+@dataclass(frozen=True, slots=True)
+class InspectorRow:
+    """One type: its value read little-endian and big-endian (the same for 1 byte)."""
+
+    label: str
+    little: str
+    big: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    rows: list[InspectorRow]
+    pointer: int | None
+    """The 8 bytes as a little-endian address, when they are there to read."""
+    pointer_target: Mapping | None
+    """The readable mapping the pointer points into, if any: Enter follows it there."""
+    pointer_text: str
+    string: str
+
+
+def _unpack(code: str, data: bytes, endian: str) -> str:
+    size = struct.calcsize(code)
+    if len(data) < size:
+        return MISSING
+    value = struct.unpack_from(endian + code, data)[0]
+    if code == "f":
+        return _shortest_f32(value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _shortest_f32(value: float) -> str:
+    """The fewest digits that read back as the same f32 (1.5, 3.14, not 3.1400001)."""
+    packed = struct.pack("<f", value)
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        if struct.pack("<f", float(text)) == packed:
+            return text
+    return repr(value)  # inf and nan
+
+
+def decode_rows(data: bytes) -> list[InspectorRow]:
+    """u8..u64 and i8..i64, then f32 and f64, each little- and big-endian."""
+    rows = []
+    for label, unsigned, signed in _INTS:
+        for name, code in ((label, unsigned), ("i" + label[1:], signed)):
+            rows.append(InspectorRow(name, _unpack(code, data, "<"), _unpack(code, data, ">")))
+    for name, code in (("f32", "f"), ("f64", "d")):
+        rows.append(InspectorRow(name, _unpack(code, data, "<"), _unpack(code, data, ">")))
+    return rows
+
+
+def describe_pointer(value: int, mappings: Sequence[Mapping]) -> tuple[Mapping | None, str]:
+    """Where ``value`` points: the mapping and offset, or why it points nowhere."""
+    mapping = find_mapping(mappings, value)
+    if mapping is None:
+        return None, "→ not mapped" if value else "→ NULL"
+    where = f"→ {mapping.name}+0x{value - mapping.start:x}"
+    if not mapping.readable:
+        return None, f"{where} ({mapping.perms}, not readable)"
+    return mapping, f"{where} ({mapping.perms})"
+
+
+def c_string(data: bytes, limit: int = STRING_BYTES) -> str:
+    """The NUL-terminated string at the start of ``data``, quoted, with escapes.
+
+    Ends with ``…`` when no NUL comes within ``limit`` bytes (or the bytes known).
+    """
+    end = data.find(b"\0", 0, limit)
+    text = data[: limit if end < 0 else end]
+    shown = "".join(
+        chr(byte) if 0x20 <= byte < 0x7F and byte not in (0x22, 0x5C) else _escape(byte)
+        for byte in text
+    )
+    return f'"{shown}"' + ("…" if end < 0 else "")
+
+
+def _escape(byte: int) -> str:
+    named = {0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"}
+    return named.get(byte, f"\\x{byte:02x}")
+
+
+def inspect_bytes(data: bytes, mappings: Sequence[Mapping]) -> Inspection:
+    """Everything the panel shows for the bytes ``data`` found at the cursor."""
+    pointer = int.from_bytes(data[:8], "little") if len(data) >= 8 else None
+    if pointer is None:
+        target, text = None, MISSING
+    else:
+        target, where = describe_pointer(pointer, mappings)
+        text = f"0x{pointer:x} {where}"
+    string = c_string(data) if data else MISSING
+    return Inspection(decode_rows(data), pointer, target, text, string)
