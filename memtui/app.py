@@ -22,9 +22,12 @@ from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen
 from memtui.screens.zoom_screen import ZoomScreen
 
-# How often every process is read for the leak attribution: often enough that a
-# 100 MiB/min leaker has the points for a fit well within 30 s (docs/performance.md).
+# How often every process is read for the leak attribution: every 2 s while memory
+# grows, so a 100 MiB/min leaker has the points for a fit well within 30 s; every 6 s
+# while all is flat, since reading every process is most of what the leak panel costs
+# (docs/performance.md).
 PROCESS_INTERVAL = 2.0
+PROCESS_INTERVAL_IDLE = 6.0
 
 
 class MemtuiApp(App[None]):
@@ -51,6 +54,9 @@ class MemtuiApp(App[None]):
         self._process_timer: Timer | None = None
         # One sampler for the app's lifetime, so growth histories survive screen changes.
         self.process_sampler = ProcessTableSampler()
+        # The leak attribution's own, lighter one: it needs names and RSS+swap only,
+        # so no command lines and no smaps_rollup reads (docs/performance.md).
+        self.growth_sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False)
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
         self.add_mode(
             "processes", lambda: ProcessPickerScreen(self.process_sampler, self.model.interval)
@@ -110,13 +116,12 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="processes", exit_on_error=False)
     def _read_processes(self) -> None:
-        self.post_message(ProcessesSampled(self.process_sampler.sample()))
+        self.post_message(ProcessesSampled(self.growth_sampler.sample()))
 
     def on_processes_sampled(self, message: ProcessesSampled) -> None:
         self.model.add_process_table(message.table)
-        self._process_timer = self.set_timer(
-            PROCESS_INTERVAL, self._next_process_read, name="process-poll"
-        )
+        interval = PROCESS_INTERVAL if self.model.memory_growing() else PROCESS_INTERVAL_IDLE
+        self._process_timer = self.set_timer(interval, self._next_process_read, name="process-poll")
 
     def _next_process_read(self) -> None:
         if self.model.paused:

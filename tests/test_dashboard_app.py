@@ -52,7 +52,7 @@ async def test_tiles_rebuild_only_when_a_bucket_completes() -> None:
     model = model_from_argv("--interval", "0.25", "--history", "60", "--fields", "MemFree")
     app = MemtuiApp(model)
     async with app.run_test(size=(80, 24)) as pilot:
-        # Past the first layout and the first three buckets, which a fresh tile draws
+        # Past the first layout and the first bucket, which a fresh tile draws
         # while they fill (FIRST_BUCKETS_LIVE).
         await pilot.pause(3.5)
         tile = tiles(app)[0]

@@ -345,3 +345,11 @@ def test_sort_by_text_is_case_insensitive_with_pid_ties() -> None:
     assert [r.pid for r in sort_rows(rows, "name", descending=True)] == [2, 3, 1, 4]
     with pytest.raises(ValueError, match="unknown sort key"):
         sort_rows(rows, "colour")
+
+
+def test_a_light_sampler_skips_command_lines_and_pss() -> None:
+    light = ProcessTableSampler(pss_budget=0, with_cmdline=False)
+    table = light.sample()
+    me = table.find(os.getpid())
+    assert me is not None and me.rss is not None and me.name
+    assert me.cmdline == "" and me.pss is None

@@ -71,6 +71,24 @@ class DashboardModel:
         self.verdict = self.leak.update(self.history, table)
         return self.verdict
 
+    def memory_growing(self) -> bool:
+        """Whether anything grows enough to be worth watching processes closely: the
+        verdict holds, a process grows steadily, or a system field rises, roughly in
+        a line, faster than a process would have to for the verdict to name it."""
+        verdict = self.verdict
+        threshold = self.leak.settings.process_threshold
+        return (
+            verdict.held_for > 0
+            or any(row.steady for row in verdict.attribution)
+            or any(
+                trend.fit is not None
+                and trend.fit.rate_per_minute > threshold
+                # A rise at all like a line: churn (r² near 0) keeps the slow pace.
+                and trend.fit.r_squared >= 0.5
+                for trend in verdict.system
+            )
+        )
+
     def add_process_table(self, table: ProcessTable) -> None:
         """A new process sample, used by the next ``add_sample``."""
         self._new_table = table

@@ -28,9 +28,10 @@ from memtui.widgets.memory_header import MemoryHeader
 # smaps walks every page table entry of a process: read it at most this often.
 MAPPINGS_INTERVAL = 5.0
 
-# Until a tile has this many complete buckets it also draws the one still filling,
+# Until a tile has a complete bucket it also draws the one still filling (for at
+# most one bucket, ~10 s: it repaints every sample meanwhile),
 # so charts show data from the first sample on.
-FIRST_BUCKETS_LIVE = 3
+FIRST_BUCKETS_LIVE = 1
 # Below this a tile's axes and labels crowd out the line itself.
 MIN_TILE_WIDTH = 36
 MIN_TILE_HEIGHT = 8
@@ -144,6 +145,7 @@ class DashboardScreen(Screen[None]):
         panel = self.query_one(GrowthPanel)
         if panel.display and not model.is_replay:
             panel.show(model.verdict)
+            self._track_mappings()
         for tile in self.query(MeminfoChart):
             if not tile.display:
                 continue
@@ -175,16 +177,38 @@ class DashboardScreen(Screen[None]):
 
     # -- which mappings of the highlighted process grow (smaps, throttled) --
 
-    def on_growth_panel_highlighted(self, message: GrowthPanel.Highlighted) -> None:
+    def on_growth_panel_highlighted(self, _: GrowthPanel.Highlighted) -> None:
+        self._track_mappings()
+
+    def on_descendant_focus(self) -> None:
+        self._track_mappings()
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._track_mappings)
+
+    def _track_mappings(self) -> None:
+        """Read the mappings of the process the user selected in the panel, or of the
+        one a firing verdict names; otherwise none: smaps is too costly to read for a
+        row nobody is looking at (it was a third of the dashboard's CPU)."""
+        panel = self.query_one(GrowthPanel)
+        pid = panel.highlighted_pid
+        selected = panel.has_focus_within or (
+            self.model.verdict.suspected and pid == self.model.verdict.pid
+        )
+        if pid is None or self.model.is_replay or not selected:
+            pid = None
+        if self._tracker is not None and self._tracker.pid == pid:
+            return
         if self._mappings_timer is not None:
             self._mappings_timer.stop()
             self._mappings_timer = None
-        if message.pid is None or self.model.is_replay:
+        if pid is None:
             self._tracker = None
-            self.query_one(GrowthPanel).show_mappings("")
+            hint = "" if self.model.is_replay else "tab into this list to see which mappings grow"
+            panel.show_mappings(hint)
             return
-        self._tracker = MappingGrowthTracker(message.pid, window=self.model.leak.settings.window)
-        self.query_one(GrowthPanel).show_mappings(mappings_line(message.pid, None, None))
+        self._tracker = MappingGrowthTracker(pid, window=self.model.leak.settings.window)
+        panel.show_mappings(mappings_line(pid, None, None))
         self._read_mappings(self._tracker)
 
     @work(thread=True, exclusive=True, group="mapping-growth", exit_on_error=False)
