@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
+from textual.geometry import Region
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
@@ -255,6 +256,21 @@ class MemoryScreen(Screen[None]):
         # Addresses the cursor was at before each pointer followed (Backspace).
         self.pointer_trail: list[int] = []
         self.changed_bytes: int | None = None
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        # Textual repaints the top screen wherever the screen beneath it changed
+        # (Screen._compositor_refresh), since a screen may be see-through. This one is
+        # opaque, and the dashboard beneath redraws its charts every second: that cost
+        # a full repaint of the bytes (60 KB/s to the terminal) for nothing.
+        if regions and not (layout or recompose) and self.styles.background.a == 1:
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     # -- setup and teardown -----------------------------------------------------------
 

@@ -219,10 +219,14 @@ class HexView(ScrollView, can_focus=True):
         self._cursor_moved()
 
     def reload(self) -> None:
-        """Read the rows on screen again (refresh); old bytes stay until new ones arrive."""
+        """Read the rows on screen again (refresh); old bytes stay until new ones arrive.
+
+        Nothing is repainted here: when the bytes arrive, only rows whose bytes (or
+        fading highlights) changed are, so a refresh of a still screen writes
+        nothing to the terminal.
+        """
         self.generation += 1
-        self._strips.clear()
-        self.refresh()
+        self._request_screen()
 
     def on_hex_view_rows_arrived(self, message: HexView.RowsArrived) -> None:
         # Not stopped: the screen shows how long the read took.
@@ -256,7 +260,7 @@ class HexView(ScrollView, can_focus=True):
                 row = self.row_layout.row_of(address)
                 if row is None:
                     continue
-                if same and self._strips.get(row) is not None:
+                if same and self._strips.get(row) is not None and not self._fading(changed):
                     continue  # drawn already with these very bytes: nothing to repaint
                 self._strips.discard(row)
                 if top <= row < bottom:
@@ -508,6 +512,12 @@ class HexView(ScrollView, can_focus=True):
                 low, high = max(match, address), min(match + self.match_length, end)
                 marks.extend((where - address, name) for where in range(low, high))
         return marks
+
+    def _fading(self, changed: tuple[int, ...] | None) -> bool:
+        """A highlight of these stamps looks different now than at the last paint."""
+        if changed is None:
+            return False
+        return any(stamp >= 0 and self.generation - stamp <= FADE_REFRESHES for stamp in changed)
 
     def set_matches(self, matches: list[int], length: int, current: int | None) -> None:
         """Highlight ``length`` bytes at each of ``matches`` (sorted), ``current`` the most."""
