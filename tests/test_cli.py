@@ -62,3 +62,24 @@ def test_headless_import_does_not_load_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_no_core_or_headless_module_imports_textual() -> None:
+    # Every module of the core and of the headless commands, imported in a fresh
+    # interpreter: none may pull in textual (the UI renders what the core returns).
+    code = """
+import importlib, pkgutil, sys
+import memtui.core, memtui.commands
+names = []
+for package in (memtui.core, memtui.commands):
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
+        names.append(info.name)
+loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+print(len(names), loaded)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    count, loaded = result.stdout.split(" ", 1)
+    assert int(count) >= 15
+    assert loaded.strip() == "[]"
