@@ -173,6 +173,16 @@ def test_each_kind_finds_the_known_value_at_its_address(
         assert len(found) == len(offsets)
 
 
+@pytest.mark.parametrize("path", ["find", "top"])
+def test_both_ways_of_finding_floats_find_the_same(values: Target, path: str) -> None:
+    other = "top" if path == "find" else "find"
+    with MemoryReader(values.pid) as reader:
+        search = MemorySearch(parse_query("f64:2.71~0.01"), read_maps(values.pid))
+        search._path_cost = {(0, path): 0.0, (0, other): 1.0}  # as if timed: path won
+        found = [m.address for chunk in search.steps(reader) for m in chunk]
+    assert values.values + F64_AT in found
+
+
 def test_a_match_across_two_chunks_is_found_once(values: Target) -> None:
     # Chunks of 0x805 bytes from the page's start: the second needle (at 0x800) is
     # cut after 5 bytes, and the next chunk re-reads them.

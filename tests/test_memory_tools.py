@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from targets import Target
+from targets import Target, stopped_tasks
 from targets.pattern import build_pattern_target, running_pattern_target
 from targets.values import (
     COUNTER_AT,
@@ -201,6 +201,7 @@ async def test_a_cancelled_search_leaves_the_view_responsive(tmp_path: Path) -> 
             await wait_until(pilot, hex_view.visible_rows_loaded)
             assert time.monotonic() - started < 5
             assert any("Search cancelled" in n.message for n in app._notifications)
+        assert stopped_tasks(target.pid) == []  # every per-chunk freeze was released
 
 
 def test_save_writes_0600_raw_or_hex_and_reports_errors(values: Target, tmp_path: Path) -> None:

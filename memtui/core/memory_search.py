@@ -28,9 +28,10 @@ How it scans (:class:`MemorySearch`):
 A float with a tolerance matches bit patterns in one or two contiguous integer
 ranges (IEEE 754 orders same-sign values like their bits). The bytes that all of
 a range shares, at the value's most significant end, are searched for with ``find``,
-and each hit is decoded and compared; if they share fewer than two bytes (a very
-wide tolerance), the scan looks at the top byte of every aligned word instead,
-which is slower (see docs/performance.md).
+and each hit is decoded and compared; or the scan looks at the top byte of every
+aligned word instead. Which is faster depends on the bytes, so the first two large
+chunks try one each and the rest take the faster (a tolerance so wide that its
+values share fewer than two bytes always takes the second; see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from memtui.core.proc_maps import Mapping, find_mapping, read_maps
 # and the view's row reads, served between chunks, wait at most that long.
 CHUNK = 4 << 20
 DEFAULT_LIMIT = 10_000
+# A float search times its two ways of finding candidates on chunks this large.
+TRIAL_BYTES = 1 << 20
 # The view hears of progress this often (and at once of the first match).
 PROGRESS_INTERVAL = 0.05
 # Kernel pages that are never worth reading ([vvar] faults through /proc/PID/mem).
@@ -352,6 +355,8 @@ class MemorySearch:
         self._buffer = bytearray(self.chunk_size)
         self._view = memoryview(self._buffer)
         self._probes = _float_probes(pattern.floats) if pattern.floats is not None else []
+        # (probe, path) -> seconds per byte of the chunk it was first tried on.
+        self._path_cost: dict[tuple[int, str], float] = {}
 
     @property
     def truncated(self) -> bool:
@@ -423,31 +428,59 @@ class MemorySearch:
         floats = self.pattern.floats
         assert floats is not None
         width = floats.size
-        unpack = struct.Struct(f"{floats.endian}{'d' if width == 8 else 'f'}").unpack_from
-        to_int: Literal["little", "big"] = "little" if floats.endian == "<" else "big"
         offsets: set[int] = set()
         misalignment = (-address) % width  # the first aligned offset in the buffer
-        for probe in self._probes:
-            if len(probe.literal) >= 2:
-                candidates: Iterator[int] = (
+        for index, probe in enumerate(self._probes):
+            path = self._float_path(index, probe)
+            started = time.perf_counter()
+            candidates: Iterator[int]
+            if path == "find":
+                candidates = (
                     hit - probe.literal_offset
                     for hit in self._find_all(probe.literal, size)
                     if (hit - probe.literal_offset - misalignment) % width == 0
                 )
             else:
                 candidates = self._top_byte_candidates(probe, misalignment, size, width)
-            for offset in candidates:
-                if offset < 0 or offset + width > size:
-                    continue
-                bits = int.from_bytes(self._buffer[offset : offset + width], to_int)
-                if not probe.low_bits <= bits <= probe.high_bits:
-                    continue
-                value = unpack(self._buffer, offset)[0]
-                if floats.low <= value <= floats.high:
-                    offsets.add(offset)
-                    if len(offsets) + len(self.matches) >= self.limit:
-                        break
+            self._check_floats(probe, candidates, size, offsets)
+            if size >= TRIAL_BYTES and (index, path) not in self._path_cost:
+                self._path_cost[index, path] = (time.perf_counter() - started) / size
         return sorted(offsets)
+
+    def _float_path(self, index: int, probe: _FloatProbe) -> str:
+        """``find`` the bytes the range shares, or look at ``top`` bytes of every word.
+
+        Which is faster depends on the bytes searched (``find`` slows down where the
+        pattern's last byte is common), so the first two chunks of at least
+        :data:`TRIAL_BYTES` try one each and the rest take the faster; both find the
+        same matches.
+        """
+        if len(probe.literal) < 2:
+            return "top"
+        tried = [path for path in ("find", "top") if (index, path) in self._path_cost]
+        if len(tried) < 2:
+            return "top" if tried else "find"
+        return min(tried, key=lambda path: self._path_cost[index, path])
+
+    def _check_floats(
+        self, probe: _FloatProbe, candidates: Iterator[int], size: int, offsets: set[int]
+    ) -> None:
+        floats = self.pattern.floats
+        assert floats is not None
+        width = floats.size
+        unpack = struct.Struct(f"{floats.endian}{'d' if width == 8 else 'f'}").unpack_from
+        to_int: Literal["little", "big"] = "little" if floats.endian == "<" else "big"
+        for offset in candidates:
+            if offset < 0 or offset + width > size:
+                continue
+            bits = int.from_bytes(self._buffer[offset : offset + width], to_int)
+            if not probe.low_bits <= bits <= probe.high_bits:
+                continue
+            value = unpack(self._buffer, offset)[0]
+            if floats.low <= value <= floats.high:
+                offsets.add(offset)
+                if len(offsets) + len(self.matches) >= self.limit:
+                    break
 
     def _top_byte_candidates(
         self, probe: _FloatProbe, first: int, size: int, width: int
