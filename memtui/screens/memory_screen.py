@@ -640,6 +640,9 @@ class MemoryScreen(Screen[None]):
         self._save_job = None
         self._hex.set_matches([], pattern.length, None)
         self._search_job = session.start_job(job)
+        if self._search_job is None:
+            self.notify("The reader is busy: try again", severity="warning", timeout=3)
+            return
         self._show_job(f"searching for {pattern.description}… esc cancels", 0, None)
 
     def _search_reported(self, progress: SearchProgress) -> None:
@@ -821,6 +824,9 @@ class MemoryScreen(Screen[None]):
         self._search_job = None
         self._save_request = request
         self._save_job = session.start_job(job)
+        if self._save_job is None:
+            self.notify("The reader is busy: try again", severity="warning", timeout=3)
+            return
         self._show_job(f"saving to {request.path}… esc cancels", 0, request.length)
 
     def _save_reported(self, progress: SaveProgress) -> None:
