@@ -668,12 +668,14 @@ class MemoryScreen(Screen[None]):
         if progress.truncated:
             summary = f"{count:,} matches for {pattern.description} (stopped at the limit)"
         elif count:
-            summary = f"{count:,} matches for {pattern.description} in {scanned}"
+            summary = f"{count:,} matches for {pattern.description}"
         else:
-            summary = f"No match for {pattern.description} in {scanned}"
+            summary = f"No match for {pattern.description}"
+        # The results list repeats the summary; what was scanned and how fast only
+        # the toast says (a snapshot of the list must not depend on the C library).
         self.search_summary = summary
         self.notify(
-            f"{summary}, {progress.seconds:.2f} s"
+            f"{summary} in {scanned}, {progress.seconds:.2f} s"
             + (" — n/N next/previous, m lists them" if count else ""),
             title="Search",
             timeout=5,
