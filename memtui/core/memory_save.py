@@ -20,8 +20,8 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from memtui.commands.dump import CHUNK, _open_output, _write_all, describe_spans, hex_rows
 from memtui.core.address_expression import resolve_address
+from memtui.core.dump_output import CHUNK, describe_spans, hex_rows, open_output, write_all
 from memtui.core.hex_rows import address_digits
 from memtui.core.memory_reader import MemoryReader, Span, merge_spans
 from memtui.core.proc_maps import Mapping, find_mapping
@@ -106,7 +106,7 @@ def save_steps(reader: MemoryReader, request: SaveRequest) -> Iterator[SaveProgr
     """
     total = request.length
     try:
-        output = _open_output(request.path)
+        output = open_output(request.path)
     except OSError as error:
         yield SaveProgress(0, total, True, describe_write_error(request.path, error))
         return
@@ -122,9 +122,9 @@ def save_steps(reader: MemoryReader, request: SaveRequest) -> Iterator[SaveProgr
             spans = reader.read_into(address, part)
             unreadable.extend(spans)
             if request.hex_text:
-                _write_all(output, hex_rows(address, part, spans, width).encode("ascii"))
+                write_all(output, hex_rows(address, part, spans, width).encode("ascii"))
             else:
-                _write_all(output, part)
+                write_all(output, part)
             written += len(part)
             yield SaveProgress(written, total)
     except OSError as error:
