@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from memtui.core.chart_series import build_series, bucket_means, x_ticks, y_axis
+from memtui.core.chart_series import bucket_means, build_series, x_ticks, y_axis
 
 
 def test_one_point_per_complete_bucket_inside_the_frame() -> None:
@@ -33,12 +33,12 @@ def test_picture_key_changes_only_when_a_bucket_completes() -> None:
 
 
 def test_missing_values_are_skipped_not_zero() -> None:
-    xs, ys, _ = bucket_means([0.0, 1.0, 12.0], [5.0, math.nan, 7.0], 20.0, 20.0, 2)
+    _xs, ys, _ = bucket_means([0.0, 1.0, 12.0], [5.0, math.nan, 7.0], 20.0, 20.0, 2)
     assert ys == [5.0, 7.0]
 
 
 def test_y_axis_labels_tell_close_values_apart() -> None:
-    unit, divisor, ticks, labels = y_axis(1.2100 * (1 << 30), 1.2103 * (1 << 30), False)
+    unit, divisor, _ticks, labels = y_axis(1.2100 * (1 << 30), 1.2103 * (1 << 30), False)
     assert unit == "GiB" and divisor == 1 << 30
     assert len(set(labels)) == 3
     assert all(label.endswith("G") for label in labels)
