@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from targets.pattern import FIXED_ADDRESS, PatternTarget, build_pattern_target, start_pattern_target
+from targets.pattern import (
+    FIXED_ADDRESS,
+    PatternTarget,
+    at_fixed_address,
+    build_pattern_target,
+    start_pattern_target,
+)
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -28,14 +34,8 @@ FIXED_PID = 4242
 @pytest.fixture(scope="module")
 def fixed_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PatternTarget]:
     binary = build_pattern_target(tmp_path_factory.mktemp("snapshot-target"))
-    try:
-        target = start_pattern_target(binary, fixed=FIXED_ADDRESS)
-    except RuntimeError:
-        pytest.skip(f"0x{FIXED_ADDRESS:x} is taken in this address space")
-    try:
+    with at_fixed_address(lambda: start_pattern_target(binary, fixed=FIXED_ADDRESS)) as target:
         yield target
-    finally:
-        target.stop()
 
 
 class FixedMemoryScreen(MemoryScreen):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from targets import Target
-from targets.pattern import FIXED_ADDRESS
+from targets.pattern import FIXED_ADDRESS, at_fixed_address
 from targets.values import NEEDLE, POINTER_AT, build_values_target, start_values_target
 from test_snapshots_memory import SnapshotApp
 from textual.pilot import Pilot
@@ -25,14 +25,8 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture(scope="module")
 def fixed_values(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     binary = build_values_target(tmp_path_factory.mktemp("snapshot-values"))
-    try:
-        target = start_values_target(binary, fixed=FIXED_ADDRESS)
-    except RuntimeError:
-        pytest.skip(f"0x{FIXED_ADDRESS:x} is taken in this address space")
-    try:
+    with at_fixed_address(lambda: start_values_target(binary, fixed=FIXED_ADDRESS)) as target:
         yield target
-    finally:
-        target.stop()
 
 
 async def settle(pilot: Pilot[None]) -> None:

@@ -10,12 +10,22 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
+
+import pytest
 
 from targets import stop_process
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+T = TypeVar("T", bound=Stoppable)
 
 SOURCE = Path(__file__).resolve().parent / "pattern_target.c"
 PATTERN = b"MEMTUI-PATTERN-0123456789abcdef"
@@ -77,6 +87,20 @@ def start_pattern_target(
 @contextmanager
 def running_pattern_target(binary: Path, **options: object) -> Iterator[PatternTarget]:
     target = start_pattern_target(binary, **options)  # type: ignore[arg-type]
+    try:
+        yield target
+    finally:
+        target.stop()
+
+
+@contextmanager
+def at_fixed_address(start: Callable[[], T]) -> Iterator[T]:
+    """Start a target whose pages sit at FIXED_ADDRESS (for deterministic snapshots),
+    skipping the test if that address is taken here; stop it afterwards."""
+    try:
+        target = start()
+    except RuntimeError:
+        pytest.skip(f"0x{FIXED_ADDRESS:x} is taken in this address space")
     try:
         yield target
     finally:
