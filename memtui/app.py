@@ -104,7 +104,7 @@ class MemtuiApp(App[None]):
             model.last_error = None
             if not model.paused:
                 model.add_sample(message.timestamp, message.sample)
-                self.screen.post_message(HistoryUpdated())
+                self._history_updated()
         elif message.error != model.last_error:
             model.last_error = message.error
             self.notify(f"Cannot read /proc/meminfo: {message.error}", severity="error")
@@ -130,6 +130,12 @@ class MemtuiApp(App[None]):
             return
         self._read_processes()
 
+    def _history_updated(self) -> None:
+        """Tell the screen on top that the history changed. A sample can land after
+        the app has begun to exit and popped its screens: then there is no one to tell."""
+        if self.is_running and self.screen_stack:
+            self.screen.post_message(HistoryUpdated())
+
     # -- actions --
 
     def _no_live_sampling(self) -> bool:
@@ -150,7 +156,7 @@ class MemtuiApp(App[None]):
             self._schedule_poll(0)
             if self._process_timer is None:
                 self._read_processes()
-        self.screen.post_message(HistoryUpdated())
+        self._history_updated()
 
     def action_step_interval(self, direction: int) -> None:
         if self._no_live_sampling():
@@ -159,7 +165,7 @@ class MemtuiApp(App[None]):
         self.notify(f"Sampling every {interval:g} s", timeout=2)
         if not self.model.paused and self._poll_timer is not None:
             self._schedule_poll(interval - (time.monotonic() - self._poll_started))
-        self.screen.post_message(HistoryUpdated())
+        self._history_updated()
 
     def action_show_dashboard(self) -> None:
         self.switch_mode("dashboard")

@@ -266,3 +266,17 @@ async def test_no_color_live_dashboard_renders(
         assert any(tile.redraws for tile in shown)
         strips = app.screen._compositor.render_strips()
         assert any("▏" in strip.text for strip in strips)
+
+
+async def test_a_sample_that_lands_after_quitting_is_ignored(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    from memtui.messages import MeminfoSampled
+
+    app = MemtuiApp(live_model("--fields", "MemFree"))
+    async with app.run_test() as pilot:
+        await pilot.press("q")
+    # The read worker can finish after the screens are gone (seen in CI as
+    # ScreenStackError); a late sample must be dropped quietly.
+    assert not app.screen_stack
+    app.on_meminfo_sampled(MeminfoSampled(time.time(), {"MemFree": 1 << 30}))
