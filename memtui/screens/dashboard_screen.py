@@ -118,7 +118,8 @@ class DashboardScreen(Screen[None]):
         tiles = list(grid.query(MeminfoChart))
         # The header, the verdict and the footer take a row each; the panel its height.
         panel = self.query_one(GrowthPanel)
-        used = 3 + (panel.outer_size.height or 8 if panel.display else 0)
+        panel_rows = (panel.outer_size.height or 8) if panel.display else 0
+        used = 3 + panel_rows
         columns, rows = grid_shape(self.size.width, max(1, self.size.height - used), len(tiles))
         self._columns = columns
         grid.styles.grid_size_columns = columns

@@ -30,8 +30,6 @@ class SeriesPlot(PlotextPlot):
         self._series: ChartSeries | None = None
         self._built_key: tuple[object, ...] | None = None
         self._built: Text | None = None
-        self.builds = 0
-        """How many times plotext built this plot: the cost the cache saves."""
 
     @property
     def series(self) -> ChartSeries | None:
@@ -67,5 +65,4 @@ class SeriesPlot(PlotextPlot):
         rendered = super().render()
         assert isinstance(rendered, Text)
         self._built, self._built_key = rendered, key
-        self.builds += 1
         return rendered
