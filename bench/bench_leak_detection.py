@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from memtui.core.leak_detector import LeakSettings  # noqa: E402
+from memtui.core.leak.leak_detector import LeakSettings  # noqa: E402
 from tests.targets.leak_workloads import Observation, watch  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"

@@ -28,7 +28,7 @@ from bench_process_table import idle_processes
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from memtui.core.process_table import ProcessTable, ProcessTableSampler, sort_rows
+from memtui.core.processes.process_table import ProcessTable, ProcessTableSampler, sort_rows
 from memtui.widgets.process_list import COLUMNS, ProcessList
 
 

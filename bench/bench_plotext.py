@@ -2,7 +2,7 @@
 
     /tmp/venv/bin/python bench/bench_plotext.py [--reps 200]
 
-Backs the claim in memtui/core/chart_series.py: a tile's plotext build costs
+Backs the claim in memtui/core/model/chart_series.py: a tile's plotext build costs
 milliseconds and grows with the number of points, so a tile draws one point per
 column (the mean of a time bucket) rather than every sample. Each case makes the
 same calls as ``SeriesPlot.render`` (clear, braille line, x/y limits and ticks,
@@ -26,7 +26,7 @@ from pathlib import Path
 from rich.text import Text
 from textual_plotext.plot import Plot
 
-from memtui.core.chart_series import build_series, x_ticks
+from memtui.core.model.chart_series import build_series, x_ticks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # The y-axis labels and frame take about this many columns (dashboard_screen.AXIS_COLUMNS).

@@ -36,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from memtui.core.process_table import ProcessTableSampler
+from memtui.core.processes.process_table import ProcessTableSampler
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PR_SET_PDEATHSIG = 1

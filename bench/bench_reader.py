@@ -31,9 +31,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from memtui.core.libc_ptrace import buffer_address
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.process_freeze import ProcessFreeze
+from memtui.core.process_memory.libc_ptrace import buffer_address
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.process_freeze import ProcessFreeze
 from memtui.core.units import format_bytes
 
 HERE = Path(__file__).resolve().parent

@@ -3,9 +3,10 @@
     /tmp/venv/bin/python bench/bench_search.py [--mib 1024] [--repeat 3]
 
 Starts tests/targets/pattern_target.c with a ``--mib`` MiB anonymous mapping (every
-8 bytes hold their own offset), then runs :func:`memtui.core.memory_search.search_process`
-over the whole process, from the lowest address, for each query below, in freeze
-mode (a freeze per 4 MiB chunk) and without stopping the process:
+8 bytes hold their own offset), then runs
+:func:`memtui.core.process_memory.memory_search.search_process` over the whole process,
+from the lowest address, for each query below, in freeze mode (a freeze per 4 MiB
+chunk) and without stopping the process:
 
 - text that is nowhere (a full scan: the cost of every search that finds little);
 - a u64 that is there once (an offset inside the mapping);
@@ -33,8 +34,8 @@ from typing import Any
 
 from bench_results import machine, save_results
 
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.memory_search import parse_query, search_process
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.memory_search import parse_query, search_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "targets" / "pattern_target.c"

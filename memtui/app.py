@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 
-from memtui.core.dashboard_model import DashboardModel
-from memtui.core.meminfo import read_meminfo
-from memtui.core.process_table import ProcessTableSampler
+from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.processes.process_table import ProcessTableSampler
 from memtui.messages import HistoryUpdated, MeminfoSampled, ProcessesSampled
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen

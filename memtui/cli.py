@@ -20,7 +20,7 @@ from memtui.core.units import parse_address, parse_duration, parse_size
 T = TypeVar("T")
 
 DEFAULT_INTERVAL = 1.0
-# memtui.core.memory_search.TYPES, spelled out so the CLI need not import the search.
+# memtui.core.process_memory.memory_search.TYPES, spelled out so the CLI need not import the search.
 SEARCH_TYPES = (
     "text", "hex", "utf16",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from memtui.core.process_table import ProcessTable
+from memtui.core.processes.process_table import ProcessTable
 
 
 class HistoryUpdated(Message):

@@ -9,7 +9,7 @@ import pytest
 
 from memtui.cli import build_parser
 from memtui.commands.dashboard import build_model
-from memtui.core.dashboard_model import DashboardModel
+from memtui.core.model.dashboard_model import DashboardModel
 
 DATA = Path(__file__).parent / "data"
 LEAK_RECORDING = DATA / "recordings" / "leak-3mib-per-s.csv"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from memtui.core.chart_series import bucket_means, build_series, x_ticks, y_axis
+from memtui.core.model.chart_series import bucket_means, build_series, x_ticks, y_axis
 
 
 def test_one_point_per_complete_bucket_inside_the_frame() -> None:

@@ -72,7 +72,7 @@ import importlib, pkgutil, sys
 import memtui.core, memtui.commands
 names = []
 for package in (memtui.core, memtui.commands):
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(info.name)
         names.append(info.name)
 loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
@@ -81,5 +81,5 @@ print(len(names), loaded)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     count, loaded = result.stdout.split(" ", 1)
-    assert int(count) >= 15
+    assert int(count) >= 30
     assert loaded.strip() == "[]"

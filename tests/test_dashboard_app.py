@@ -13,7 +13,7 @@ import pytest
 from conftest import model_from_argv
 
 from memtui.app import MemtuiApp
-from memtui.core.dashboard_model import DashboardModel
+from memtui.core.model.dashboard_model import DashboardModel
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from memtui.core.data_inspector import MISSING, c_string, decode_rows, inspect_bytes
-from memtui.core.proc_maps import parse_maps
+from memtui.core.process_memory.data_inspector import MISSING, c_string, decode_rows, inspect_bytes
+from memtui.core.process_memory.proc_maps import parse_maps
 
 MAPS = parse_maps(
     "555555559000-55555557a000 rw-p 00000000 00:00 0   [heap]\n"

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from memtui.cli import build_parser
-from memtui.core.leak_detector import (
+from memtui.core.leak.leak_detector import (
     NO_LEAK,
     PROCESS_FIT,
     SYSTEM_FIT,
@@ -22,7 +22,7 @@ from memtui.core.leak_detector import (
     steady_fit,
     time_to_reach,
 )
-from memtui.core.mapping_growth import (
+from memtui.core.leak.mapping_growth import (
     ANON,
     MappingGrowthTracker,
     SmapsRegion,
@@ -30,9 +30,9 @@ from memtui.core.mapping_growth import (
     parse_smaps,
     read_smaps,
 )
-from memtui.core.meminfo_history import MeminfoHistory
-from memtui.core.process_table import ProcessRow, ProcessTable
-from memtui.core.reader_errors import ProcessGone
+from memtui.core.meminfo.history import MeminfoHistory
+from memtui.core.process_memory.reader_errors import ProcessGone
+from memtui.core.processes.process_table import ProcessRow, ProcessTable
 
 MIB = 1 << 20
 GIB = 1 << 30

@@ -17,7 +17,7 @@ from conftest import LEAK_RECORDING, model_from_argv
 from targets.leak_workloads import start_workload, stop_workload
 
 from memtui.app import MemtuiApp
-from memtui.core.leak_detector import LeakVerdict
+from memtui.core.leak.leak_detector import LeakVerdict
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.leak_panel import GrowthPanel, LeakVerdictBar, verdict_line

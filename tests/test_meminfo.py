@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memtui.core.meminfo import parse_meminfo, read_meminfo
-from memtui.core.meminfo_fields import DEFAULT_FIELDS, field_meaning, is_count_field
+from memtui.core.meminfo.fields import DEFAULT_FIELDS, field_meaning, is_count_field
+from memtui.core.meminfo.parser import parse_meminfo, read_meminfo
 
 SAVED = Path(__file__).parent / "data" / "meminfo"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import resource
 
-from memtui.core.meminfo_history import MeminfoHistory, capacity_for
-from memtui.core.meminfo_stats import field_stats, linear_fit
+from memtui.core.meminfo.history import MeminfoHistory, capacity_for
+from memtui.core.meminfo.stats import field_stats, linear_fit
 from memtui.core.ring_buffer import FloatRing
 
 

@@ -9,8 +9,13 @@ import time
 import pytest
 from targets import Binaries, Target, start_target, stopped_tasks
 
-from memtui.core.memory_reader import MemoryReader, ReadResult, merge_spans, read_memory
-from memtui.core.reader_errors import (
+from memtui.core.process_memory.memory_reader import (
+    MemoryReader,
+    ReadResult,
+    merge_spans,
+    read_memory,
+)
+from memtui.core.process_memory.reader_errors import (
     KernelThread,
     PermissionDenied,
     ProcessExitedDuringRead,

@@ -29,8 +29,8 @@ from targets.values import (
     running_values_target,
 )
 
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.memory_search import (
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.memory_search import (
     FloatRange,
     MemorySearch,
     QueryError,
@@ -40,7 +40,7 @@ from memtui.core.memory_search import (
     scan_plan,
     search_process,
 )
-from memtui.core.proc_maps import read_maps
+from memtui.core.process_memory.proc_maps import read_maps
 
 # -- queries -----------------------------------------------------------------------
 

@@ -34,10 +34,10 @@ from test_memory_view import ViewApp, go_to, open_view, wait_until
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.memory_save import parse_save_request, save_steps, save_summary
-from memtui.core.memory_search import parse_query
-from memtui.core.proc_maps import read_maps
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.memory_save import parse_save_request, save_steps, save_summary
+from memtui.core.process_memory.memory_search import parse_query
+from memtui.core.process_memory.proc_maps import read_maps
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
 from memtui.widgets.data_inspector import DataInspector

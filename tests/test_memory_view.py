@@ -30,8 +30,12 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from memtui.core.address_expression import parse_number, require_mapped, resolve_address
-from memtui.core.hex_rows import (
+from memtui.core.process_memory.address_expression import (
+    parse_number,
+    require_mapped,
+    resolve_address,
+)
+from memtui.core.process_memory.hex_rows import (
     COLLAPSE_UNREADABLE_ABOVE,
     HexLayout,
     address_digits,
@@ -39,8 +43,8 @@ from memtui.core.hex_rows import (
     format_row_text,
     row_width,
 )
-from memtui.core.memory_session import parse_smaps_rss
-from memtui.core.proc_maps import Mapping, parse_maps
+from memtui.core.process_memory.memory_session import parse_smaps_rss
+from memtui.core.process_memory.proc_maps import Mapping, parse_maps
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from memtui.core.proc_maps import (
+from memtui.core.process_memory.proc_maps import (
     Mapping,
     find_mapping,
     next_mapping,
@@ -15,7 +15,7 @@ from memtui.core.proc_maps import (
     read_maps,
     readable_spans,
 )
-from memtui.core.reader_errors import KernelThread, ProcessGone
+from memtui.core.process_memory.reader_errors import KernelThread, ProcessGone
 
 SAVED_MAPS = """\
 5579eff3c000-5579eff3d000 r--p 00000000 fd:01 1054321                    /opt/my app/bin/target

@@ -13,8 +13,12 @@ import time
 import pytest
 from targets import Binaries, Target, assert_running, start_target, stopped_tasks, task_states
 
-from memtui.core.process_freeze import ProcessFreeze
-from memtui.core.reader_errors import FreezeThreadError, PermissionDenied, ProcessGone
+from memtui.core.process_memory.process_freeze import ProcessFreeze
+from memtui.core.process_memory.reader_errors import (
+    FreezeThreadError,
+    PermissionDenied,
+    ProcessGone,
+)
 
 pytest_plugins = ["targets.fixtures"]
 

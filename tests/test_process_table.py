@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from memtui.core.process_table import (
+from memtui.core.processes.process_table import (
     KERNEL_THREAD_REASON,
     PSS_PENDING_REASON,
     ProcessRow,
@@ -243,7 +243,7 @@ def test_parse_status_with_and_without_the_kthread_line() -> None:
 
 AS_NOBODY = """
 import json, sys
-from memtui.core.process_table import ProcessTableSampler
+from memtui.core.processes.process_table import ProcessTableSampler
 target = int(sys.argv[1])
 table = ProcessTableSampler(pss_budget=100_000).sample()
 row = table.find(target)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from memtui.core.meminfo import read_meminfo
-from memtui.core.meminfo_fields import DEFAULT_FIELDS
-from memtui.core.recording import RecordingError, load_recording, read_recording
+from memtui.core.meminfo.fields import DEFAULT_FIELDS
+from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.store.csv_recording import RecordingError, load_recording, read_recording
 
 
 def record(*args: str) -> subprocess.CompletedProcess[str]:

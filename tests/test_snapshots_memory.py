@@ -23,7 +23,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from memtui.core.memory_session import MapsRead
+from memtui.core.process_memory.memory_session import MapsRead
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
 

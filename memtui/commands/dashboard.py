@@ -13,14 +13,14 @@ import sys
 import time
 from dataclasses import replace
 
-from memtui.core.dashboard_model import DashboardModel
-from memtui.core.field_selection import UnknownFieldError, default_fields, validate_fields
-from memtui.core.leak_detector import MIB, LeakDetector, LeakSettings
-from memtui.core.meminfo import read_meminfo
-from memtui.core.meminfo_fields import DEFAULT_FIELDS
-from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
-from memtui.core.process_facts import is_kernel_thread
-from memtui.core.recording import RecordingError, load_recording
+from memtui.core.leak.leak_detector import MIB, LeakDetector, LeakSettings
+from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
+from memtui.core.meminfo.fields import DEFAULT_FIELDS
+from memtui.core.meminfo.history import MIN_INTERVAL, MeminfoHistory
+from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.process_memory.process_facts import is_kernel_thread
+from memtui.core.store.csv_recording import RecordingError, load_recording
 
 
 def replay_fields(recorded: list[str]) -> list[str]:

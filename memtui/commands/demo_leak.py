@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from types import FrameType
 
-from memtui.core.meminfo import read_meminfo
+from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.units import format_bytes, format_rate
 
 MIB = 1 << 20

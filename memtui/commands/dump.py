@@ -10,15 +10,15 @@ import argparse
 import os
 import sys
 
-from memtui.core.dump_output import (
+from memtui.core.process_memory.dump_output import (
     CHUNK,
     describe_spans,
     hex_rows,
     open_output,
     write_all,
 )
-from memtui.core.memory_reader import PEEK_NEEDS_FREEZE, MemoryReader, Span
-from memtui.core.reader_errors import ReaderError
+from memtui.core.process_memory.memory_reader import PEEK_NEEDS_FREEZE, MemoryReader, Span
+from memtui.core.process_memory.reader_errors import ReaderError
 
 
 def _usage_error(message: str) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from memtui.core.proc_maps import Mapping, read_maps
-from memtui.core.reader_errors import ReaderError
+from memtui.core.process_memory.proc_maps import Mapping, read_maps
+from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.core.units import format_bytes
 
 

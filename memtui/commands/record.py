@@ -8,10 +8,10 @@ import sys
 import time
 from typing import TextIO
 
-from memtui.core.field_selection import UnknownFieldError, default_fields, validate_fields
-from memtui.core.meminfo import read_meminfo
-from memtui.core.meminfo_fields import DEFAULT_FIELDS
-from memtui.core.recording import csv_header, csv_row
+from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
+from memtui.core.meminfo.fields import DEFAULT_FIELDS
+from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.store.csv_recording import csv_header, csv_row
 
 
 def run_record(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """`memtui search`: print the addresses where a value sits in a live process.
 
-The same scan as the memory view's `/` (:mod:`memtui.core.memory_search`), from the
+The same scan as the memory view's `/` (:mod:`memtui.core.process_memory.memory_search`), from the
 lowest address up, so it prints matches in address order, one per line:
 ``0x7f12ab340010 [heap]``.
 
@@ -14,9 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.memory_search import QueryError, SearchPattern, compile_pattern, search_process
-from memtui.core.reader_errors import ReaderError
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.memory_search import (
+    QueryError,
+    SearchPattern,
+    compile_pattern,
+    search_process,
+)
+from memtui.core.process_memory.reader_errors import ReaderError
 
 
 def run_search(args: argparse.Namespace) -> int:

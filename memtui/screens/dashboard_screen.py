@@ -14,12 +14,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from memtui.core.chart_series import build_series
-from memtui.core.dashboard_model import DashboardModel
-from memtui.core.mapping_growth import MappingGrowth, MappingGrowthTracker
-from memtui.core.meminfo_fields import is_count_field
-from memtui.core.meminfo_stats import field_stats
-from memtui.core.reader_errors import ReaderError
+from memtui.core.leak.mapping_growth import MappingGrowth, MappingGrowthTracker
+from memtui.core.meminfo.fields import is_count_field
+from memtui.core.meminfo.stats import field_stats
+from memtui.core.model.chart_series import build_series
+from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.messages import HistoryUpdated
 from memtui.widgets.leak_panel import GrowthPanel, LeakVerdictBar, mappings_line
 from memtui.widgets.meminfo_chart import MeminfoChart

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from memtui.core.meminfo_fields import field_meaning
+from memtui.core.meminfo.fields import field_meaning
 
 
 def field_prompt(name: str, order: int | None, name_width: int) -> Text:

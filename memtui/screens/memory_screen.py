@@ -24,19 +24,19 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
-from memtui.core.address_expression import USAGE, resolve_address
-from memtui.core.data_inspector import inspect_bytes
-from memtui.core.hex_rows import HIDDEN_PATHS
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.memory_save import USAGE as SAVE_USAGE
-from memtui.core.memory_save import (
+from memtui.core.process_memory.address_expression import USAGE, resolve_address
+from memtui.core.process_memory.data_inspector import inspect_bytes
+from memtui.core.process_memory.hex_rows import HIDDEN_PATHS
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.memory_save import USAGE as SAVE_USAGE
+from memtui.core.process_memory.memory_save import (
     SaveProgress,
     SaveRequest,
     parse_save_request,
     save_steps,
     save_summary,
 )
-from memtui.core.memory_search import (
+from memtui.core.process_memory.memory_search import (
     DEFAULT_LIMIT,
     QUERY_HELP,
     SearchMatch,
@@ -45,7 +45,7 @@ from memtui.core.memory_search import (
     parse_query,
     search_steps,
 )
-from memtui.core.memory_session import (
+from memtui.core.process_memory.memory_session import (
     JobReport,
     MapsRead,
     MemorySession,
@@ -53,9 +53,9 @@ from memtui.core.memory_session import (
     SessionEvent,
     SessionFailed,
 )
-from memtui.core.proc_maps import Mapping, find_mapping
-from memtui.core.process_facts import process_name
-from memtui.core.reader_errors import KernelThread
+from memtui.core.process_memory.proc_maps import Mapping, find_mapping
+from memtui.core.process_memory.process_facts import process_name
+from memtui.core.process_memory.reader_errors import KernelThread
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.search_results_screen import SearchResultsScreen

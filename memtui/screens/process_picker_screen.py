@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from memtui.core.process_table import (
+from memtui.core.processes.process_table import (
     ProcessRow,
     ProcessTable,
     ProcessTableSampler,

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from memtui.core.memory_search import SearchMatch
+from memtui.core.process_memory.memory_search import SearchMatch
 
 
 class SearchResultsScreen(ModalScreen[int | None]):

@@ -7,10 +7,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from memtui.core.chart_series import build_series
-from memtui.core.dashboard_model import DashboardModel
-from memtui.core.meminfo_fields import field_meaning, is_count_field
-from memtui.core.meminfo_stats import FieldStats, field_stats
+from memtui.core.meminfo.fields import field_meaning, is_count_field
+from memtui.core.meminfo.stats import FieldStats, field_stats
+from memtui.core.model.chart_series import build_series
+from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.units import format_bytes
 from memtui.messages import HistoryUpdated
 from memtui.widgets.meminfo_chart import chart_title

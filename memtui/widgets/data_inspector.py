@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from memtui.core.data_inspector import STRING_BYTES, Inspection, inspect_bytes
-from memtui.core.proc_maps import Mapping
+from memtui.core.process_memory.data_inspector import STRING_BYTES, Inspection, inspect_bytes
+from memtui.core.process_memory.proc_maps import Mapping
 
 BYTES_NEEDED = STRING_BYTES
 """Bytes from the cursor the panel reads: 8 for the numbers, more for the string."""

@@ -24,7 +24,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from memtui.core.hex_rows import (
+from memtui.core.process_memory.hex_rows import (
     ROW_BYTES,
     HexLayout,
     LayoutBlock,
@@ -36,8 +36,8 @@ from memtui.core.hex_rows import (
     marker_text,
     row_width,
 )
-from memtui.core.memory_session import MemorySession, RowsRead
-from memtui.core.proc_maps import Mapping
+from memtui.core.process_memory.memory_session import MemorySession, RowsRead
+from memtui.core.process_memory.proc_maps import Mapping
 
 # 4096 rows is 64 KiB of data: dozens of screens of a tall terminal, a small, fixed cost.
 ROW_CACHE_ROWS = 4096

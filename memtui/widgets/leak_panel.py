@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from memtui.core.leak_detector import LeakVerdict, ProcessGrowth
-from memtui.core.mapping_growth import MappingGrowth
+from memtui.core.leak.leak_detector import LeakVerdict, ProcessGrowth
+from memtui.core.leak.mapping_growth import MappingGrowth
 from memtui.core.units import format_bytes_short, format_rate
 
 # The panel lists at most this many processes; a fixed height means updates never

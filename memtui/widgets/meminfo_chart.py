@@ -24,9 +24,9 @@ from textual.renderables.sparkline import Sparkline
 from textual.strip import Strip
 from textual.widget import Widget
 
-from memtui.core.chart_series import ChartSeries
-from memtui.core.meminfo_fields import field_meaning, is_count_field
-from memtui.core.meminfo_stats import FieldStats
+from memtui.core.meminfo.fields import field_meaning, is_count_field
+from memtui.core.meminfo.stats import FieldStats
+from memtui.core.model.chart_series import ChartSeries
 from memtui.core.units import format_bytes_short, format_rate
 
 # A y label of up to 7 characters ("22.679G"), a space, and the axis line.

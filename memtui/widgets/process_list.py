@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from memtui.core.process_table import ProcessRow
+from memtui.core.processes.process_table import ProcessRow
 from memtui.core.units import format_bytes_short, format_rate
 
 MISSING = "—"

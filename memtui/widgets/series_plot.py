@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
-from memtui.core.chart_series import ChartSeries, x_ticks
+from memtui.core.model.chart_series import ChartSeries, x_ticks
 
 LINE_COLOR = "cyan"
 

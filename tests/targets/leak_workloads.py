@@ -31,10 +31,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from memtui.core.leak_detector import LeakDetector, LeakSettings, LeakVerdict
-from memtui.core.meminfo import read_meminfo
-from memtui.core.meminfo_history import MeminfoHistory
-from memtui.core.process_table import ProcessTableSampler
+from memtui.core.leak.leak_detector import LeakDetector, LeakSettings, LeakVerdict
+from memtui.core.meminfo.history import MeminfoHistory
+from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.processes.process_table import ProcessTableSampler
 
 MIB = 1 << 20
 

@@ -44,7 +44,7 @@ from typing import Final
 
 import psutil
 
-from memtui.core.meminfo_stats import linear_fit
+from memtui.core.meminfo.stats import linear_fit
 
 # Column keys the UI can sort by; each names a ProcessRow field.
 SORT_KEYS: Final = (

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memtui.core.proc_maps import Mapping, find_mapping
+from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 
 STRING_BYTES = 64
 """At most this many bytes of the C string are shown."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from memtui.core.reader_errors import ProcessGone
+from memtui.core.process_memory.reader_errors import ProcessGone
 
 # include/linux/sched.h: set on kernel threads, which have no user address space.
 PF_KTHREAD = 0x00200000

@@ -20,11 +20,17 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from memtui.core.address_expression import resolve_address
-from memtui.core.dump_output import CHUNK, describe_spans, hex_rows, open_output, write_all
-from memtui.core.hex_rows import address_digits
-from memtui.core.memory_reader import MemoryReader, Span, merge_spans
-from memtui.core.proc_maps import Mapping, find_mapping
+from memtui.core.process_memory.address_expression import resolve_address
+from memtui.core.process_memory.dump_output import (
+    CHUNK,
+    describe_spans,
+    hex_rows,
+    open_output,
+    write_all,
+)
+from memtui.core.process_memory.hex_rows import address_digits
+from memtui.core.process_memory.memory_reader import MemoryReader, Span, merge_spans
+from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 from memtui.core.units import parse_size
 
 USAGE = (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from memtui.core.proc_maps import Mapping, find_mapping
+from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 
 _HEX = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
 _DECIMAL = re.compile(r"#([0-9]+)")

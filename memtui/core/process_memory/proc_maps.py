@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memtui.core.reader_errors import KernelThread, PermissionDenied, ProcessGone
+from memtui.core.process_memory.reader_errors import KernelThread, PermissionDenied, ProcessGone
 
 _DELETED = " (deleted)"
 
@@ -99,7 +99,10 @@ def read_maps(pid: int) -> list[Mapping]:
     Raises ProcessGone, PermissionDenied (with the reason), or KernelThread when the
     process has no address space at all.
     """
-    from memtui.core.process_facts import explain_permission_denied, read_process_facts
+    from memtui.core.process_memory.process_facts import (
+        explain_permission_denied,
+        read_process_facts,
+    )
 
     try:
         with open(f"/proc/{pid}/maps", "rb") as file:

@@ -18,7 +18,7 @@ import bisect
 from collections import deque
 from dataclasses import dataclass
 
-from memtui.core.reader_errors import KernelThread, PermissionDenied, ProcessGone
+from memtui.core.process_memory.reader_errors import KernelThread, PermissionDenied, ProcessGone
 
 ANON = "[anon]"
 
@@ -118,7 +118,10 @@ def read_smaps(pid: int) -> list[SmapsRegion]:
 
     Raises ProcessGone, PermissionDenied (with the reason) or KernelThread.
     """
-    from memtui.core.process_facts import explain_permission_denied, read_process_facts
+    from memtui.core.process_memory.process_facts import (
+        explain_permission_denied,
+        read_process_facts,
+    )
 
     try:
         with open(f"/proc/{pid}/smaps", "rb") as file:

@@ -45,8 +45,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from memtui.core.memory_reader import MemoryReader
-from memtui.core.proc_maps import Mapping, find_mapping, read_maps
+from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.proc_maps import Mapping, find_mapping, read_maps
 
 # 4 MiB: a read of it takes about a millisecond, so a freeze per chunk stays short
 # and the view's row reads, served between chunks, wait at most that long.

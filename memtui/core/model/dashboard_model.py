@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from memtui.core.leak_detector import NO_VERDICT, LeakDetector, LeakSettings, LeakVerdict
-from memtui.core.meminfo_history import MIN_INTERVAL, MeminfoHistory
-from memtui.core.process_table import ProcessTable
-from memtui.core.recording import Recording
+from memtui.core.leak.leak_detector import NO_VERDICT, LeakDetector, LeakSettings, LeakVerdict
+from memtui.core.meminfo.history import MIN_INTERVAL, MeminfoHistory
+from memtui.core.processes.process_table import ProcessTable
+from memtui.core.store.csv_recording import Recording
 
 # The steps + and - move through, as btop's +/- do: + samples less often, - more often.
 INTERVAL_STEPS: tuple[float, ...] = (MIN_INTERVAL, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)

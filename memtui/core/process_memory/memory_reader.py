@@ -25,10 +25,14 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from memtui.core import libc_ptrace
-from memtui.core.process_facts import PF_KTHREAD, explain_permission_denied, parse_stat
-from memtui.core.process_freeze import ProcessFreeze
-from memtui.core.reader_errors import (
+from memtui.core.process_memory import libc_ptrace
+from memtui.core.process_memory.process_facts import (
+    PF_KTHREAD,
+    explain_permission_denied,
+    parse_stat,
+)
+from memtui.core.process_memory.process_freeze import ProcessFreeze
+from memtui.core.process_memory.reader_errors import (
     KernelThread,
     PermissionDenied,
     ProcessExitedDuringRead,
@@ -36,7 +40,7 @@ from memtui.core.reader_errors import (
 )
 
 if TYPE_CHECKING:
-    from memtui.core.read_result import ReadResult as ReadResult
+    from memtui.core.process_memory.read_result import ReadResult as ReadResult
 
 METHODS = ("procmem", "vm_readv", "peek")
 PEEK_NEEDS_FREEZE = (
@@ -58,7 +62,7 @@ Span = tuple[int, int]
 
 
 def __getattr__(name: str) -> object:
-    # `from memtui.core.memory_reader import ReadResult` works, but the dataclass
+    # `from memtui.core.process_memory.memory_reader import ReadResult` works, but the dataclass
     # (and the import of dataclasses/inspect it needs) loads only when asked for.
     if name == "ReadResult":
         return _read_result_class()
@@ -66,7 +70,7 @@ def __getattr__(name: str) -> object:
 
 
 def _read_result_class() -> type[ReadResult]:
-    from memtui.core.read_result import ReadResult
+    from memtui.core.process_memory.read_result import ReadResult
 
     return ReadResult
 
@@ -376,8 +380,8 @@ class MemoryReader:
 class _Regions:
     """Just what the reader needs from /proc/PID/maps: where memory is, and if readable.
 
-    Kept apart from :class:`memtui.core.proc_maps.Mapping` so that a small read, which
-    re-reads the maps each time it runs without a freeze, parses only two fields per
+    Kept apart from :class:`memtui.core.process_memory.proc_maps.Mapping` so that a small
+    read, which re-reads the maps each time it runs without a freeze, parses only two fields per
     line into plain lists.
     """
 

@@ -1,6 +1,6 @@
 """The result of one read: the bytes, and the spans that could not be read.
 
-Its own module, away from :mod:`memtui.core.memory_reader`, because ``dataclasses``
+Its own module, away from :mod:`memtui.core.process_memory.memory_reader`, because ``dataclasses``
 imports ``inspect`` (15 ms at start-up here, a third of a 64 MiB ``memtui dump``);
 the reader loads this module only when a caller asks for a ReadResult.
 """

@@ -28,9 +28,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from memtui.core.meminfo_history import MeminfoHistory
-from memtui.core.meminfo_stats import linear_fit
-from memtui.core.process_table import ProcessTable
+from memtui.core.meminfo.history import MeminfoHistory
+from memtui.core.meminfo.stats import linear_fit
+from memtui.core.processes.process_table import ProcessTable
 
 MIB = 1 << 20
 

@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 
-from memtui.core.memory_reader import Span
+from memtui.core.process_memory.memory_reader import Span
 
 ROW = 16
 # A whole number of rows, so rows never straddle two chunks; 1 MiB stays in the CPU

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from memtui.core.proc_maps import Mapping
+from memtui.core.process_memory.proc_maps import Mapping
 from memtui.core.units import format_bytes_short
 
 ROW_BYTES = 16

@@ -30,9 +30,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from memtui.core.memory_reader import MemoryReader, ReadResult
-from memtui.core.proc_maps import Mapping, parse_maps_line, read_maps
-from memtui.core.reader_errors import (
+from memtui.core.process_memory.memory_reader import MemoryReader, ReadResult
+from memtui.core.process_memory.proc_maps import Mapping, parse_maps_line, read_maps
+from memtui.core.process_memory.reader_errors import (
     PermissionDenied,
     ProcessExitedDuringRead,
     ProcessGone,

@@ -15,9 +15,13 @@ import os
 import signal
 from types import TracebackType
 
-from memtui.core import libc_ptrace
-from memtui.core.process_facts import explain_permission_denied
-from memtui.core.reader_errors import FreezeThreadError, PermissionDenied, ProcessGone
+from memtui.core.process_memory import libc_ptrace
+from memtui.core.process_memory.process_facts import explain_permission_denied
+from memtui.core.process_memory.reader_errors import (
+    FreezeThreadError,
+    PermissionDenied,
+    ProcessGone,
+)
 
 # Signals that would otherwise raise out of the middle of a release and leave
 # threads stopped; they are held until every thread is detached.

@@ -1,0 +1,1 @@
+"""System memory: /proc/meminfo parsed, its fields' meanings, their history and trends."""

@@ -1,0 +1,1 @@
+"""One process's memory: ptrace freezes, reads, mappings, search, save, hex rows."""

@@ -1,0 +1,1 @@
+"""Every process on the machine and how its memory changes."""

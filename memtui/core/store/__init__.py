@@ -1,0 +1,1 @@
+"""Recordings: what `memtui record` writes and `memtui --replay` reads."""
