@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 import time
 from collections.abc import Iterable
 
@@ -13,13 +16,27 @@ from textual.timer import Timer
 
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
-from memtui.core.processes.process_table import ProcessTableSampler
-from memtui.messages import HistoryUpdated, MeminfoSampled, ProcessesSampled
+from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
+from memtui.core.sources.recorded_processes import RecordedProcesses
+from memtui.core.sources.replay_source import ReplaySource
+from memtui.core.store.csv_import import import_csv
+from memtui.core.store.csv_recording import MAX_ROWS, RecordingError
+from memtui.core.store.recording_store import StoreError, StoreReader, is_store
+from memtui.core.time_expression import TimeError, format_moment, parse_time
+from memtui.messages import (
+    HistoryUpdated,
+    MeminfoSampled,
+    ProcessesSampled,
+    ReplayFailed,
+    ReplayPageLoaded,
+    ReplayProgress,
+)
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen
+from memtui.screens.time_prompt_screen import TimePromptScreen
 from memtui.screens.zoom_screen import ZoomScreen
 
 # How often every process is read for the leak attribution: every 2 s while memory
@@ -28,6 +45,8 @@ from memtui.screens.zoom_screen import ZoomScreen
 # (docs/performance.md).
 PROCESS_INTERVAL = 2.0
 PROCESS_INTERVAL_IDLE = 6.0
+# A replay plays by moving its cursor this often, by this times the speed.
+PLAY_TICK = 0.5
 
 
 class MemtuiApp(App[None]):
@@ -42,6 +61,28 @@ class MemtuiApp(App[None]):
         Binding("space", "toggle_pause", "Pause"),
         Binding("plus", "step_interval(1)", "Slower", key_display="+"),
         Binding("minus", "step_interval(-1)", "Faster", key_display="-"),
+        # Time travel, as in atop and below: live, through the history kept; in a
+        # replay, through the recording.
+        Binding("t", "time_step(1)", "Sample →", show=False, tooltip="One sample forward"),
+        Binding("T", "time_step(-1)", "Sample ←", show=False, tooltip="One sample back"),
+        Binding(
+            "right_square_bracket",
+            "time_window(1)",
+            "Window →",
+            key_display="]",
+            show=False,
+            tooltip="One chart window forward",
+        ),
+        Binding(
+            "left_square_bracket",
+            "time_window(-1)",
+            "Window ←",
+            key_display="[",
+            show=False,
+            tooltip="One chart window back",
+        ),
+        Binding("b", "time_goto", "Go to time", show=False, tooltip="Go to a time: 03:10, -2h"),
+        Binding("r", "time_start", "To start", show=False, tooltip="Go to the start"),
     ]
 
     def __init__(self, model: DashboardModel, start_pid: int | None = None) -> None:
@@ -57,10 +98,22 @@ class MemtuiApp(App[None]):
         # The leak attribution's own, lighter one: it needs names and RSS+swap only,
         # so no command lines and no smaps_rollup reads (docs/performance.md).
         self.growth_sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False)
+        self._replay_source: ReplaySource | None = None
+        # Replay workers are exclusive, but a superseded thread worker runs on to its
+        # end: the lock keeps two of them off the store's connection at once, and the
+        # request number lets a stale page be dropped.
+        self._replay_lock = threading.Lock()
+        self._replay_request = 0
+        self._play_timer: Timer | None = None
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
-        self.add_mode(
-            "processes", lambda: ProcessPickerScreen(self.process_sampler, self.model.interval)
-        )
+        self.add_mode("processes", self._picker)
+
+    def _picker(self) -> ProcessPickerScreen:
+        source: ProcessSource = self.process_sampler
+        if self.model.replay is not None:
+            replay = self.model.replay
+            source = RecordedProcesses(lambda: replay.page, lambda: self.model.at)
+        return ProcessPickerScreen(source, self.model.interval, recorded=self.model.is_replay)
 
     def on_mount(self) -> None:
         if self.start_pid is not None:
@@ -70,7 +123,9 @@ class MemtuiApp(App[None]):
         else:
             self.switch_mode("dashboard")
         self._poll_started = time.monotonic()
-        if not self.model.is_replay:
+        if self.model.is_replay:
+            self._open_replay()
+        else:
             self._schedule_poll(self.model.interval)
             self._read_processes()
 
@@ -116,10 +171,11 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="processes", exit_on_error=False)
     def _read_processes(self) -> None:
-        self.post_message(ProcessesSampled(self.growth_sampler.sample()))
+        at = time.time()
+        self.post_message(ProcessesSampled(self.growth_sampler.sample(), at))
 
     def on_processes_sampled(self, message: ProcessesSampled) -> None:
-        self.model.add_process_table(message.table)
+        self.model.add_process_table(message.table, message.at)
         interval = PROCESS_INTERVAL if self.model.memory_growing() else PROCESS_INTERVAL_IDLE
         self._process_timer = self.set_timer(interval, self._next_process_read, name="process-poll")
 
@@ -138,6 +194,164 @@ class MemtuiApp(App[None]):
 
     # -- actions --
 
+    # -- a replay: open the recording, load pages around the cursor ------------------
+
+    @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
+    def _open_replay(self) -> None:
+        replay = self.model.replay
+        assert replay is not None
+        path = replay.source
+        truncated = None
+        try:
+            with self._replay_lock:
+                if is_store(path):
+                    source = ReplaySource.open(path)
+                else:
+                    store, cut = import_csv(
+                        path,
+                        lambda rows: self.post_message(ReplayProgress(f"reading {rows:,} rows…")),
+                    )
+                    try:
+                        source = ReplaySource(StoreReader(store), label=path)
+                    finally:
+                        # Open, it needs no name: nothing is left behind at exit.
+                        with contextlib.suppress(OSError):
+                            os.unlink(store)
+                    if cut:
+                        truncated = (
+                            f"{path}: a replay reads the first {MAX_ROWS:,} rows; the rest "
+                            "of the file is left out"
+                        )
+                self._replay_source = source
+                page = source.load(source.last)
+        except (RecordingError, StoreError) as error:
+            self.post_message(ReplayFailed(str(error)))
+            return
+        self.post_message(ReplayPageLoaded(page, source.last, truncated))
+
+    @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
+    def _load_page(self, at: float, request: int, step: int = 0) -> None:
+        source = self._replay_source
+        if source is None:
+            return
+        try:
+            with self._replay_lock:
+                if request != self._replay_request:
+                    return  # a newer request superseded this one
+                if step:
+                    at = source.step(None, at, step) or at
+                page = source.load(at)
+        except StoreError as error:
+            self.post_message(ReplayFailed(str(error)))
+            return
+        if request == self._replay_request:
+            self.post_message(ReplayPageLoaded(page, at))
+
+    def on_replay_progress(self, message: ReplayProgress) -> None:
+        if self.model.replay is not None:
+            self.model.replay.loading = message.text
+            self._history_updated()
+
+    def on_replay_page_loaded(self, message: ReplayPageLoaded) -> None:
+        self.model.load_page(message.page, message.cursor)
+        if message.truncated:
+            self.model.replay.truncated = message.truncated  # type: ignore[union-attr]
+            self.notify(message.truncated, severity="warning", timeout=10)
+        self._history_updated()
+        if self.model.playing and self._play_timer is None:
+            self._schedule_play()
+
+    def on_replay_failed(self, message: ReplayFailed) -> None:
+        replay = self.model.replay
+        if replay is not None:
+            replay.error = message.error
+            replay.loading = f"cannot read it: {message.error}" if replay.page is None else None
+        self.notify(message.error, severity="error", timeout=10)
+        self._history_updated()
+
+    # -- time travel ------------------------------------------------------------------
+
+    def _go_to(self, at: float, step: int = 0) -> None:
+        """Move the cursor to ``at``; a replay reads another page when it must."""
+        model = self.model
+        if model.replay is not None:
+            if model.replay.page is None:
+                return  # still opening
+            start, end = model.start_time(), model.end_time()
+            if start is not None and end is not None:
+                at = min(max(at, start), end)
+            if not model.in_page(at):
+                self._replay_request += 1
+                model.replay.loading = f"reading {format_moment(at)}…"
+                self._history_updated()
+                self._load_page(at, self._replay_request, step)
+                return
+        model.set_cursor(at)
+        self._history_updated()
+
+    def action_time_step(self, direction: int) -> None:
+        target = self.model.step_target(direction)
+        if target is None:
+            self.bell()
+            return
+        self._go_to(target)
+
+    def action_time_window(self, direction: int) -> None:
+        at = self.model.at
+        if at is not None:
+            self._go_to(at + direction * self.model.chart_window())
+
+    def action_time_start(self) -> None:
+        start = self.model.start_time()
+        if start is not None:
+            self._go_to(start)
+
+    def action_time_goto(self) -> None:
+        at = self.model.at
+        if at is None:
+            return
+        self.push_screen(TimePromptScreen(format_moment(at)), self._time_typed)
+
+    def _time_typed(self, text: str | None) -> None:
+        at = self.model.at
+        if not text or at is None:
+            return
+        try:
+            target = parse_time(text, at)
+        except TimeError as error:
+            self.notify(str(error), severity="error")
+            return
+        start, end = self.model.start_time(), self.model.end_time()
+        if start is not None and end is not None and not start - 60 <= target <= end + 60:
+            self.notify(
+                f"{format_moment(target)} is outside the history "
+                f"({format_moment(start)} to {format_moment(end)}): going to the nearest end",
+                severity="warning",
+            )
+        self._go_to(target)
+
+    def _schedule_play(self) -> None:
+        self._play_timer = self.set_timer(PLAY_TICK, self._play_tick, name="replay-play")
+
+    def _play_tick(self) -> None:
+        self._play_timer = None
+        model = self.model
+        at, end = model.at, model.end_time()
+        if not model.playing or at is None or end is None:
+            return
+        if at >= end:
+            model.playing = False
+            self.notify("The end of the recording.", timeout=3)
+            self._history_updated()
+            return
+        target = min(end, at + PLAY_TICK * model.speed)
+        if model.in_page(target):
+            model.set_cursor(target)
+            self._history_updated()
+            self._schedule_play()
+        else:
+            self._go_to(target)  # the page's arrival re-arms the timer
+
     def _no_live_sampling(self) -> bool:
         if self.model.is_replay:
             self.notify("Replaying a recording: there is no live sampling to change.")
@@ -145,7 +359,12 @@ class MemtuiApp(App[None]):
         return False
 
     def action_toggle_pause(self) -> None:
-        if self._no_live_sampling():
+        if self.model.replay is not None:
+            # In a replay, space plays and pauses, as in a video player.
+            self.model.playing = not self.model.playing
+            if self.model.playing and self._play_timer is None:
+                self._schedule_play()
+            self._history_updated()
             return
         self.model.paused = not self.model.paused
         if self.model.paused:
@@ -159,7 +378,10 @@ class MemtuiApp(App[None]):
         self._history_updated()
 
     def action_step_interval(self, direction: int) -> None:
-        if self._no_live_sampling():
+        if self.model.replay is not None:
+            speed = self.model.step_speed(direction)
+            self.notify(f"Playing at {speed:g}x", timeout=2)
+            self._history_updated()
             return
         interval = self.model.step_interval(direction)
         self.notify(f"Sampling every {interval:g} s", timeout=2)

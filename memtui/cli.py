@@ -17,6 +17,11 @@ from typing import TypeVar
 from memtui import __version__
 from memtui.core.units import parse_address, parse_duration, parse_size
 
+# The store's defaults, spelled out so `memtui --help` need not import the store.
+DEFAULT_PROCESS_INTERVAL = 5.0
+DEFAULT_RETAIN = 7 * 86400.0
+DEFAULT_MAX_SIZE = 1 << 30
+
 T = TypeVar("T")
 
 DEFAULT_INTERVAL = 1.0
@@ -168,13 +173,79 @@ def build_parser() -> argparse.ArgumentParser:
 
     record = commands.add_parser(
         "record",
-        help="write /proc/meminfo samples as CSV",
-        description="Write /proc/meminfo samples as CSV (values in bytes), one row per sample.",
+        help="record the machine's memory: a store (FILE.db) or CSV",
+        description=(
+            "With --output FILE (any name but *.csv): record into a store, one SQLite "
+            "file with every meminfo field, every process's memory, memory pressure "
+            "and the leak verdict, until SIGTERM or Ctrl-C; `memtui --replay FILE` "
+            "travels through it. Without --output, or with FILE.csv: write "
+            "/proc/meminfo samples as CSV (values in bytes), one row per sample."
+        ),
     )
-    record.add_argument("--interval", type=duration_arg, default=DEFAULT_INTERVAL, metavar="S")
+    record.add_argument(
+        "--interval",
+        type=duration_arg,
+        default=DEFAULT_INTERVAL,
+        metavar="S",
+        help="seconds between meminfo samples (default: 1)",
+    )
     record.add_argument("--count", type=count_arg, metavar="N", help="stop after N samples")
-    record.add_argument("--fields", type=fields_arg, metavar="A,B,...")
-    record.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    record.add_argument("--fields", type=fields_arg, metavar="A,B,...", help="CSV columns")
+    record.add_argument(
+        "--output",
+        metavar="FILE",
+        help="the store to write (FILE.csv: CSV); default: CSV on stdout",
+    )
+    record.add_argument(
+        "--process-interval",
+        type=duration_arg,
+        default=DEFAULT_PROCESS_INTERVAL,
+        metavar="S",
+        help="store: seconds between samples of every process (default: 5)",
+    )
+    record.add_argument(
+        "--retain",
+        type=duration_arg,
+        default=DEFAULT_RETAIN,
+        metavar="DURATION",
+        help="store: how long to keep samples, e.g. 12h, 7d (default: 7d)",
+    )
+    record.add_argument(
+        "--max-size",
+        type=size_arg,
+        default=DEFAULT_MAX_SIZE,
+        metavar="SIZE",
+        help="store: the most the file may hold, e.g. 500M; the oldest detail goes first"
+        " (default: 1G)",
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="turn a recording store into CSV",
+        description=(
+            "Write the meminfo samples of a store as the CSV `memtui record` writes: "
+            "timestamp,<field>..., values in bytes."
+        ),
+    )
+    export.add_argument("store", metavar="STORE", help="a store written by `memtui record`")
+    export.add_argument(
+        "--csv", action="store_true", required=True, help="write CSV (the one format there is)"
+    )
+    export.add_argument(
+        "--fields",
+        type=fields_arg,
+        metavar="A,B,...",
+        help="columns, in order (default: the dashboard's fields); `all` for every one",
+    )
+    export.add_argument("--from", dest="start", metavar="TIME", help="first time: see --to")
+    export.add_argument(
+        "--to",
+        dest="end",
+        metavar="TIME",
+        help="last time: Unix seconds, 2026-11-30T22:00, '2026-11-30 22:00', 22:00 (that day"
+        " of the recording), or -2h (before the recording's end)",
+    )
+    export.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
     dump = commands.add_parser(
         "dump",
@@ -311,6 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from memtui.commands.record import run_record
 
             return run_record(args)
+        if args.command == "export":
+            from memtui.commands.export import run_export
+
+            return run_export(args)
         if args.command == "dump":
             from memtui.commands.dump import run_dump
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from memtui.core.processes.process_table import ProcessTable
+from memtui.core.sources.history_page import HistoryPage
 
 
 class HistoryUpdated(Message):
@@ -26,6 +27,34 @@ class MeminfoSampled(Message):
 class ProcessesSampled(Message):
     """The process sampling worker read every process, for the leak attribution."""
 
-    def __init__(self, table: ProcessTable) -> None:
+    def __init__(self, table: ProcessTable, at: float) -> None:
         super().__init__()
         self.table = table
+        self.at = at
+        """The wall-clock time the sample began."""
+
+
+class ReplayProgress(Message):
+    """The replay worker's progress in opening a recording (a CSV being read)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ReplayPageLoaded(Message):
+    """A page of the recording around ``cursor`` is ready."""
+
+    def __init__(self, page: HistoryPage, cursor: float, truncated: str | None = None) -> None:
+        super().__init__()
+        self.page = page
+        self.cursor = cursor
+        self.truncated = truncated
+
+
+class ReplayFailed(Message):
+    """The recording could not be read; ``error`` is one line for the user."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error

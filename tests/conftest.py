@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from memtui.cli import build_parser
 from memtui.commands.dashboard import build_model
 from memtui.core.model.dashboard_model import DashboardModel
+
+# Replays show the wall-clock time of the recording: pin the zone so snapshots agree.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 DATA = Path(__file__).parent / "data"
 LEAK_RECORDING = DATA / "recordings" / "leak-3mib-per-s.csv"
@@ -35,3 +43,15 @@ def live_model() -> Callable[..., DashboardModel]:
 def leak_replay() -> DashboardModel:
     """A real recording: 30 s steady, then a process leaking 3 MiB/s, then freeing it."""
     return model_from_argv("--replay", str(LEAK_RECORDING))
+
+
+async def replay_ready(pilot: Pilot[None]) -> None:
+    """Wait until a replay's first page is in (it loads on a worker thread)."""
+    app = pilot.app
+    model = app.model  # type: ignore[attr-defined]
+    for _ in range(200):
+        if model.replay is None or model.replay.loading is None:
+            break
+        await asyncio.sleep(0.05)
+    assert model.replay is None or model.replay.loading is None, model.replay.loading
+    await pilot.pause()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import model_from_argv
+from conftest import model_from_argv, replay_ready
 
 from memtui.app import MemtuiApp
 from memtui.core.model.dashboard_model import DashboardModel
@@ -215,10 +215,10 @@ async def test_record_then_replay_round_trip(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    model = model_from_argv("--replay", str(recording))
-    app = MemtuiApp(model)
+    app = MemtuiApp(model_from_argv("--replay", str(recording)))
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(0.5)
+        await replay_ready(pilot)
+        model = app.model
         assert len(model.history) == 6  # every recorded sample, and no live ones
         shown = tiles(app)
         # The dashboard's own fields first, then the rest of what was recorded.
@@ -230,7 +230,7 @@ async def test_record_then_replay_round_trip(tmp_path: Path) -> None:
         header = str(app.screen.query_one("#memory-header").content)  # type: ignore[attr-defined]
         assert "replay rec.csv" in header
         await pilot.press("space")
-        assert not model.paused  # nothing to pause in a replay
+        assert not model.paused and model.playing  # space plays a replay
         assert len(model.history) == 6
 
 

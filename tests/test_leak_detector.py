@@ -32,6 +32,7 @@ from memtui.core.leak.mapping_growth import (
 )
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.process_memory.reader_errors import ProcessGone
+from memtui.core.processes.process_history import ProcessHistories
 from memtui.core.processes.process_table import ProcessRow, ProcessTable
 
 MIB = 1 << 20
@@ -145,6 +146,7 @@ def feed(
 ) -> list[LeakVerdict]:
     """One meminfo sample a second; a process table every ``table_every`` seconds."""
     history = MeminfoHistory(span_seconds=120.0)
+    processes = ProcessHistories()
     verdicts = []
     for t in range(seconds):
         sample = {
@@ -154,12 +156,10 @@ def feed(
             "MemAvailable": int(available[t]) if available else 20 * GIB,
         }
         history.append(1_000_000.0 + t, sample)
-        table = None
         if t % table_every == 0:
-            # The process table runs on another clock (monotonic): never compared.
             rows = (row(10, "steady", 50 * MIB), row(20, "leaky", int(leaker[t]), swap=MIB))
-            table = ProcessTable(taken_at=float(t), rows=rows)
-        verdicts.append(detector.update(history, table))
+            processes.add_table(ProcessTable(taken_at=float(t), rows=rows), 1_000_000.0 + t)
+        verdicts.append(detector.evaluate(history, processes))
     return verdicts
 
 
@@ -215,8 +215,8 @@ def test_system_growth_without_a_process_is_system_wide() -> None:
 def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
         LeakSettings(min_span=90.0)
-    assert LeakSettings().scales() == (60.0, 30.0, 15.0)
-    assert LeakSettings(window=20.0).scales() == (20.0,)
+    assert LeakSettings().scales(longest=600.0) == (15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+    assert LeakSettings(window=20.0).scales(longest=20.0) == (20.0,)
 
 
 SMAPS = b"""\

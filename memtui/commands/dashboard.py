@@ -20,7 +20,8 @@ from memtui.core.meminfo.history import MIN_INTERVAL, MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.process_memory.process_facts import is_kernel_thread
-from memtui.core.store.csv_recording import RecordingError, load_recording
+from memtui.core.store.csv_recording import RecordingError, RecordingReader
+from memtui.core.store.recording_store import StoreError, StoreReader, is_store
 
 
 def replay_fields(recorded: list[str]) -> list[str]:
@@ -43,17 +44,37 @@ def leak_settings(args: argparse.Namespace) -> LeakSettings:
     )
 
 
+def recorded_fields(path: str) -> list[str]:
+    """The fields a recording holds, read from its start (a store's field table, a
+    CSV's header and first row): a replay's errors show before the screen switches.
+    Raises RecordingError or StoreError with a one-line message."""
+    if is_store(path):
+        reader = StoreReader(path)
+        try:
+            if reader.time_range() is None:
+                raise StoreError(f"{path}: the store holds no samples yet")
+            return reader.fields
+        finally:
+            reader.close()
+    try:
+        with open(path, newline="", encoding="utf-8") as stream:
+            reader_csv = RecordingReader(stream, source=path)
+            if next(iter(reader_csv), None) is None:
+                raise RecordingError(f"{path}: no samples after the header")
+            return reader_csv.fields
+    except OSError as error:
+        raise RecordingError(f"{path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise RecordingError(f"{path}: not a text file") from None
+
+
 def build_model(args: argparse.Namespace) -> DashboardModel:
     """The model the app starts from; raises ValueError with a user-facing message."""
     settings = leak_settings(args)
     if args.replay:
-        recording = load_recording(args.replay)
-        fields = (
-            validate_fields(args.fields, recording.fields)
-            if args.fields
-            else replay_fields(recording.fields)
-        )
-        return DashboardModel.from_recording(recording, args.replay, fields, settings)
+        recorded = recorded_fields(args.replay)
+        fields = validate_fields(args.fields, recorded) if args.fields else replay_fields(recorded)
+        return DashboardModel.for_replay(args.replay, fields, settings)
     if args.interval < MIN_INTERVAL:
         raise ValueError(f"--interval must be at least {MIN_INTERVAL} s")
     if args.history < args.interval * 2:
@@ -73,7 +94,7 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
         history=history,
         chart_fields=fields,
         interval=args.interval,
-        leak=LeakDetector(settings),
+        leak=LeakDetector(settings, exclude={os.getpid()}),
     )
 
 
@@ -90,9 +111,9 @@ def pid_problem(pid: int) -> str | None:
 def run_dashboard(args: argparse.Namespace) -> int:
     try:
         model = build_model(args)
-    except (RecordingError, UnknownFieldError) as error:
+    except (RecordingError, StoreError, UnknownFieldError) as error:
         print(f"memtui: {error}", file=sys.stderr)
-        return 1 if isinstance(error, RecordingError) else 2
+        return 2 if isinstance(error, UnknownFieldError) else 1
     except ValueError as error:
         print(f"memtui: {error}", file=sys.stderr)
         return 2

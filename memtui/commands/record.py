@@ -14,7 +14,16 @@ from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.store.csv_recording import csv_header, csv_row
 
 
+def writes_store(output: str | None) -> bool:
+    """A store unless the output is stdout or a .csv file (the CSV of issue 2)."""
+    return output is not None and not output.lower().endswith(".csv")
+
+
 def run_record(args: argparse.Namespace) -> int:
+    if writes_store(args.output):
+        from memtui.commands.record_store import run_record_store
+
+        return run_record_store(args)
     try:
         first = read_meminfo()
     except OSError as error:

@@ -1,8 +1,10 @@
-"""A fixed-capacity ring of floats, stored flat in an ``array('d')``.
+"""A bounded ring of floats, stored flat in an ``array('d')``.
 
 The history must stay flat over hours of sampling. A deque of Python floats costs
 about 32 bytes a value and churns the allocator on every sample; an array costs 8
-bytes a value and never grows after construction.
+bytes a value. The array grows as values arrive, doubling up to ``capacity``, and
+never beyond: a history sized for 1,000 hours costs nothing until it fills
+(``--history 1000h`` once reserved 2.4 GB at start-up).
 """
 
 from __future__ import annotations
@@ -11,49 +13,109 @@ import math
 from array import array
 
 NAN = math.nan
+_FIRST_ALLOCATION = 64
+
+
+def _nans(typecode: str, count: int = 0) -> array[float]:
+    """An array of ``count`` NaNs of 8-byte ("d") or 4-byte ("f") floats."""
+    one = array("d", [NAN]) if typecode == "d" else array("f", [NAN])
+    return one * count
 
 
 class FloatRing:
     """The last ``capacity`` floats appended, oldest first when read back."""
 
-    __slots__ = ("_capacity", "_count", "_head", "_values")
+    __slots__ = ("_capacity", "_count", "_head", "_typecode", "_values")
 
-    def __init__(self, capacity: int, fill_count: int = 0) -> None:
+    def __init__(self, capacity: int, fill_count: int = 0, typecode: str = "d") -> None:
+        """``typecode`` "f" stores 4-byte floats: half the memory, 7 significant digits
+        (a byte count of 1 TB is then kept to 64 KiB)."""
         if capacity <= 0:
             raise ValueError("capacity must be positive")
+        if typecode not in ("d", "f"):
+            raise ValueError("typecode must be 'd' or 'f'")
         self._capacity = capacity
-        self._values = array("d", [NAN]) * capacity
-        self._head = 0  # index the next value is written to
+        self._typecode = typecode
+        self._values = _nans(typecode)
+        # Until the array reaches capacity it is a plain list in order (head == count);
+        # from then on it wraps and ``_head`` is where the next value goes.
+        self._head = 0
         self._count = 0
         # A field first seen late is padded so it lines up with the timestamps.
-        for _ in range(min(fill_count, capacity)):
-            self.append(NAN)
+        fill = min(fill_count, capacity)
+        if fill:
+            self._values.extend(_nans(typecode, fill))
+            self._count = fill
+            self._head = fill % capacity
 
     @property
     def capacity(self) -> int:
         return self._capacity
 
+    @property
+    def allocated(self) -> int:
+        """How many values the array holds room for now (at most ``capacity``)."""
+        return len(self._values)
+
     def __len__(self) -> int:
         return self._count
 
     def append(self, value: float) -> None:
-        self._values[self._head] = value
+        values = self._values
+        if len(values) < self._capacity:
+            if self._count == len(values):
+                # Grow by doubling (array.extend amortises it), never past capacity.
+                room = min(self._capacity, max(_FIRST_ALLOCATION, 2 * len(values)))
+                values.extend(_nans(self._typecode, room - len(values)))
+            values[self._count] = value
+            self._count += 1
+            self._head = self._count % self._capacity
+            return
+        values[self._head] = value
         self._head = (self._head + 1) % self._capacity
         if self._count < self._capacity:
             self._count += 1
 
+    @property
+    def itemsize(self) -> int:
+        return self._values.itemsize
+
+    def clear(self, fill_count: int = 0) -> None:
+        """Forget every value and give the memory back; then pad like a new ring."""
+        self._values = _nans(self._typecode)
+        self._head = self._count = 0
+        fill = min(fill_count, self._capacity)
+        if fill:
+            self._values.extend(_nans(self._typecode, fill))
+            self._count = fill
+            self._head = fill % self._capacity
+
+    def __getitem__(self, index: int) -> float:
+        """The value ``index`` places from the oldest (negative: from the newest)."""
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("ring index out of range")
+        return self._values[(self._head - self._count + index) % len(self._values)]
+
     def last(self) -> float:
         if not self._count:
             raise IndexError("empty ring")
-        return self._values[(self._head - 1) % self._capacity]
+        return self._values[(self._head - 1) % len(self._values)]
+
+    def first(self) -> float:
+        if not self._count:
+            raise IndexError("empty ring")
+        return self._values[(self._head - self._count) % len(self._values)]
 
     def to_list(self, newest: int | None = None) -> list[float]:
         """The values oldest first; only the ``newest`` N of them when given."""
         count = self._count if newest is None else max(0, min(newest, self._count))
         if count == 0:
             return []
-        start = (self._head - count) % self._capacity
+        size = len(self._values)
+        start = (self._head - count) % size
         end = start + count
-        if end <= self._capacity:
+        if end <= size:
             return self._values[start:end].tolist()
-        return self._values[start:].tolist() + self._values[: end - self._capacity].tolist()
+        return self._values[start:].tolist() + self._values[: end - size].tolist()

@@ -10,8 +10,16 @@ import re
 
 _BINARY_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _SIZE_RE = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$", re.IGNORECASE)
-_DURATION_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$", re.IGNORECASE)
+_DURATION_UNITS = {
+    None: 1.0,
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
 
 
 def parse_size(text: str) -> int:
@@ -41,7 +49,7 @@ def parse_address(text: str) -> int:
 
 
 def parse_duration(text: str) -> float:
-    """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``250ms``."""
+    """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``7d``, ``250ms``."""
     match = _DURATION_RE.match(text)
     if match is None:
         raise ValueError(f"not a duration: {text!r} (try 600, 10m or 1h)")

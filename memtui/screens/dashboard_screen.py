@@ -88,12 +88,17 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        if self.model.is_replay:
-            # A recording holds meminfo only: no processes to attribute growth to.
-            panel = self.query_one(GrowthPanel)
-            panel.display = False
-            panel.show_note("a recording has no per-process data: replay shows meminfo only")
         await self.rebuild_charts()
+
+    def _panel_note(self) -> None:
+        replay = self.model.replay
+        if replay is not None and replay.page is not None and not replay.has_processes:
+            # A CSV holds meminfo only: no processes to attribute growth to.
+            panel = self.query_one(GrowthPanel)
+            if panel.display:
+                panel.display = False
+                panel.show_note("this recording has no per-process data: meminfo only")
+                self._apply_layout()
 
     def on_screen_resume(self) -> None:
         self.refresh_charts()
@@ -139,18 +144,20 @@ class DashboardScreen(Screen[None]):
     def refresh_charts(self) -> None:
         model = self.model
         history = model.history
+        self._panel_note()
         end, window = model.chart_end(), model.chart_window()
         rate_from = end - model.rate_window()
-        self.query_one(MemoryHeader).show(history.latest, model.status_text())
+        figures = history.latest if model.follows_now else history.sample_at(end)
+        self.query_one(MemoryHeader).show(figures, model.status_text())
         self.query_one(LeakVerdictBar).show(model.verdict)
         panel = self.query_one(GrowthPanel)
-        if panel.display and not model.is_replay:
+        if panel.display:
             panel.show(model.verdict)
             self._track_mappings()
         for tile in self.query(MeminfoChart):
             if not tile.display:
                 continue
-            timestamps, values = history.series(tile.field, window)
+            timestamps, values = history.series(tile.field, window, end)
             series = build_series(
                 timestamps,
                 values,
@@ -196,8 +203,8 @@ class DashboardScreen(Screen[None]):
         selected = panel.has_focus_within or (
             self.model.verdict.suspected and pid == self.model.verdict.pid
         )
-        if pid is None or self.model.is_replay or not selected:
-            pid = None
+        if pid is None or not self.model.follows_now or not selected:
+            pid = None  # smaps tells what grows now: not for a moment in the past
         if self._tracker is not None and self._tracker.pid == pid:
             return
         if self._mappings_timer is not None:
@@ -205,7 +212,11 @@ class DashboardScreen(Screen[None]):
             self._mappings_timer = None
         if pid is None:
             self._tracker = None
-            hint = "" if self.model.is_replay else "tab into this list to see which mappings grow"
+            hint = (
+                "tab into this list to see which mappings grow"
+                if self.model.follows_now
+                else "which mappings grow is known live only"
+            )
             panel.show_mappings(hint)
             return
         self._tracker = MappingGrowthTracker(pid, window=self.model.leak.settings.window)

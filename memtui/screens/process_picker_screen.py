@@ -12,8 +12,8 @@ from textual.widgets import Footer, Input, Static
 
 from memtui.core.processes.process_table import (
     ProcessRow,
+    ProcessSource,
     ProcessTable,
-    ProcessTableSampler,
     filter_rows,
     sort_rows,
 )
@@ -79,10 +79,14 @@ class ProcessPickerScreen(Screen[None]):
     class BackRequested(Message):
         pass
 
-    def __init__(self, sampler: ProcessTableSampler, interval: float = 1.0) -> None:
+    def __init__(
+        self, sampler: ProcessSource, interval: float = 1.0, recorded: bool = False
+    ) -> None:
         super().__init__()
         self.sampler = sampler
         self.interval = interval
+        self.recorded = recorded
+        """A replay's picker: the processes as recorded, which cannot be opened."""
         self.table: ProcessTable | None = None
         self.query_text = ""
         self.sort_key = DEFAULT_SORT
@@ -163,6 +167,13 @@ class ProcessPickerScreen(Screen[None]):
 
     def on_process_list_opened(self, message: ProcessList.Opened) -> None:
         row = message.row
+        if self.recorded:
+            self.notify(
+                f"{row.name} (pid {row.pid}) is a recorded process: a recording holds its "
+                "memory figures, not its memory.",
+                severity="warning",
+            )
+            return
         if row.is_kernel_thread:
             self.notify(
                 f"{row.name} (pid {row.pid}) is a kernel thread: it has no user memory to show.",

@@ -69,7 +69,8 @@ class ZoomScreen(Screen[None]):
 
     def refresh_chart(self) -> None:
         window = self.model.zoom_window()
-        timestamps, values = self.model.history.series(self.field, window)
+        end = self.model.chart_end()
+        timestamps, values = self.model.history.series(self.field, window, end)
         plot = self.query_one(SeriesPlot)
         title = zoom_summary(self.field, field_stats(timestamps, values))
         label = self.query_one("#zoom-title", Static)
@@ -80,7 +81,7 @@ class ZoomScreen(Screen[None]):
             build_series(
                 timestamps,
                 values,
-                end=self.model.chart_end(),
+                end=end,
                 window=window,
                 # Braille packs two points per column.
                 columns=max(8, 2 * (width - AXIS_COLUMNS)),

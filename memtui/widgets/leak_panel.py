@@ -173,6 +173,10 @@ class GrowthPanel(Vertical):
             self._set_highlight(None)
             return
         pids = [row.pid for row in rows]
+        # While the user moves through the list the highlight stays on their row;
+        # otherwise it sits on the process the verdict names (the first row).
+        if not self.has_focus_within and verdict.pid in pids:
+            keep = verdict.pid
         index = pids.index(keep) if keep in pids else 0
         options.highlighted = index
         self._set_highlight(pids[index])

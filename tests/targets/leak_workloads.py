@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from memtui.core.leak.leak_detector import LeakDetector, LeakSettings, LeakVerdict
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.processes.process_history import ProcessHistories
 from memtui.core.processes.process_table import ProcessTableSampler
 
 MIB = 1 << 20
@@ -135,9 +136,10 @@ def watch(
     meminfo every ``interval``, the process table every ``table_interval``; stops
     early when ``until`` returns True. ``started`` (monotonic) is the zero of ``at``.
     """
-    detector = LeakDetector(settings)
+    detector = LeakDetector(settings, exclude={os.getpid()})
     span = detector.settings.window * 1.5
     history = MeminfoHistory(span_seconds=span, capacity=int(span / min(interval, 0.25)) + 2)
+    processes = ProcessHistories()
     sampler = ProcessTableSampler(pss_budget=0)  # growth uses RSS+swap; PSS would only cost
     zero = time.monotonic() if started is None else started
     begin = time.monotonic()
@@ -145,12 +147,11 @@ def watch(
     next_table = begin
     tick = 0
     while (now := time.monotonic()) < begin + seconds:
-        history.append(time.time(), read_meminfo())
-        table = None
         if now >= next_table:
-            table = sampler.sample()
+            processes.add_table(sampler.sample(), time.time())
             next_table += table_interval
-        observation = Observation(now - zero, detector.update(history, table))
+        history.append(time.time(), read_meminfo())
+        observation = Observation(now - zero, detector.evaluate(history, processes))
         observations.append(observation)
         if until is not None and until(observation):
             break

@@ -1,22 +1,24 @@
 """The leak verdict: is memory growing steadily, and which process is doing it.
 
-Fed once per meminfo sample with the dashboard's ``MeminfoHistory`` and, whenever
-there is a new one, the latest ``ProcessTable`` (the process table may be sampled far
-less often than meminfo; every fit uses each source's own timestamps, so any cadence
-works and the two clocks are never compared).
+``evaluate(history, processes, at)`` answers for any moment ``at`` the histories hold:
+the live dashboard asks for now, a replay for its time cursor, and both get the same
+answer from the same data, because the verdict is a function of the data alone.
 
 Why several signals (seed notes): glibc reserves per-thread arena heaps with
 MAP_NORESERVE, so Committed_AS may not move at all while a process leaks; AnonPages
 and the process's RSS do. So the system condition is "AnonPages *or* Committed_AS
 climbs steadily", and the culprit is named from per-process RSS+swap growth.
 
-"Steadily" is a least-squares line that fits well (r²) and climbs fast enough, tested
-at several time scales: the whole window, its half and its quarter (never under
-``min_span``). A short scale must show the same total rise as the whole window at the
-threshold rate, so it only speaks for fast leaks: a 1 GiB/min leak is named in
-seconds while a 10 MiB/min one needs the whole window of evidence, and churn (a step,
-a burst, a sawtooth) fits no line well at any scale. The condition must then hold for
-``min_duration`` before the verdict fires.
+"Steadily" is a least-squares line that fits well (r²), climbs fast enough, and is
+still climbing at its end, tested at many time scales: from a quarter of the window
+(15 s by default) up to as much history as there is (days). Up to the window, a scale
+must show the same total rise as the whole window at the threshold rate, so short
+scales only speak for fast leaks: 1 GiB/min is named in seconds. Beyond the window
+the same total rise over a longer scale means a slower rate, down to a floor, so a
+leak of 1 MiB/min is named once its 8 MiB have built up over minutes, and 10 MiB an
+hour over about an hour. Churn (a step, a burst, a sawtooth) fits no line well at any
+scale, and growth that has stopped fails the "still climbing" test within a quarter
+of every scale that saw it.
 
 Nothing here imports Textual; the dashboard panel renders ``LeakVerdict``.
 """
@@ -25,14 +27,16 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.stats import linear_fit
-from memtui.core.processes.process_table import ProcessTable
+from memtui.core.processes.process_history import ProcessHistories, ProcessKey
 
 MIB = 1 << 20
+MINUTE = 60.0
+HOUR = 3600.0
 
 LEAK_SUSPECTED = "Leak suspected"
 """The words scripts grep for; every firing verdict's text starts with them."""
@@ -45,6 +49,15 @@ one-minute window; a leak is private anonymous memory, whose RSS and PSS grow al
 Swap is added so that pages pushed out under the leak's own pressure do not read as
 freed."""
 
+LONG_SCALES: tuple[float, ...] = tuple(
+    minutes * MINUTE for minutes in (2, 5, 10, 20, 40, 90, 180, 360, 720, 1440, 2880, 5760, 10080)
+)
+"""Fit windows beyond the leak window, each about twice the one before, up to a week."""
+
+CACHE_FROM = 600.0
+"""Scales from this long on fit only complete bucket means, which change once a
+bucket closes: their fits are cached until then."""
+
 
 @dataclass(frozen=True, slots=True)
 class LeakSettings:
@@ -55,45 +68,46 @@ class LeakSettings:
     """
 
     window: float = 60.0
-    """The longest fit, and the window of the attribution rates. A minute holds
-    enough of a 10 MiB/min leak (10 MiB) to stand above the noise of a busy machine,
-    yet forgets a finished burst of activity within a minute."""
+    """The leak window: the span the thresholds are rates over. Scales up to it need
+    the window's total rise; longer ones the same total, at a slower rate."""
     system_threshold: float = 16.0 * MIB
-    """AnonPages or Committed_AS must climb at least this fast over the whole window
-    (over a shorter scale s, at ``threshold * window / s``: the same total rise) to
-    hold the condition on their own. The rate is not what rejects churn: in the
-    bench's quiet runs the system series peaked at 500-2,000 MiB/min (everyone's
-    processes starting and exiting) and only the fit (r²) kept them out. It sets how
-    slow a growth may go unnoticed by the system alone; slower leaks, such as
-    10 MiB/min, are found through their process and its corroboration instead."""
+    """AnonPages or Committed_AS must climb at least this fast over the window (over a
+    scale s, at ``threshold * window / s``: the same total rise) to hold the condition
+    on their own. In the bench's quiet runs the system series peaked at 500-2,000
+    MiB/min (everyone's processes starting and exiting) and only the fit (r²) kept
+    them out; slower leaks are found through their process and its corroboration."""
     min_r_squared: float = 0.8
     """How well a line must fit the system rise. A single step (a process that
     allocated once and holds it) fits at most 0.75 when it sits mid-window, so 0.8
     rejects steps while a real leak under other processes' churn still fits."""
     process_threshold: float = 8.0 * MIB
-    """A process's RSS+swap must climb at least this fast over the whole window to be
-    named (same scaling: 32 MiB/min over 15 s). Below the 10 MiB/min that the
-    issue benchmarks, so such a leak is named once the window holds enough of it;
-    a process series has nobody else's noise in it, so 8 MiB in a minute on a
-    good fit is already evidence."""
+    """A process's RSS+swap must climb at least this fast over the window to be named
+    (same scaling: 32 MiB/min over 15 s, 0.4 MiB/min over 20 min)."""
     process_min_r_squared: float = 0.9
     """How well a line must fit the process's growth. Stricter than the system's: a
     single process's series has no one else's noise in it, so a leak fits very well
     (0.97+ measured for demo-leak) and bursty allocators fit far worse."""
+    process_floor: float = MIB / 30.0
+    """The slowest process growth ever named: 2 MiB an hour (48 MiB a day). It binds
+    on scales over four hours, where 8 MiB alone would be a crawl."""
+    system_floor: float = 1.0 * MIB
+    """The slowest system-wide rise named without a process to blame: 1 MiB/min. Over
+    hours AnonPages follows what people run; a slower rise is named only through a
+    process that grows with it."""
+    ongoing: float = 0.25
+    """Over the newest quarter of a scale the series must still rise at least this
+    share of the line's rate: growth that stopped (a cache that filled) is no leak,
+    and its verdict clears within a quarter of the scale that saw it."""
     min_duration: float = 3.0
-    """The condition must hold this long before the verdict fires: three samples at
-    the dashboard's 1 s, so one lucky fit of noise does not flash a verdict. Longer
-    buys little (every fit already spans 12 s or more, so consecutive fits agree)
-    and costs detection time one for one."""
+    """The condition must also hold on the data up to this many seconds earlier, so
+    one lucky fit of noise does not flash a verdict."""
     min_span: float = 12.0
     """The shortest time scale fitted. Below ~12 s a program's start-up (imports,
     caches filling) can fit a steep, clean line."""
     system_min_span: float = 30.0
     """The shortest scale on which a system field alone (SYSTEM_FIT) makes the
-    condition hold. The system series carries everyone's activity: over 15 s a
-    test run ramping its memory fits a line often enough to raise system-wide
-    verdicts on a shared machine (seen in the bench). Fast leaks do not need it:
-    their process's own fit (PROCESS_FIT) names them first."""
+    condition hold. Over 15 s a test run ramping its memory fits a line often enough
+    to raise system-wide verdicts on a shared machine (seen in the bench)."""
     min_points: int = 5
     """Fewer points than this make no fit (r² of 3 points is near 1 by chance)."""
     top: int = 5
@@ -101,13 +115,10 @@ class LeakSettings:
     system_fields: tuple[str, ...] = ("AnonPages", "Committed_AS")
     """The meminfo fields whose steady rise is the system condition (either one)."""
     corroboration: float = 0.5
-    """The second way the system condition holds: a process grows steadily (it
-    qualifies by the process settings) and a system field rose at least this share
-    of the process's rate over the same span, whatever that field's fit. On a shared
-    machine other processes starting and exiting scatter AnonPages by hundreds of
-    MiB, so its fit alone held only about half the time during a real 100 MiB/min
-    leak; the leaker's own series stays clean. Requiring the system to rise too
-    keeps memory that merely moves between processes from counting as a leak."""
+    """The second way the system condition holds: a process grows steadily and a
+    system field rose at least this share of the process's rate over the same span,
+    whatever that field's fit. Requiring the system to rise too keeps memory that
+    merely moves between processes from counting as a leak."""
 
     def __post_init__(self) -> None:
         if self.window <= 0 or self.min_span <= 0 or self.min_span > self.window:
@@ -119,12 +130,25 @@ class LeakSettings:
         if self.min_duration < 0:
             raise ValueError("min_duration must not be negative")
 
-    def scales(self, min_span: float | None = None) -> tuple[float, ...]:
-        """The fit windows tried, longest first: window, window/2, window/4, of at
-        least ``min_span`` (default: the ``min_span`` setting); the window at least."""
+    def scales(
+        self, min_span: float | None = None, longest: float | None = None
+    ) -> tuple[float, ...]:
+        """The fit windows tried, shortest first: a quarter, a half and the whole of
+        the window (none under ``min_span``, the window at least), then the longer
+        scales of :data:`LONG_SCALES` up to ``longest``."""
         floor = self.min_span if min_span is None else min_span
-        found = [s for s in (self.window, self.window / 2, self.window / 4) if s >= floor]
-        return tuple(found) if found else (self.window,)
+        short = [s for s in (self.window / 4, self.window / 2, self.window) if s >= floor]
+        if not short:
+            short = [self.window]
+        limit = math.inf if longest is None else longest
+        long = [s for s in LONG_SCALES if self.window < s <= limit * 1.1]
+        return (*short, *long)
+
+    def needed_rate(self, scale: float, threshold: float, floor: float) -> float:
+        """The rate a line over ``scale`` must climb at: the window's total rise over
+        the scale, and beyond the window at least ``floor``."""
+        rate = threshold * self.window / scale
+        return rate if scale <= self.window else max(rate, floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +161,10 @@ class Fit:
     span: float
     """Seconds between the first and last point fitted."""
     points: int
+    start: float = 0.0
+    """Time of the first point fitted."""
+    intercept: float = 0.0
+    """The line's value at ``start``: with the rate, it redraws the line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +175,18 @@ class SystemTrend:
     current: float | None
     """The newest value in bytes; None if the kernel does not report the field."""
     fit: Fit | None
-    """The fit that made it steady (the best qualifying scale, see steady_fit), else the fit
-    over the whole window; None with too few points."""
+    """The fit that made it steady (the best qualifying scale), else the fit over the
+    window; None with too few points."""
     steady: bool
     """Climbs fast enough with a good enough fit: this field meets the condition."""
+    began_at: float | None = None
+    """Where its longest steady scale begins: when the climb started, as far as the
+    fits can tell; None when not steady."""
 
 
 @dataclass(frozen=True, slots=True)
 class ProcessGrowth:
-    """One process's memory growth over the window: an attribution row."""
+    """One process's memory growth: an attribution row."""
 
     pid: int
     create_time: float
@@ -163,11 +194,13 @@ class ProcessGrowth:
     current: int
     """Bytes of ``basis`` at the newest sample."""
     fit: Fit
-    """As for SystemTrend.fit: the best steady scale, else the whole window."""
+    """As for SystemTrend.fit: the best steady scale, else the window."""
     steady: bool
     """Grows fast enough and fits well enough to be named as the leaker."""
     basis: str = GROWTH_BASIS
     """What ``current`` and the rate measure (see GROWTH_BASIS)."""
+    began_at: float | None = None
+    """As for SystemTrend.began_at."""
 
     @property
     def rate_per_minute(self) -> float:
@@ -177,10 +210,14 @@ class ProcessGrowth:
     def r_squared(self) -> float:
         return self.fit.r_squared
 
+    @property
+    def key(self) -> ProcessKey:
+        return (self.pid, self.create_time)
+
 
 @dataclass(frozen=True, slots=True)
 class LeakVerdict:
-    """The detector's answer after one update; ``text`` is what the dashboard shows."""
+    """The detector's answer for one moment; ``text`` is what the dashboard shows."""
 
     suspected: bool
     pid: int | None
@@ -190,25 +227,31 @@ class LeakVerdict:
     """The named process's rate, or the system rate for a system-wide verdict; None
     when not suspected."""
     held_for: float
-    """Seconds the condition has held continuously (0 when it does not hold). The
-    verdict fires once it reaches ``LeakSettings.min_duration``."""
+    """Seconds the growth has been steady: from ``began_at`` to ``at`` (0 when not
+    suspected). The "for T s" of the text."""
     evidence: str
-    """Why the condition holds now: SYSTEM_FIT (a system field fits a steady climb
-    on its own), PROCESS_FIT (a process grows steadily and the system rose with it),
-    or "" when it does not hold."""
+    """Why the condition holds: SYSTEM_FIT (a system field fits a steady climb on its
+    own), PROCESS_FIT (a process grows steadily and the system rose with it), or ""."""
     system: tuple[SystemTrend, ...]
     attribution: tuple[ProcessGrowth, ...]
-    """Up to ``top`` processes that grew over the window: the steady growers first
-    (the named culprit is the first row), then the others, each group fastest first.
-    Empty when no process grew."""
+    """Up to ``top`` processes that grew: the steady growers first (the named culprit
+    is the first row), then the others, each group fastest first."""
     mem_available_exhausted_in: float | None
-    """Seconds until MemAvailable reaches 0 at its steady fall; None if not falling
-    steadily."""
+    """Seconds until MemAvailable reaches 0 at its steady fall over the evidence's
+    span; only while a leak is suspected, None otherwise."""
     commit_limit_reached_in: float | None
-    """Seconds until Committed_AS reaches CommitLimit at its steady rise (0 if already
-    over); None if not rising steadily or CommitLimit is unknown."""
+    """Seconds until Committed_AS reaches CommitLimit at its steady rise over the
+    evidence's span (0 if already over); only while suspected."""
     at: float | None = None
-    """The meminfo timestamp this verdict is for."""
+    """The moment this verdict is for."""
+    began_at: float | None = None
+    """When the steady growth began, as far as the fits can tell."""
+    fit: Fit | None = None
+    """The fit the verdict rests on (the culprit's, or the system field's)."""
+    mem_available_rate: float | None = None
+    """MemAvailable's rate (bytes/min, negative) behind its estimate."""
+    commit_rate: float | None = None
+    """Committed_AS's rate behind its estimate."""
 
     @property
     def text(self) -> str:
@@ -220,6 +263,12 @@ class LeakVerdict:
         if self.pid is None:
             return f"{LEAK_SUSPECTED}: system-wide {rate} for {seconds} s"
         return f"{LEAK_SUSPECTED}: {self.name} (pid {self.pid}) {rate} for {seconds} s"
+
+    def culprit(self) -> ProcessGrowth | None:
+        """The attribution row of the process named, if one is."""
+        if self.pid is None:
+            return None
+        return next((row for row in self.attribution if row.pid == self.pid), None)
 
 
 SYSTEM_FIT = "system fit"
@@ -254,11 +303,33 @@ def _clean(times: Sequence[float], values: Sequence[float]) -> tuple[list[float]
     return [t for t, _ in points], [v for _, v in points]
 
 
-def _fit(times: Sequence[float], values: Sequence[float], min_points: int) -> Fit | None:
+def fit_line(times: Sequence[float], values: Sequence[float], min_points: int) -> Fit | None:
+    """The least-squares line through the points; None with fewer than ``min_points``."""
     if len(times) < min_points:
         return None
     slope, r_squared = linear_fit(times, values)
-    return Fit(slope * 60.0, r_squared, times[-1] - times[0], len(times))
+    mean_t = sum(times) / len(times)
+    mean_v = sum(values) / len(values)
+    intercept = mean_v - slope * (mean_t - times[0])
+    return Fit(slope * 60.0, r_squared, times[-1] - times[0], len(times), times[0], intercept)
+
+
+def _still_rising(
+    times: Sequence[float], values: Sequence[float], fit: Fit, share: float, direction: int
+) -> bool:
+    """Over the newest quarter of the fitted span, has the series moved at least
+    ``share`` of what the line predicts?"""
+    if share <= 0:
+        return True
+    quarter_from = times[-1] - fit.span / 4
+    first = bisect.bisect_left(times, quarter_from)
+    if len(times) - first < 2:
+        return False
+    elapsed = times[-1] - times[first]
+    if elapsed <= 0:
+        return False
+    moved = direction * (values[-1] - values[first])
+    return moved >= share * direction * fit.rate_per_minute * elapsed / 60.0
 
 
 def steady_fit(
@@ -271,36 +342,82 @@ def steady_fit(
     min_r_squared: float,
     min_points: int,
     direction: int = 1,
+    floor: float = 0.0,
+    ongoing: float = 0.0,
 ) -> Fit | None:
     """The best fit among the scales on which the series moves steadily, or None.
 
-    Best is the highest r² (to two decimals), then the longest scale: soon after a
-    leak starts, the longer scales still hold the flat time before it, which fits
-    worse and understates the rate, while the short scale sees only the leak.
-
-    ``times`` ascending. A scale counts only when the series covers it (its first
-    point is at least 90 % of the scale back, allowing for the sampling cadence), the
-    line fits with r² >= ``min_r_squared``, and it moves in ``direction`` at least
-    ``threshold * window / scale`` bytes per minute: the same total rise at every scale.
-    ``threshold`` 0 accepts any steady trend in that direction.
+    A convenience over one list of points (the detector reads each scale from the
+    tier that suits it). Best is the highest r² (to two decimals), then the longest.
     """
     if not times:
         return None
     end = times[-1]
     best: Fit | None = None
-    for scale in scales:
-        if end - times[0] < 0.9 * scale:
-            continue
+    for scale in sorted(scales):
         first = bisect.bisect_left(times, end - scale)
-        fit = _fit(times[first:], values[first:], min_points)
-        if fit is None or fit.r_squared < min_r_squared:
-            continue
-        needed = threshold * window / scale
-        rising = direction * fit.rate_per_minute
-        better = best is None or round(fit.r_squared, 2) > round(best.r_squared, 2)
-        if rising > 0 and rising >= needed and better:
+        fit = _qualify(
+            times[first:],
+            values[first:],
+            scale,
+            end,
+            needed=threshold * window / scale
+            if scale <= window
+            else max(threshold * window / scale, floor),
+            min_r_squared=min_r_squared,
+            min_points=min_points,
+            direction=direction,
+            ongoing=ongoing,
+        )
+        if fit is not None and (
+            best is None or round(fit.r_squared, 2) >= round(best.r_squared, 2)
+        ):
             best = fit
     return best
+
+
+def _qualify(
+    times: Sequence[float],
+    values: Sequence[float],
+    scale: float,
+    end: float,
+    *,
+    needed: float,
+    min_r_squared: float,
+    min_points: int,
+    direction: int,
+    ongoing: float,
+) -> Fit | None:
+    """The fit over these points if it makes the scale steady, else None."""
+    if not times or end - times[0] < 0.9 * scale:
+        return None
+    fit = fit_line(times, values, min_points)
+    if fit is None:
+        return None
+    return _passes(fit, times, values, needed, min_r_squared, direction, ongoing)
+
+
+def _passes(
+    fit: Fit,
+    times: Sequence[float],
+    values: Sequence[float],
+    needed: float,
+    min_r_squared: float,
+    direction: int,
+    ongoing: float,
+) -> Fit | None:
+    """``fit`` if it makes its scale steady: r² >= ``min_r_squared``, moving in
+    ``direction`` at ``needed`` bytes/min or more, and still moving at the end. (The
+    points must also cover the scale, the first at least 90 % of it back, allowing
+    for the sampling cadence: the caller checks that.)"""
+    if fit.r_squared < min_r_squared:
+        return None
+    moving = direction * fit.rate_per_minute
+    if moving <= 0 or moving < needed:
+        return None
+    if not _still_rising(times, values, fit, ongoing, direction):
+        return None
+    return fit
 
 
 def time_to_reach(current: float, target: float, rate_per_minute: float) -> float | None:
@@ -317,253 +434,408 @@ def time_to_reach(current: float, target: float, rate_per_minute: float) -> floa
 
 
 @dataclass(slots=True)
-class _Series:
-    """One process's (time, bytes) points within the window, flat in two lists."""
+class _Steady:
+    """What the scales of one series said: the best steady fit and the longest."""
 
-    name: str
-    times: list[float] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
+    best: Fit | None = None
+    longest: Fit | None = None
+    window_fit: Fit | None = None
+    current: float | None = None
 
-    def add(self, now: float, value: float, keep: float) -> None:
-        if self.times and now <= self.times[-1]:
-            self.values[-1] = value  # a repeated clock reading updates the newest point
-            return
-        self.times.append(now)
-        self.values.append(value)
-        cut = bisect.bisect_left(self.times, now - keep)
-        if cut:
-            del self.times[:cut]
-            del self.values[:cut]
+    def take(self, fit: Fit) -> None:
+        if self.best is None or round(fit.r_squared, 2) >= round(self.best.r_squared, 2):
+            self.best = fit
+        if self.longest is None or fit.span >= self.longest.span:
+            self.longest = fit
+
+
+@dataclass
+class _Cache:
+    """Fits of series that did not change since they were last fitted."""
+
+    fits: dict[tuple[object, ...], Fit | None] = field(default_factory=dict)
+
+    def get(self, key: tuple[object, ...]) -> tuple[bool, Fit | None]:
+        if key in self.fits:
+            return True, self.fits[key]
+        return False, None
+
+    def put(self, key: tuple[object, ...], fit: Fit | None) -> None:
+        if len(self.fits) > 4096:
+            self.fits.clear()
+        self.fits[key] = fit
 
 
 class LeakDetector:
-    """Call ``update()`` after every meminfo sample; it returns the current verdict.
+    """Answers ``evaluate()`` for any moment; keeps only caches, no verdict state.
 
-    Not thread-safe: call it from one thread (the one that owns the history).
+    ``exclude`` holds pids never named (memtui's own). Not thread-safe: call it from
+    the thread that owns the histories.
     """
 
-    def __init__(self, settings: LeakSettings | None = None) -> None:
+    def __init__(
+        self, settings: LeakSettings | None = None, *, exclude: Iterable[int] = ()
+    ) -> None:
         self.settings = settings if settings is not None else LeakSettings()
-        self._series: dict[tuple[int, float], _Series] = {}
-        self._table_at: float | None = None
-        self._held_since: float | None = None
-        self._verdict = NO_VERDICT
+        self.exclude = frozenset(exclude)
+        self._cache = _Cache()
+        self._candidates: tuple[tuple[int, float], list[ProcessKey]] | None = None
 
-    @property
-    def verdict(self) -> LeakVerdict:
-        """The verdict of the latest update."""
-        return self._verdict
-
-    def process_history(self, pid: int) -> tuple[tuple[float, float], ...]:
-        """The (table time, rss+swap bytes) points the detector holds for ``pid``."""
-        keys = [key for key in self._series if key[0] == pid]
-        if not keys:
-            return ()
-        series = self._series[max(keys, key=lambda key: key[1])]
-        return tuple(zip(series.times, series.values, strict=True))
-
-    def reset(self) -> None:
-        """Forget everything (e.g. after a long pause: old points would skew fits)."""
-        self._series.clear()
-        self._table_at = None
-        self._held_since = None
-        self._verdict = NO_VERDICT
-
-    def update(self, history: MeminfoHistory, table: ProcessTable | None = None) -> LeakVerdict:
-        """Take the newest meminfo history and, if there is one, a process table.
-
-        Passing the same table again is harmless: a table is taken in only once.
-        """
-        if table is not None and (self._table_at is None or table.taken_at > self._table_at):
-            self._take_table(table)
+    def evaluate(
+        self,
+        history: MeminfoHistory,
+        processes: ProcessHistories | None = None,
+        at: float | None = None,
+    ) -> LeakVerdict:
+        """The verdict at ``at`` (default: the newest meminfo sample)."""
+        now = history.latest_time if at is None else at
+        if now is None:
+            return NO_VERDICT
         s = self.settings
-        system = tuple(self._system_trend(history, name) for name in s.system_fields)
-        attribution = self._attribution()
-        now = history.latest_time
+        first = history.first_time
+        longest = now - first if first is not None else 0.0
+        held = self._condition(history, processes, now, longest)
+        evidence, culprit, system, attribution = held
+        suspected = bool(evidence)
+        if suspected and s.min_duration > 0 and longest > s.min_duration:
+            suspected = self._still_held(history, processes, now - s.min_duration, held)
+        if not suspected:
+            return LeakVerdict(
+                suspected=False,
+                pid=None,
+                name=None,
+                rate_per_minute=None,
+                held_for=0.0,
+                evidence="",
+                system=system,
+                attribution=attribution,
+                mem_available_exhausted_in=None,
+                commit_limit_reached_in=None,
+                at=now,
+            )
+        pid: int | None = None
+        name: str | None = None
+        if culprit is not None:
+            pid, name, basis_fit, began = culprit.pid, culprit.name, culprit.fit, culprit.began_at
+        else:
+            trend = max(
+                (t for t in system if t.steady and t.fit is not None),
+                key=lambda t: t.fit.rate_per_minute if t.fit is not None else 0.0,
+            )
+            assert trend.fit is not None
+            basis_fit, began = trend.fit, trend.began_at
+        span = max(basis_fit.span, s.system_min_span)
+        available, available_rate = self._estimate(history, now, span, "MemAvailable", None)
+        commit, commit_rate = self._estimate(history, now, span, "Committed_AS", "CommitLimit")
+        began_at = began if began is not None else now - basis_fit.span
+        return LeakVerdict(
+            suspected=True,
+            pid=pid,
+            name=name,
+            rate_per_minute=basis_fit.rate_per_minute,
+            held_for=max(0.0, now - began_at),
+            evidence=evidence,
+            system=system,
+            attribution=attribution,
+            mem_available_exhausted_in=available,
+            commit_limit_reached_in=commit,
+            at=now,
+            began_at=began_at,
+            fit=basis_fit,
+            mem_available_rate=available_rate if available is not None else None,
+            commit_rate=commit_rate if commit is not None else None,
+        )
+
+    # -- the condition at one moment -------------------------------------------------
+
+    def _condition(
+        self,
+        history: MeminfoHistory,
+        processes: ProcessHistories | None,
+        now: float,
+        longest: float,
+    ) -> tuple[str, ProcessGrowth | None, tuple[SystemTrend, ...], tuple[ProcessGrowth, ...]]:
+        s = self.settings
+        system = tuple(self._system_trend(history, name, now, longest) for name in s.system_fields)
+        attribution = self._attribution(processes, now) if processes is not None else ()
         culprit = next((row for row in attribution if row.steady), None)
         evidence = ""
         if any(trend.steady for trend in system):
             evidence = SYSTEM_FIT
-        elif culprit is not None and (
-            self._system_follows(history, culprit)
-            # Once fired, the verdict holds while the process it named keeps growing
-            # steadily: others' churn in the system series must not make it flicker.
-            or (self._verdict.suspected and self._verdict.pid == culprit.pid)
+        elif (
+            culprit is not None
+            and processes is not None
+            and self._system_follows(history, processes, culprit, now)
         ):
             evidence = PROCESS_FIT
-        if not evidence or now is None:
-            self._held_since = None
-        elif self._held_since is None or now < self._held_since:
-            self._held_since = now
-        held_for = 0.0 if self._held_since is None or now is None else now - self._held_since
-        suspected = self._held_since is not None and held_for >= s.min_duration
+        return evidence, culprit, system, attribution
 
-        pid: int | None = None
-        name: str | None = None
-        rate: float | None = None
-        if suspected:
-            if culprit is not None:
-                pid, name, rate = culprit.pid, culprit.name, culprit.rate_per_minute
-            else:
-                rate = max(t.fit.rate_per_minute for t in system if t.steady and t.fit is not None)
-        self._verdict = LeakVerdict(
-            suspected=suspected,
-            pid=pid,
-            name=name,
-            rate_per_minute=rate,
-            held_for=held_for,
-            evidence=evidence,
-            system=system,
-            attribution=attribution,
-            mem_available_exhausted_in=self._exhaustion(history, "MemAvailable", None),
-            commit_limit_reached_in=self._exhaustion(history, "Committed_AS", "CommitLimit"),
-            at=now,
+    def _still_held(
+        self,
+        history: MeminfoHistory,
+        processes: ProcessHistories | None,
+        earlier: float,
+        held: tuple[str, ProcessGrowth | None, tuple[SystemTrend, ...], tuple[ProcessGrowth, ...]],
+    ) -> bool:
+        """Did what holds now also hold ``min_duration`` ago? Checks only the series
+        that made it hold: the culprit's, or the steady system fields'."""
+        evidence, culprit, system, _ = held
+        first = history.first_time or earlier
+        longest = earlier - first
+        if evidence == SYSTEM_FIT:
+            return any(
+                self._system_trend(history, trend.field, earlier, longest).steady
+                for trend in system
+                if trend.steady
+            )
+        if culprit is None or processes is None:
+            return False
+        return self._process_steady(processes, culprit.key, earlier).best is not None
+
+    def _series_fit(
+        self,
+        cache_key: tuple[object, ...],
+        times: list[float],
+        values: list[float],
+        scale: float,
+        end: float,
+        *,
+        needed: float,
+        min_r_squared: float,
+        direction: int = 1,
+    ) -> Fit | None:
+        """As ``_qualify``; the line of a series of complete buckets is cached, since
+        those change only when a bucket closes."""
+        s = self.settings
+        if not times or end - times[0] < 0.9 * scale:
+            return None
+        if scale >= CACHE_FROM:
+            key = (*cache_key, len(times), times[0], times[-1])
+            hit, fit = self._cache.get(key)
+            if not hit:
+                fit = fit_line(times, values, s.min_points)
+                self._cache.put(key, fit)
+        else:
+            fit = fit_line(times, values, s.min_points)
+        if fit is None:
+            return None
+        return _passes(fit, times, values, needed, min_r_squared, direction, s.ongoing)
+
+    def _steady_over(
+        self,
+        cache_key: tuple[object, ...],
+        scales: Sequence[float],
+        read: Callable[[float], tuple[list[float], list[float]]],
+        now: float,
+        threshold: float,
+        floor: float,
+        min_r_squared: float,
+    ) -> _Steady:
+        """Fit the series ``read(scale)`` returns at every scale; keep the steady ones."""
+        s = self.settings
+        steady = _Steady()
+        for scale in scales:
+            times, values = read(scale)
+            if not times:
+                continue
+            steady.current = values[-1]
+            fit = self._series_fit(
+                cache_key,
+                times,
+                values,
+                scale,
+                now,
+                needed=s.needed_rate(scale, threshold, floor),
+                min_r_squared=min_r_squared,
+            )
+            if fit is not None:
+                steady.take(fit)
+            if scale == s.window:
+                steady.window_fit = fit_line(times, values, s.min_points)
+        return steady
+
+    def _system_trend(
+        self, history: MeminfoHistory, name: str, now: float, longest: float
+    ) -> SystemTrend:
+        s = self.settings
+
+        def read(scale: float) -> tuple[list[float], list[float]]:
+            return _clean(*history.series(name, scale, now, complete_only=scale >= CACHE_FROM))
+
+        steady = self._steady_over(
+            ("system", name),
+            s.scales(s.system_min_span, longest),
+            read,
+            now,
+            s.system_threshold,
+            s.system_floor,
+            s.min_r_squared,
         )
-        return self._verdict
+        times, values = _clean(*history.series(name, s.window, now))
+        if not times:
+            return SystemTrend(name, None, None, False)
+        if steady.best is not None:
+            began = steady.longest.start if steady.longest is not None else None
+            return SystemTrend(name, values[-1], steady.best, True, began)
+        return SystemTrend(name, values[-1], fit_line(times, values, 3), False)
 
-    def _system_follows(self, history: MeminfoHistory, culprit: ProcessGrowth) -> bool:
+    def _process_steady(self, processes: ProcessHistories, key: ProcessKey, now: float) -> _Steady:
+        s = self.settings
+        first = processes.first_time
+        longest = now - first if first is not None else 0.0
+
+        def read(scale: float) -> tuple[list[float], list[float]]:
+            return processes.growth_series(key, now - scale, now, complete_only=scale >= CACHE_FROM)
+
+        return self._steady_over(
+            ("process", key),
+            s.scales(None, longest),
+            read,
+            now,
+            s.process_threshold,
+            s.process_floor,
+            s.process_min_r_squared,
+        )
+
+    def _system_follows(
+        self,
+        history: MeminfoHistory,
+        processes: ProcessHistories,
+        culprit: ProcessGrowth,
+        now: float,
+    ) -> bool:
         """Did a system field rise by at least ``corroboration`` of the culprit's rise?
 
-        Compared over the same span, at the culprit's steady scale and every longer
-        one: others' churn rarely spoils every scale at once, and at a longer scale
+        Compared over the same span, at the culprit's steady scale and the few longer
+        ones: others' churn rarely spoils every scale at once, and at a longer scale
         the flat time before the leak lowers both slopes alike.
         """
         s = self.settings
-        key = (culprit.pid, culprit.create_time)
-        series = self._series.get(key)
-        if series is None:
-            return False
-        for scale in s.scales():
-            if scale < 0.9 * culprit.fit.span:
+        first = processes.first_time
+        longest = now - first if first is not None else 0.0
+        for scale in s.scales(None, longest):
+            if scale < 0.9 * culprit.fit.span or scale > 4 * max(culprit.fit.span, s.window):
                 continue
-            first = bisect.bisect_left(series.times, series.times[-1] - scale)
-            own = _fit(series.times[first:], series.values[first:], s.min_points)
+            times, values = processes.growth_series(
+                culprit.key, now - scale, now, complete_only=scale >= CACHE_FROM
+            )
+            own = fit_line(times, values, s.min_points)
             if own is None or own.rate_per_minute <= 0:
                 continue
             needed = s.corroboration * own.rate_per_minute
             for name in s.system_fields:
-                times, values = _clean(*history.series(name, scale))
-                fit = _fit(times, values, s.min_points)
+                times, values = _clean(
+                    *history.series(name, scale, now, complete_only=scale >= CACHE_FROM)
+                )
+                fit = fit_line(times, values, s.min_points)
                 if fit is not None and fit.rate_per_minute >= needed:
                     return True
         return False
 
-    def _take_table(self, table: ProcessTable) -> None:
-        now = table.taken_at
-        self._table_at = now
-        # Keep a little more than the window so the longest scale is always covered.
-        keep = self.settings.window * 1.25
-        alive: set[tuple[int, float]] = set()
-        for row in table.rows:
-            if row.rss is None:
-                continue  # kernel threads, zombies, unreadable: nothing to fit
-            key = (row.pid, row.create_time)
-            alive.add(key)
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = _Series(row.name)
-            series.name = row.name
-            series.add(now, float(row.rss + (row.swap or 0)), keep)
-        # Exited processes (and old incarnations of reused pids) go, bounding memory.
-        for gone in self._series.keys() - alive:
-            del self._series[gone]
-
-    def _steady(
-        self,
-        times: Sequence[float],
-        values: Sequence[float],
-        threshold: float,
-        min_r_squared: float,
-        direction: int = 1,
-    ) -> Fit | None:
+    def _candidates_at(self, processes: ProcessHistories, now: float) -> list[ProcessKey]:
+        """The processes that rose, over some scale, by at least half what a steady
+        fit there would need: only they are fitted at every scale. Ranking is two
+        lookups per process and scale; fitting all of them would be thousands of fits."""
+        stamp = (processes.version, now)
+        if self._candidates is not None and self._candidates[0] == stamp:
+            return self._candidates[1]
         s = self.settings
-        return steady_fit(
-            times,
-            values,
-            scales=s.scales(),
-            threshold=threshold,
-            window=s.window,
-            min_r_squared=min_r_squared,
-            min_points=s.min_points,
-            direction=direction,
-        )
-
-    def _system_trend(self, history: MeminfoHistory, name: str) -> SystemTrend:
-        s = self.settings
-        times, values = _clean(*history.series(name, s.window * 1.25))
-        if not times:
-            return SystemTrend(name, None, None, False)
-        fit = steady_fit(
-            times,
-            values,
-            scales=s.scales(s.system_min_span),
-            threshold=s.system_threshold,
-            window=s.window,
-            min_r_squared=s.min_r_squared,
-            min_points=s.min_points,
-        )
-        if fit is not None:
-            return SystemTrend(name, values[-1], fit, True)
-        first = bisect.bisect_left(times, times[-1] - s.window)
-        return SystemTrend(name, values[-1], _fit(times[first:], values[first:], 3), False)
-
-    def _attribution(self) -> tuple[ProcessGrowth, ...]:
-        s = self.settings
-        # Fitting every process at every scale would cost ~1,000 fits per update.
-        # Most processes are flat, so rank cheaply by net change over the window and
-        # fit only the first few: a leaker's net change is its whole climb.
-        candidates: list[tuple[float, tuple[int, float], _Series]] = []
-        for key, series in self._series.items():
-            if len(series.times) < s.min_points:
+        first = processes.first_time
+        longest = now - first if first is not None else 0.0
+        found: dict[ProcessKey, None] = {}
+        for scale in s.scales(None, longest):
+            views = processes.views(now - scale, now, complete_only=scale >= CACHE_FROM)
+            if views is None:
                 continue
-            first = bisect.bisect_left(series.times, series.times[-1] - s.window)
-            values = series.values[first:]
-            if len(values) < s.min_points:
-                continue
-            if values[-1] <= values[0]:
-                continue  # did not grow: not a row of "top processes by growth"
-            candidates.append((values[-1] - values[0], key, series))
-        candidates.sort(key=lambda c: c[0], reverse=True)
+            rss_view, swap_view = views
+            needed = s.needed_rate(scale, s.process_threshold, s.process_floor) * scale / 60.0
+            for key in processes.identities():
+                if key[0] in self.exclude or key in found:
+                    continue
+                rss_first, rss_last = rss_view.endpoints(key)
+                if math.isnan(rss_first) or math.isnan(rss_last):
+                    continue
+                swap_first, swap_last = swap_view.endpoints(key)
+                rise = (rss_last - rss_first) + (
+                    0.0
+                    if math.isnan(swap_first) or math.isnan(swap_last)
+                    else swap_last - swap_first
+                )
+                if rise >= 0.5 * needed:
+                    found[key] = None
+        keys = list(found)
+        self._candidates = (stamp, keys)
+        return keys
+
+    def _attribution(self, processes: ProcessHistories, now: float) -> tuple[ProcessGrowth, ...]:
+        s = self.settings
         rows: list[ProcessGrowth] = []
-        for _, key, series in candidates[: max(4 * s.top, 20)]:
-            fit = self._steady(
-                series.times, series.values, s.process_threshold, s.process_min_r_squared
-            )
-            steady = fit is not None
-            if fit is None:
-                first = bisect.bisect_left(series.times, series.times[-1] - s.window)
-                fit = _fit(series.times[first:], series.values[first:], s.min_points)
-            if fit is None or fit.rate_per_minute <= 0:
+        named: set[ProcessKey] = set()
+        for key in self._candidates_at(processes, now):
+            steady = self._process_steady(processes, key, now)
+            info = processes.info.get(key)
+            fit = steady.best or steady.window_fit
+            if info is None or fit is None or fit.rate_per_minute <= 0:
                 continue
+            current = steady.current
+            if current is None:
+                _, values = processes.growth_series(key, now - s.window, now)
+                current = values[-1] if values else 0.0
+            began = steady.longest.start if steady.longest is not None else None
             rows.append(
                 ProcessGrowth(
-                    pid=key[0],
-                    create_time=key[1],
-                    name=series.name,
-                    current=int(series.values[-1]),
-                    fit=fit,
-                    steady=steady,
+                    key[0],
+                    key[1],
+                    info.name,
+                    int(current),
+                    fit,
+                    steady.best is not None,
+                    began_at=began,
                 )
             )
-        # Steady growers first (the named culprit is the fastest of them), then the rest.
+            named.add(key)
+        # Then the fastest growers over the window, steady or not, for the panel.
+        views = processes.views(now - s.window, now)
+        if views is not None:
+            rss_view = views[0]
+            rising: list[tuple[float, ProcessKey]] = []
+            for key in processes.identities():
+                if key[0] in self.exclude or key in named:
+                    continue
+                first, last = rss_view.endpoints(key)
+                if not (math.isnan(first) or math.isnan(last)) and last > first:
+                    rising.append((last - first, key))
+            rising.sort(reverse=True)
+            for _, key in rising[: s.top]:
+                times, values = processes.growth_series(key, now - s.window, now)
+                fit = fit_line(times, values, s.min_points)
+                info = processes.info.get(key)
+                if fit is None or fit.rate_per_minute <= 0 or info is None:
+                    continue
+                rows.append(ProcessGrowth(key[0], key[1], info.name, int(values[-1]), fit, False))
         rows.sort(key=lambda row: (not row.steady, -row.rate_per_minute))
         return tuple(rows[: s.top])
 
-    def _exhaustion(self, history: MeminfoHistory, name: str, limit: str | None) -> float | None:
-        """MemAvailable falling to 0 (``limit`` None), or ``name`` rising to ``limit``."""
+    def _estimate(
+        self, history: MeminfoHistory, now: float, span: float, name: str, limit: str | None
+    ) -> tuple[float | None, float | None]:
+        """(seconds until MemAvailable reaches 0, or ``name`` reaches ``limit``; rate),
+        from the same kind of fit as the verdict over the verdict's span; (None, None)
+        when that trend does not pass the fit test."""
         s = self.settings
-        times, values = _clean(*history.series(name, s.window * 1.25))
+        times, values = _clean(*history.series(name, span, now))
         if not times:
-            return None
+            return None, None
         if limit is None:
             target, direction = 0.0, -1
         else:
-            limit_value = history.latest.get(limit)
-            if limit_value is None:
-                return None
-            target, direction = float(limit_value), 1
+            limit_value = history.value_at(limit, now)
+            if math.isnan(limit_value):
+                return None, None
+            target, direction = limit_value, 1
+        fit = fit_line(times, values, s.min_points)
+        if fit is None or fit.r_squared < s.min_r_squared or direction * fit.rate_per_minute <= 0:
+            return None, None
         if direction * (target - values[-1]) <= 0:
-            return 0.0  # already there (overcommit mode 0 lets Committed_AS pass CommitLimit)
-        # Any steady trend counts here, however slow: the estimate is then just far off.
-        fit = self._steady(times, values, 0.0, s.min_r_squared, direction)
-        return None if fit is None else time_to_reach(values[-1], target, fit.rate_per_minute)
+            return 0.0, fit.rate_per_minute  # already there (overcommit mode 0 passes the limit)
+        return time_to_reach(values[-1], target, fit.rate_per_minute), fit.rate_per_minute

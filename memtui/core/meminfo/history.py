@@ -1,16 +1,18 @@
 """The bounded history of /proc/meminfo samples that the dashboard charts.
 
-The worker thread does the /proc read; appending here is cheap and happens on the
-thread that owns the history, so readers never see a half-written sample.
+Every sample is kept for ``span_seconds`` (``--history``); beyond that, bucket means
+at coarser resolutions keep hours and days of trend at little cost
+(:mod:`memtui.core.tiered_series`). The worker thread does the /proc read; appending
+here is cheap and happens on the thread that owns the history, so readers never see
+a half-written sample.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
-from memtui.core.ring_buffer import FloatRing
+from memtui.core.tiered_series import TIERS, BucketClosed, TieredSeries
 
 # The fastest the dashboard samples; it sizes the ring so that `span` seconds of
 # history always fit, whatever interval the user picks with + and -.
@@ -22,74 +24,107 @@ def capacity_for(span_seconds: float, min_interval: float = MIN_INTERVAL) -> int
 
 
 class MeminfoHistory:
-    """At most ``span_seconds`` of samples, in a ring that never grows."""
+    """Every sample of the last ``span_seconds``, then tiers of bucket means.
 
-    def __init__(self, span_seconds: float, capacity: int | None = None) -> None:
+    Memory grows as the history fills and stops once it is full: the raw samples are
+    bounded by ``capacity``, each tier by its span.
+    """
+
+    def __init__(
+        self,
+        span_seconds: float,
+        capacity: int | None = None,
+        tiers: Sequence[tuple[float, float]] = TIERS,
+        on_bucket: BucketClosed | None = None,
+    ) -> None:
+        """``on_bucket(width, time, means)`` hears of every bucket mean as its bucket
+        closes (the recorder stores them)."""
         self.span_seconds = span_seconds
         self.capacity = capacity if capacity is not None else capacity_for(span_seconds)
-        self._timestamps = FloatRing(self.capacity)
-        self._fields: dict[str, FloatRing] = {}
+        self._series: TieredSeries[str] = TieredSeries(self.capacity, tiers, on_bucket=on_bucket)
         self._latest: dict[str, int] = {}
-        self._appends = 0
-        # (appends, window) -> timestamps in the window: every chart asks each sample.
-        self._window_cache: tuple[tuple[int, float], list[float]] | None = None
 
     def __len__(self) -> int:
-        return len(self._timestamps)
+        return len(self._series)
+
+    @property
+    def tiered(self) -> TieredSeries[str]:
+        """The underlying series, for loading a replay's stored tiers."""
+        return self._series
+
+    @property
+    def version(self) -> int:
+        """Changes with every sample: a cache key."""
+        return self._series.version
 
     @property
     def fields(self) -> list[str]:
         """Every field ever seen, in the kernel's order of first appearance."""
-        return list(self._fields)
+        return self._series.columns
 
     @property
     def latest_time(self) -> float | None:
         """When the newest sample was taken; None before the first."""
-        return self._timestamps.last() if len(self._timestamps) else None
+        return self._series.latest_time
+
+    @property
+    def first_time(self) -> float | None:
+        """The oldest time the history still holds anything for."""
+        return self._series.first_time
 
     @property
     def latest(self) -> dict[str, int]:
         """The newest sample as read (fields that vanished are absent)."""
         return dict(self._latest)
 
-    def append(self, timestamp: float, sample: Mapping[str, int]) -> None:
-        count = len(self._timestamps)
-        self._timestamps.append(timestamp)
-        for name, value in sample.items():
-            ring = self._fields.get(name)
-            if ring is None:
-                ring = self._fields[name] = FloatRing(self.capacity, fill_count=count)
-            ring.append(float(value))
-        # A field that disappears keeps its past; its gap reads as NaN, never as 0.
-        for name, ring in self._fields.items():
-            if name not in sample:
-                ring.append(math.nan)
+    def append(self, timestamp: float, sample: Mapping[str, int]) -> bool:
+        """Add a sample; False (and nothing added) if it is older than the newest, as
+        after the wall clock was set back."""
+        latest = self._series.latest_time
+        if latest is not None and timestamp < latest:
+            return False
+        self._series.append(timestamp, sample)
         self._latest = dict(sample)
-        self._appends += 1
+        return True
 
     def extend(self, samples: Iterable[tuple[float, Mapping[str, int]]]) -> None:
         for timestamp, sample in samples:
             self.append(timestamp, sample)
 
     def series(
-        self, name: str, window_seconds: float | None = None
+        self,
+        name: str,
+        window_seconds: float | None = None,
+        end: float | None = None,
+        *,
+        complete_only: bool = False,
     ) -> tuple[list[float], list[float]]:
-        """Timestamps and values of one field over the last ``window_seconds``
-        (default: the whole span), oldest first; missing values are NaN."""
+        """Timestamps and values of one field over the ``window_seconds`` before ``end``
+        (default: the whole span, up to the newest sample), oldest first; missing values
+        are NaN. Windows longer than the span are read from the coarser tiers."""
         window = self.span_seconds if window_seconds is None else window_seconds
-        timestamps = self._window_timestamps(window)
-        ring = self._fields.get(name)
-        count = len(timestamps)
-        values = ring.to_list(newest=count) if ring is not None else [math.nan] * count
-        return list(timestamps), values
+        stop = self.latest_time if end is None else end
+        if stop is None:
+            return [], []
+        return self._series.series(name, stop - window, stop, complete_only=complete_only)
 
-    def _window_timestamps(self, window: float) -> list[float]:
-        key = (self._appends, window)
-        if self._window_cache is not None and self._window_cache[0] == key:
-            return self._window_cache[1]
-        timestamps = self._timestamps.to_list()
-        if timestamps:
-            first = bisect.bisect_left(timestamps, timestamps[-1] - window)
-            timestamps = timestamps[first:]
-        self._window_cache = (key, timestamps)
-        return timestamps
+    def sample_at(self, at: float) -> dict[str, int]:
+        """The newest value of every field at or before ``at``: the header's figures at
+        the time cursor (a field missing then is absent)."""
+        view = self._series.view(at - self.span_seconds, at)
+        if view is None or not view.times:
+            return {}
+        found: dict[str, int] = {}
+        for name in self._series.columns:
+            _, last = view.endpoints(name)
+            if not math.isnan(last):
+                found[name] = int(last)
+        return found
+
+    def value_at(self, name: str, at: float) -> float:
+        """The newest value of ``name`` at or before ``at``; NaN if none."""
+        _, values = self._series.series(name, at - self.span_seconds, at)
+        for value in reversed(values):
+            if not math.isnan(value):
+                return value
+        return math.nan

@@ -40,7 +40,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import psutil
 
@@ -283,6 +283,14 @@ def _read_smaps_rollup(pid: int) -> tuple[int | None, int | None, str | None]:
     if pss is None:
         return None, None, "smaps_rollup has no Pss line"
     return pss, uss, None
+
+
+class ProcessSource(Protocol):
+    """What the picker samples: the live machine, or a recording at the time cursor."""
+
+    def watch(self, pids: Iterable[int]) -> None: ...
+
+    def sample(self, now: float | None = None) -> ProcessTable: ...
 
 
 class ProcessTableSampler:

@@ -1,0 +1,397 @@
+"""Samples of named columns at shared times: every sample for a while, then bucket means.
+
+A leak of 10 MiB an hour shows only over hours, yet a history of hours at one point a
+second would cost megabytes per field. So a series keeps its raw samples (up to
+``raw_capacity`` of them) and, beside them, the means of fixed time buckets at coarser
+resolutions (:data:`TIERS`: 10 s buckets for 6 hours, 1 min for 2 days, 10 min for 30
+days), each in a ring that grows as it fills and never beyond its span. A query for
+the last hour then reads ~360 bucket means instead of 3,600 samples.
+
+Buckets are aligned to absolute time (``t // width``), so a live run and a replay of
+its recording cut the same buckets. A bucket's time is the mean time of its samples,
+and a column's mean skips its missing (NaN) values; a bucket with none is NaN.
+
+Not thread-safe: one thread appends and reads (the one that owns the model).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Generic, TypeVar
+
+from memtui.core.ring_buffer import FloatRing
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+TIERS: tuple[tuple[float, float], ...] = ((10.0, 6 * HOUR), (60.0, 2 * DAY), (600.0, 30 * DAY))
+"""(bucket width, how long the tier keeps) in seconds, finest first."""
+
+K = TypeVar("K")
+
+BucketClosed = Callable[[float, float, dict[object, float]], None]
+"""on_bucket(width, bucket time, {column: mean}) when a tier closes a bucket."""
+
+
+class _Tier:
+    """The bucket means of one resolution, and the bucket being filled."""
+
+    __slots__ = (
+        "capacity",
+        "columns",
+        "count_t",
+        "counts",
+        "current",
+        "loaded_until",
+        "sum_t",
+        "sums",
+        "times",
+        "typecode",
+        "width",
+    )
+
+    def __init__(self, width: float, span: float, typecode: str) -> None:
+        self.width = width
+        self.capacity = max(2, math.ceil(span / width))
+        self.typecode = typecode
+        self.times = FloatRing(self.capacity)
+        self.columns: list[FloatRing] = []
+        self.current: int | None = None  # index (t // width) of the bucket being filled
+        # Buckets up to this index came from a store: samples in them are not re-added.
+        self.loaded_until = -math.inf
+        self.sum_t = 0.0
+        self.count_t = 0
+        self.sums: list[float] = []
+        self.counts: list[int] = []
+
+    def add_column(self) -> None:
+        self.columns.append(FloatRing(self.capacity, len(self.times), self.typecode))
+        self.sums.append(0.0)
+        self.counts.append(0)
+
+    def reset_column(self, index: int) -> None:
+        self.columns[index].clear(fill_count=len(self.times))
+        self.sums[index] = 0.0
+        self.counts[index] = 0
+
+    def add(self, timestamp: float, values: Sequence[float], active: Sequence[bool]) -> bool:
+        """Take one sample; True when it closed the previous bucket."""
+        bucket = int(timestamp // self.width)
+        if bucket <= self.loaded_until:
+            return False
+        closed = False
+        if self.current is not None and bucket != self.current:
+            closed = self.close(active)
+        self.current = bucket
+        self.sum_t += timestamp
+        self.count_t += 1
+        sums, counts = self.sums, self.counts
+        for index, value in enumerate(values):
+            if value == value:  # not NaN
+                sums[index] += value
+                counts[index] += 1
+        return closed
+
+    def close(self, active: Sequence[bool]) -> bool:
+        if not self.count_t:
+            return False
+        self.times.append(self.sum_t / self.count_t)
+        for index, ring in enumerate(self.columns):
+            if not active[index]:
+                continue
+            count = self.counts[index]
+            ring.append(self.sums[index] / count if count else math.nan)
+            self.sums[index] = 0.0
+            self.counts[index] = 0
+        self.sum_t = 0.0
+        self.count_t = 0
+        return True
+
+    def bucket_end(self) -> float | None:
+        """Where the newest complete bucket ends; None before the first."""
+        if not len(self.times):
+            return None
+        return (math.floor(self.times.last() / self.width) + 1) * self.width
+
+
+class TieredSeries(Generic[K]):
+    """Columns of floats at shared timestamps: raw samples, then tiers of means.
+
+    ``raw_capacity`` bounds the raw samples (a span divided by the fastest interval the
+    caller samples at); rings grow as they fill, so unused capacity costs nothing.
+    Columns are keyed by any hashable (field names, process identities); a column
+    removed with :meth:`remove_column` gives its slot to the next new one.
+    """
+
+    def __init__(
+        self,
+        raw_capacity: int,
+        tiers: Sequence[tuple[float, float]] = TIERS,
+        *,
+        typecode: str = "d",
+        on_bucket: BucketClosed | None = None,
+    ) -> None:
+        if raw_capacity < 2:
+            raise ValueError("need a capacity of at least 2")
+        self.raw_capacity = raw_capacity
+        self._typecode = typecode
+        self._times = FloatRing(raw_capacity)
+        self._raw: list[FloatRing] = []
+        self._index: dict[K, int] = {}
+        self._free: list[int] = []
+        self._active: list[bool] = []
+        self._tiers = [_Tier(width, span, typecode) for width, span in tiers]
+        self._appends = 0
+        self._row: list[float] = []
+        self._on_bucket = on_bucket
+
+    # -- writing ---------------------------------------------------------------------
+
+    def column_index(self, key: K) -> int:
+        """The slot of column ``key``, adding it (NaN before now) if new."""
+        index = self._index.get(key)
+        if index is not None:
+            return index
+        if self._free:
+            index = self._free.pop()
+            self._raw[index].clear(fill_count=len(self._times))
+            self._active[index] = True
+            for tier in self._tiers:
+                tier.reset_column(index)
+        else:
+            index = len(self._raw)
+            self._raw.append(FloatRing(self.raw_capacity, len(self._times), self._typecode))
+            self._row.append(math.nan)
+            self._active.append(True)
+            for tier in self._tiers:
+                tier.add_column()
+        self._index[key] = index
+        return index
+
+    def remove_column(self, key: K) -> None:
+        """Forget column ``key`` (an exited process); its memory is reused."""
+        index = self._index.pop(key, None)
+        if index is not None:
+            self._raw[index].clear()
+            self._active[index] = False
+            for tier in self._tiers:
+                tier.columns[index].clear()
+            self._free.append(index)
+
+    def append(self, timestamp: float, values: Mapping[K, float]) -> None:
+        """Add one sample; a column absent from ``values`` gets NaN, never 0."""
+        if len(self._times) and timestamp < self._times.last():
+            raise ValueError("samples must come in time order")
+        for key in values:
+            if key not in self._index:
+                self.column_index(key)
+        row = self._row
+        for index in range(len(row)):
+            row[index] = math.nan
+        index_of = self._index
+        for key, value in values.items():
+            row[index_of[key]] = float(value)
+        self._times.append(timestamp)
+        active = self._active
+        for index, ring in enumerate(self._raw):
+            if active[index]:
+                ring.append(row[index])
+        for tier in self._tiers:
+            if tier.add(timestamp, row, active) and self._on_bucket is not None:
+                self._report(tier)
+        self._appends += 1
+
+    def _report(self, tier: _Tier) -> None:
+        assert self._on_bucket is not None
+        means: dict[object, float] = {
+            key: tier.columns[index].last() for key, index in self._index.items()
+        }
+        self._on_bucket(tier.width, tier.times.last(), means)
+
+    def load_tier(
+        self, width: float, times: Sequence[float], columns: Mapping[K, Sequence[float]]
+    ) -> None:
+        """Fill the tier of bucket ``width`` with stored bucket means (a replay), before
+        any sample is appended; ``times`` ascending. Samples appended later that fall
+        in these buckets are not counted again."""
+        if len(self._times):
+            raise ValueError("load tiers before appending samples")
+        tier = next((t for t in self._tiers if t.width == width), None)
+        if tier is None:
+            raise ValueError(f"no tier of {width:g} s buckets")
+        for key in columns:
+            self.column_index(key)
+        keys = {index: key for key, index in self._index.items()}
+        for position, timestamp in enumerate(times):
+            tier.times.append(timestamp)
+            for index, ring in enumerate(tier.columns):
+                owner = keys.get(index)
+                values = columns.get(owner) if owner is not None else None
+                ring.append(values[position] if values is not None else math.nan)
+        if times:
+            tier.loaded_until = int(times[-1] // width)
+        self._appends += 1
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the series changes: a cache key."""
+        return self._appends
+
+    @property
+    def columns(self) -> list[K]:
+        """Every column held, in order of first appearance."""
+        return list(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __len__(self) -> int:
+        """Raw samples held."""
+        return len(self._times)
+
+    @property
+    def latest_time(self) -> float | None:
+        return self._times.last() if len(self._times) else None
+
+    @property
+    def first_time(self) -> float | None:
+        """The oldest time any tier still holds."""
+        firsts = [self._times.first()] if len(self._times) else []
+        firsts += [tier.times.first() for tier in self._tiers if len(tier.times)]
+        return min(firsts) if firsts else None
+
+    def latest_value(self, key: K) -> float:
+        index = self._index.get(key)
+        if index is None or not len(self._times):
+            return math.nan
+        return self._raw[index].last()
+
+    def raw_times(self) -> list[float]:
+        return self._times.to_list()
+
+    def series(
+        self,
+        key: K,
+        start: float,
+        end: float | None = None,
+        *,
+        complete_only: bool = False,
+    ) -> tuple[list[float], list[float]]:
+        """(times, values) of column ``key`` from ``start`` to ``end`` (default: the
+        newest sample), oldest first, NaN where missing.
+
+        Read from the finest resolution that reaches back to ``start``: raw samples if
+        they do, else the first tier of bucket means that does (else the one that
+        reaches furthest back), followed by the raw samples after its newest complete
+        bucket, unless ``complete_only`` (complete buckets change only when a bucket
+        closes, so fits over them can be cached).
+        """
+        view = self.view(start, end, complete_only=complete_only)
+        if view is None:
+            return [], []
+        return view.times, view.values(key)
+
+    def view(
+        self, start: float, end: float | None = None, *, complete_only: bool = False
+    ) -> SeriesView[K] | None:
+        """The points of every column from ``start`` to ``end``, chosen as ``series``
+        chooses them: the times are found once, then each column is a slice."""
+        stop = end
+        if stop is None:
+            stop = self.latest_time
+            if stop is None:
+                filled = [t.times.last() for t in self._tiers if len(t.times)]
+                if not filled:
+                    return None
+                stop = max(filled)
+        raw_times = self._times.to_list()
+        if raw_times and raw_times[0] <= start:
+            return self._raw_view(raw_times, start, stop)
+        tier = self._tier_for(start)
+        if tier is None:
+            return self._raw_view(raw_times, start, stop) if raw_times else None
+        tier_times = tier.times.to_list()
+        low = bisect.bisect_left(tier_times, start)
+        high = bisect.bisect_right(tier_times, stop)
+        parts = [(tier.columns, len(tier_times), low, high)]
+        times = tier_times[low:high]
+        tail_from = tier.bucket_end()
+        if not complete_only and tail_from is not None and raw_times:
+            tail_low = max(
+                bisect.bisect_left(raw_times, tail_from), bisect.bisect_left(raw_times, start)
+            )
+            tail_high = bisect.bisect_right(raw_times, stop)
+            if tail_low < tail_high:
+                parts.append((self._raw, len(raw_times), tail_low, tail_high))
+                times += raw_times[tail_low:tail_high]
+        return SeriesView(self._index, times, parts)
+
+    def _raw_view(self, raw_times: list[float], start: float, stop: float) -> SeriesView[K]:
+        low = bisect.bisect_left(raw_times, start)
+        high = bisect.bisect_right(raw_times, stop)
+        parts = [(self._raw, len(raw_times), low, high)]
+        return SeriesView(self._index, raw_times[low:high], parts)
+
+    def _tier_for(self, start: float) -> _Tier | None:
+        filled = [tier for tier in self._tiers if len(tier.times)]
+        for tier in filled:
+            if tier.times.first() <= start:
+                return tier
+        if not filled:
+            return None
+        earliest = min(tier.times.first() for tier in filled)
+        raw_first = self._times.first() if len(self._times) else math.inf
+        if raw_first <= earliest:
+            return None  # the raw samples reach back furthest: a young session
+        return next(tier for tier in filled if tier.times.first() == earliest)
+
+    def tier_widths(self) -> list[float]:
+        return [tier.width for tier in self._tiers]
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the rings' arrays (what grows as the history fills)."""
+        rings = [self._times, *self._raw]
+        for tier in self._tiers:
+            rings += [tier.times, *tier.columns]
+        return sum(ring.allocated * ring.itemsize for ring in rings)
+
+
+class SeriesView(Generic[K]):
+    """The same stretch of time for every column of a :class:`TieredSeries`."""
+
+    __slots__ = ("_index", "_parts", "times")
+
+    def __init__(
+        self,
+        index: Mapping[K, int],
+        times: list[float],
+        parts: list[tuple[list[FloatRing], int, int, int]],
+    ) -> None:
+        self._index = index
+        self.times = times
+        # (rings, how many points the rings held when the times were read, low, high)
+        self._parts = parts
+
+    def values(self, key: K) -> list[float]:
+        index = self._index.get(key)
+        if index is None:
+            return [math.nan] * len(self.times)
+        values: list[float] = []
+        for rings, count, low, high in self._parts:
+            values.extend(rings[index].to_list(newest=count)[low:high])
+        return values
+
+    def endpoints(self, key: K) -> tuple[float, float]:
+        """The first and the last value of column ``key`` in the view (NaN if none)."""
+        index = self._index.get(key)
+        if index is None or not self.times:
+            return math.nan, math.nan
+        rings, _, low, _ = self._parts[0]
+        first = rings[index][low]
+        rings, _, _, high = self._parts[-1]
+        last = rings[index][high - 1]
+        return first, last

@@ -1,0 +1,125 @@
+"""The tiered history: raw samples, then bucket means; memory reserved as it fills."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from memtui.core.meminfo.history import MeminfoHistory, capacity_for
+from memtui.core.ring_buffer import FloatRing
+from memtui.core.tiered_series import TieredSeries
+
+
+def test_ring_grows_as_it_fills_and_then_wraps() -> None:
+    ring = FloatRing(1000)
+    assert ring.allocated == 0
+    for value in range(10):
+        ring.append(value)
+    assert 10 <= ring.allocated < 1000
+    for value in range(10, 2500):
+        ring.append(value)
+    assert ring.allocated == 1000
+    assert ring.to_list()[:2] == [1500.0, 1501.0] and ring.last() == 2499.0
+    assert ring.first() == 1500.0 and len(ring) == 1000
+
+
+def test_padded_ring_lines_up_with_the_others() -> None:
+    ring = FloatRing(4, fill_count=2)
+    ring.append(1.0)
+    values = ring.to_list()
+    assert len(values) == 3 and math.isnan(values[0]) and values[2] == 1.0
+
+
+def test_a_huge_history_reserves_nothing_up_front() -> None:
+    # --history 1000h once reserved 2.4 GB within seconds (issue 9, item 14).
+    history = MeminfoHistory(span_seconds=1000 * 3600)
+    assert history.capacity == capacity_for(1000 * 3600)
+    history.append(0.0, {"MemFree": 1, "Cached": 2})
+    assert history.tiered.memory_bytes() < 64 * 1024
+
+
+def test_history_flag_of_1000_hours_starts_small() -> None:
+    # The same through the real app's model builder, in a fresh interpreter: the
+    # process must not balloon before the first frame.
+    code = (
+        "import argparse, resource\n"
+        "from memtui.cli import build_parser\n"
+        "from memtui.commands.dashboard import build_model\n"
+        "args = build_parser().parse_args(['--history', '1000h'])\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "build_model(args)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) < 20 * 1024  # KiB; it was 2.4 GB
+
+
+def test_bucket_means_and_times() -> None:
+    series = TieredSeries[str](30, tiers=((10.0, 100.0),))
+    for second in range(25):
+        series.append(float(second), {"A": float(second)})
+    # Raw holds the last 30 samples, all of them here: a 10 s window reads raw.
+    times, values = series.series("A", 15.0)
+    assert times == [float(t) for t in range(15, 25)]
+    # Push the raw samples out: the tier then answers, with one mean per bucket.
+    for second in range(25, 100):
+        series.append(float(second), {"A": float(second)})
+    times, values = series.series("A", 0.0, complete_only=True)
+    assert times[:3] == [4.5, 14.5, 24.5] and values[:3] == [4.5, 14.5, 24.5]
+    assert times[-1] == 84.5  # the bucket 90..99 is still open
+    with_tail, _ = series.series("A", 0.0)
+    assert with_tail[-1] == 99.0 and with_tail[-10] == 90.0
+
+
+def test_missing_values_are_skipped_in_means_never_zero() -> None:
+    series = TieredSeries[str](5, tiers=((10.0, 100.0),))
+    for second in range(30):
+        values = {"A": 1.0} if second % 2 else {}
+        values["B"] = 2.0
+        series.append(float(second), values)
+    _, a_means = series.series("A", 0.0, complete_only=True)
+    assert a_means == [1.0, 1.0]
+    _, missing = series.series("C", 0.0, complete_only=True)
+    assert len(missing) == 2 and all(math.isnan(v) for v in missing)
+
+
+def test_a_column_seen_late_is_nan_before() -> None:
+    series = TieredSeries[str](100, tiers=((10.0, 100.0),))
+    for second in range(40):
+        values = {"A": 1.0}
+        if second >= 25:
+            values["B"] = 5.0
+        series.append(float(second), values)
+    _, b_raw = series.series("B", 0.0)
+    assert len(b_raw) == 40 and math.isnan(b_raw[0]) and b_raw[-1] == 5.0
+    assert series.columns == ["A", "B"]
+
+
+def test_out_of_order_samples_are_refused() -> None:
+    series = TieredSeries[str](10)
+    series.append(5.0, {"A": 1.0})
+    with pytest.raises(ValueError, match="time order"):
+        series.append(4.0, {"A": 1.0})
+
+
+def test_stored_tiers_load_before_samples() -> None:
+    series = TieredSeries[str](10, tiers=((60.0, 3600.0),))
+    series.load_tier(60.0, [30.0, 90.0, 150.0], {"A": [1.0, 2.0, 3.0]})
+    series.append(200.0, {"A": 4.0})
+    times, values = series.series("A", 0.0)
+    assert times == [30.0, 90.0, 150.0, 200.0] and values == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_memory_is_flat_once_every_tier_is_full() -> None:
+    tiers = ((10.0, 600.0), (60.0, 3600.0))
+    series = TieredSeries[str](60, tiers=tiers)
+    for second in range(4000):
+        series.append(float(second), {"A": 1.0, "B": 2.0})
+    full = series.memory_bytes()
+    for second in range(4000, 20000):
+        series.append(float(second), {"A": 1.0, "B": 2.0})
+    assert series.memory_bytes() == full
