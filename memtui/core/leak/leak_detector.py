@@ -299,6 +299,8 @@ def format_leak_rate(bytes_per_minute: float) -> str:
 
 
 def _clean(times: Sequence[float], values: Sequence[float]) -> tuple[list[float], list[float]]:
+    if not any(map(math.isnan, values)):
+        return list(times), list(values)  # the usual case, checked at C speed
     points = [(t, v) for t, v in zip(times, values, strict=True) if not math.isnan(v)]
     return [t for t, _ in points], [v for _, v in points]
 
@@ -480,6 +482,7 @@ class LeakDetector:
         self.exclude = frozenset(exclude)
         self._cache = _Cache()
         self._candidates: tuple[tuple[int, float], list[ProcessKey]] | None = None
+        self._rows: tuple[tuple[int, float], tuple[ProcessGrowth, ...]] | None = None
 
     def evaluate(
         self,
@@ -557,7 +560,7 @@ class LeakDetector:
     ) -> tuple[str, ProcessGrowth | None, tuple[SystemTrend, ...], tuple[ProcessGrowth, ...]]:
         s = self.settings
         system = tuple(self._system_trend(history, name, now, longest) for name in s.system_fields)
-        attribution = self._attribution(processes, now) if processes is not None else ()
+        attribution = self._attribution_at(processes, now) if processes is not None else ()
         culprit = next((row for row in attribution if row.steady), None)
         evidence = ""
         if any(trend.steady for trend in system):
@@ -766,6 +769,16 @@ class LeakDetector:
         keys = list(found)
         self._candidates = (stamp, keys)
         return keys
+
+    def _attribution_at(self, processes: ProcessHistories, now: float) -> tuple[ProcessGrowth, ...]:
+        """The attribution, computed once per process sample: between samples the
+        newest figures are those of the last one, whatever the meminfo cadence."""
+        latest = processes.latest_time
+        at = min(now, latest) if latest is not None else now
+        stamp = (processes.version, at)
+        if self._rows is None or self._rows[0] != stamp:
+            self._rows = (stamp, self._attribution(processes, at))
+        return self._rows[1]
 
     def _attribution(self, processes: ProcessHistories, now: float) -> tuple[ProcessGrowth, ...]:
         s = self.settings

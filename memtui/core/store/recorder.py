@@ -17,7 +17,7 @@ from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.meminfo.pressure import read_pressure
 from memtui.core.processes.process_history import ProcessHistories, ProcessKey
-from memtui.core.processes.process_table import ProcessTableSampler
+from memtui.core.processes.process_table import ProcessTable, ProcessTableSampler
 from memtui.core.store.recording_store import MEMINFO, PROCESSES, StoreWriter
 
 DEFAULT_PROCESS_INTERVAL = 5.0
@@ -64,12 +64,15 @@ class Recorder:
         self.writer.add_rollup(PROCESSES, int(width), at, means)  # type: ignore[arg-type]
 
     def sample_meminfo(self) -> None:
-        now = self.clock()
-        sample = read_meminfo()
+        self.take_meminfo(self.clock(), read_meminfo(), read_pressure())
+
+    def take_meminfo(
+        self, now: float, sample: dict[str, int], pressure: dict[str, int] | None = None
+    ) -> None:
+        """Store one meminfo sample (and PSI) and the verdict it leads to."""
         if not self.history.append(now, sample):
             return  # the clock went back: skip rather than store out of order
         self.writer.add_meminfo(now, sample)
-        pressure = read_pressure()
         if pressure is not None:
             self.writer.add_pressure(now, pressure)
         verdict = self.detector.evaluate(self.history, self.processes, now)
@@ -90,7 +93,10 @@ class Recorder:
 
     def sample_processes(self) -> None:
         now = self.clock()
-        table = self.sampler.sample(now)
+        self.take_processes(now, self.sampler.sample(now))
+
+    def take_processes(self, now: float, table: ProcessTable) -> None:
+        """Store one sample of every process."""
         self.processes.add_table(table, now)
         self.writer.add_processes(now, table.rows)
 

@@ -1,0 +1,120 @@
+"""Time travel in the real app over a real store: t, T, [, ], b and r move the cursor,
+and the verdict, the panel and the picker follow it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import model_from_argv, replay_ready
+from targets.synthetic_machine import MIB, START, SyntheticProcess, flat, leaking
+from test_recording_store import synthetic_store
+
+from memtui.app import MemtuiApp
+from memtui.core.time_expression import format_moment, parse_time
+from memtui.screens.process_picker_screen import ProcessPickerScreen
+from memtui.widgets.leak_panel import GrowthPanel
+
+LEAK_FROM = 600.0
+
+
+@pytest.fixture(scope="module")
+def leak_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 minutes: a steady process, and one leaking 4 MiB/min from minute 10."""
+    path = tmp_path_factory.mktemp("travel") / "day.db"
+    synthetic_store(
+        path, 1800, [SyntheticProcess(10, "steady", flat(50 * MIB)),
+                     SyntheticProcess(20, "leaky", leaking(80 * MIB, 4 * MIB, LEAK_FROM))],
+    )  # fmt: skip
+    return path
+
+
+def header(app: MemtuiApp) -> str:
+    return str(app.screen.query_one("#memory-header").content)  # type: ignore[attr-defined]
+
+
+async def type_time(pilot: object, text: str) -> None:
+    await pilot.press("b")  # type: ignore[attr-defined]
+    await pilot.press(*text, "enter")  # type: ignore[attr-defined]
+    await replay_ready(pilot)  # type: ignore[arg-type]
+
+
+async def test_keys_move_the_verdict_and_the_panel(leak_store: Path) -> None:
+    app = MemtuiApp(model_from_argv("--replay", str(leak_store)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_ready(pilot)
+        model = app.model
+        assert model.at == START + 1799  # a replay opens at its end
+        assert model.verdict.pid == 20 and model.verdict.text.startswith("Leak suspected: leaky")
+        assert format_moment(START + 1799) in header(app)
+        panel = app.screen.query_one(GrowthPanel)
+        assert panel.rows and panel.rows[0].pid == 20 and panel.rows[0].steady
+
+        await type_time(pilot, "-25m")  # minute 5, before the leak
+        assert model.at == START + 1799 - 1500
+        assert not model.verdict.suspected and model.verdict.text == "No leak suspected"
+        assert not any(row.steady for row in panel.rows or ())
+        assert format_moment(START + 299) in header(app)
+
+        await pilot.press("right_square_bracket")  # a chart window (5 min) on: minute 10
+        await replay_ready(pilot)
+        assert model.at == START + 599
+        assert not model.verdict.suspected
+
+        await pilot.press("t")
+        assert model.at == START + 600
+        await pilot.press("T", "T")
+        assert model.at == START + 598
+
+        await type_time(pilot, format_moment(START + 1500, with_date=False))
+        assert model.at == START + 1500
+        assert model.verdict.pid == 20
+        await pilot.press("left_square_bracket")
+        await replay_ready(pilot)
+        assert model.at == START + 1200
+
+        await pilot.press("r")
+        await replay_ready(pilot)
+        assert model.at == START and not model.verdict.suspected
+
+        await pilot.press("b")
+        await pilot.press(*"yesterday-ish", "enter")
+        await pilot.pause()
+        assert model.at == START  # a bad time goes nowhere, and says why
+        assert any("not a time" in str(n.message) for n in app._notifications)
+
+
+async def test_the_picker_shows_the_processes_as_recorded(leak_store: Path) -> None:
+    app = MemtuiApp(model_from_argv("--replay", str(leak_store)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_ready(pilot)
+        await type_time(pilot, "-20m")  # minute 10: the leak has just begun
+        await pilot.press("2")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, ProcessPickerScreen)
+        table = screen.table
+        assert table is not None
+        sizes = {row.name: row.rss for row in table.rows}
+        assert sizes == {"steady": 50 * MIB, "leaky": 80 * MIB}
+        await pilot.press("1")
+        await type_time(pilot, "+15m")
+        await pilot.press("2")
+        await pilot.pause(1.2)  # the picker's next refresh reads the new moment
+        table = app.screen.table  # type: ignore[attr-defined]
+        leaky = next(row for row in table.rows if row.name == "leaky")
+        assert abs(leaky.rss - (80 + 60) * MIB) <= MIB  # the last sample before minute 25
+        assert leaky.rss_growth is not None and abs(leaky.rss_growth - 4 * MIB) < 0.2 * MIB
+
+
+def test_time_expressions() -> None:
+    reference = START + 3600.5
+    assert parse_time("-2h", reference) == reference - 7200
+    assert parse_time("+90s", reference) == reference + 90
+    assert parse_time(str(int(START)), reference) == START
+    day = format_moment(reference).split()[0]
+    assert parse_time(f"{day} 00:00", reference) == parse_time("00:00", reference)
+    with pytest.raises(ValueError, match="not a time"):
+        parse_time("soon", reference)
+    with pytest.raises(ValueError, match="not a time of day"):
+        parse_time("25:00", reference)
