@@ -161,7 +161,7 @@ def test_a_reused_pid_is_another_process(tmp_path: Path) -> None:
         (30, "new", 20 * MIB)
     ]
     # Neither incarnation reads as growth or shrinkage of the other.
-    times, values = page.processes.growth_series((30, second.start_time), START, START + 600)
+    _, values = page.processes.growth_series((30, second.start_time), START, START + 600)
     assert values and max(values) == min(values) == 20 * MIB
     source.close()
 
