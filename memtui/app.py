@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 
+from memtui.core.leak.evidence import gather_evidence
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
@@ -32,6 +33,7 @@ from memtui.messages import (
     ReplayProgress,
 )
 from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.evidence_screen import EvidenceScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
@@ -82,6 +84,7 @@ class MemtuiApp(App[None]):
             tooltip="One chart window back",
         ),
         Binding("b", "time_goto", "Go to time", show=False, tooltip="Go to a time: 03:10, -2h"),
+        Binding("e", "evidence", "Evidence", show=False, tooltip="The evidence behind the verdict"),
         Binding("r", "time_start", "To start", show=False, tooltip="Go to the start"),
     ]
 
@@ -425,6 +428,25 @@ class MemtuiApp(App[None]):
                 keys.append(display)
         rows.setdefault("command_palette", (["ctrl+p"], "Command palette: every action by name"))
         self.push_screen(HelpScreen([(" ".join(keys), text) for keys, text in rows.values()]))
+
+    def action_evidence(self, pid: int | None = None) -> None:
+        """The evidence of the verdict, or of the process highlighted in the leak panel."""
+        model = self.model
+        at = model.at
+        if at is None:
+            return
+        if pid is None and isinstance(self.screen, DashboardScreen):
+            pid = self.screen.selected_growth_pid()
+        key = None
+        if pid is not None:
+            row = next((r for r in model.verdict.attribution if r.pid == pid), None)
+            key = row.key if row is not None else None
+        if key is None and not model.verdict.suspected and not model.verdict.attribution:
+            self.notify("Nothing grows at this moment: no evidence to show.", timeout=4)
+            return
+        processes = model.processes if model.replay is None or model.replay.has_processes else None
+        evidence = gather_evidence(model.verdict, model.history, processes, at, key)
+        self.push_screen(EvidenceScreen(evidence, live=model.follows_now))
 
     def action_zoom(self, field: str) -> None:
         self.push_screen(ZoomScreen(self.model, field))

@@ -118,3 +118,64 @@ def test_time_expressions() -> None:
         parse_time("soon", reference)
     with pytest.raises(ValueError, match="not a time of day"):
         parse_time("25:00", reference)
+
+
+async def test_evidence_shows_the_fitted_line_its_fit_and_when_growth_began(
+    leak_store: Path,
+) -> None:
+    from memtui.screens.evidence_screen import EvidenceScreen
+    from memtui.widgets.evidence_plot import EvidencePlot
+
+    app = MemtuiApp(model_from_argv("--replay", str(leak_store)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_ready(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EvidenceScreen)
+        text = str(screen.query_one("#evidence-text").content)  # type: ignore[attr-defined]
+        assert text.startswith("Leak suspected: leaky (pid 20) +4.0 MiB/min for ")
+        assert "leaky (pid 20) grows steadily: +4.0 MiB/min, r² 1.00 over " in text
+        began = screen.evidence.process.began_at  # type: ignore[union-attr]
+        assert began is not None and abs(began - (START + LEAK_FROM)) < 300
+        assert f"since {format_moment(began, with_date=False)}" in text
+        plots = list(screen.query(EvidencePlot))
+        assert [p.series.label for p in plots] == [
+            "leaky (pid 20) RSS+swap",
+            "AnonPages",
+            "Committed_AS",
+        ]
+        fit = plots[0].series.fit
+        assert fit is not None and abs(fit.rate_per_minute - 4 * MIB) < 0.05 * MIB
+        mappings = str(screen.query_one("#evidence-mappings").content)  # type: ignore[attr-defined]
+        assert "a recording keeps each process's totals only" in mappings
+        await pilot.press("escape")
+        await type_time(pilot, "-25m")  # before the leak: nothing grows, and it says so
+        await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, EvidenceScreen)
+
+
+async def test_zoom_spans_the_recording_and_marks_where_the_verdict_fired(
+    leak_store: Path,
+) -> None:
+    from memtui.screens.zoom_screen import ZoomScreen
+
+    app = MemtuiApp(model_from_argv("--replay", str(leak_store), "--fields", "AnonPages"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await replay_ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ZoomScreen)
+        model = app.model
+        assert model.zoom_window() == 1799  # the whole recording
+        title = str(app.screen.query_one("#zoom-title").content)  # type: ignore[attr-defined]
+        assert "span 30m" in title and "1 verdict fired" in title
+        fired = [t for t, _ in model.marks]
+        assert len(fired) == 1 and START + LEAK_FROM < fired[0] < START + LEAK_FROM + 300
+        await pilot.press("Z", "Z")
+        assert model.zoom_window() == 1799 / 4
+        await pilot.press("Z", "Z", "Z", "Z")
+        assert model.zoom_window() == 60  # a minute at the narrowest
+        await pilot.press("z")
+        assert model.zoom_window() == 120

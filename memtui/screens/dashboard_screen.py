@@ -171,6 +171,11 @@ class DashboardScreen(Screen[None]):
             first = bisect.bisect_left(timestamps, rate_from)
             tile.update_chart(field_stats(timestamps[first:], values[first:]), series)
 
+    def selected_growth_pid(self) -> int | None:
+        """The process the user highlighted in the leak panel, if they are in it."""
+        panel = self.query_one(GrowthPanel)
+        return panel.highlighted_pid if panel.display and panel.has_focus_within else None
+
     def on_meminfo_chart_zoom_requested(self, message: MeminfoChart.ZoomRequested) -> None:
         self.post_message(self.ZoomRequested(message.field))
 

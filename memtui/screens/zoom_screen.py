@@ -10,7 +10,7 @@ from textual.widgets import Footer, Static
 from memtui.core.meminfo.fields import field_meaning, is_count_field
 from memtui.core.meminfo.stats import FieldStats, field_stats
 from memtui.core.model.chart_series import build_series
-from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.model.dashboard_model import DashboardModel, format_span
 from memtui.core.units import format_bytes
 from memtui.messages import HistoryUpdated
 from memtui.widgets.meminfo_chart import chart_title
@@ -30,7 +30,11 @@ def zoom_summary(field: str, stats: FieldStats | None) -> str:
 
 
 class ZoomScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("z", "zoom_span(2)", "Wider", tooltip="Show twice the time"),
+        Binding("Z", "zoom_span(0.5)", "Narrower", tooltip="Show half the time"),
+    ]
 
     DEFAULT_CSS = """
     ZoomScreen #zoom-title {
@@ -67,12 +71,20 @@ class ZoomScreen(Screen[None]):
     def on_history_updated(self, _: HistoryUpdated) -> None:
         self.refresh_chart()
 
+    def action_zoom_span(self, factor: float) -> None:
+        self.model.zoom(factor)
+        self.refresh_chart()
+
     def refresh_chart(self) -> None:
         window = self.model.zoom_window()
         end = self.model.chart_end()
         timestamps, values = self.model.history.series(self.field, window, end)
         plot = self.query_one(SeriesPlot)
+        marks = tuple(t - end for t, _ in self.model.marks if end - window <= t <= end)
         title = zoom_summary(self.field, field_stats(timestamps, values))
+        title += f"   span {format_span(window)}"
+        if marks:
+            title += f"   │ {len(marks)} verdict{'s' if len(marks) > 1 else ''} fired"
         label = self.query_one("#zoom-title", Static)
         if str(label.content) != title:
             label.update(title)
@@ -87,5 +99,6 @@ class ZoomScreen(Screen[None]):
                 columns=max(8, 2 * (width - AXIS_COLUMNS)),
                 count_field=is_count_field(self.field),
                 include_partial=self.model.is_replay,
-            )
+            ),
+            marks,
         )

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from memtui.core.leak.leak_detector import LeakVerdict, ProcessGrowth
+from memtui.core.leak.leak_detector import LeakVerdict, ProcessGrowth, format_leak_rate
 from memtui.core.leak.mapping_growth import MappingGrowth
 from memtui.core.units import format_bytes_short, format_rate
 
@@ -36,9 +36,13 @@ def verdict_line(verdict: LeakVerdict) -> str:
     """The verdict's exact text, then the time-to-exhaustion estimates that apply."""
     parts = [verdict.text]
     if verdict.mem_available_exhausted_in is not None:
-        parts.append(f"MemAvailable gone in {_duration(verdict.mem_available_exhausted_in)}")
+        rate = format_leak_rate(verdict.mem_available_rate or 0.0)
+        gone = _duration(verdict.mem_available_exhausted_in)
+        parts.append(f"MemAvailable gone in {gone} ({rate})")
     if verdict.commit_limit_reached_in is not None:
-        parts.append(f"CommitLimit reached in {_duration(verdict.commit_limit_reached_in)}")
+        rate = format_leak_rate(verdict.commit_rate or 0.0)
+        reached = _duration(verdict.commit_limit_reached_in)
+        parts.append(f"CommitLimit reached in {reached} ({rate})")
     return "  ·  ".join(parts)
 
 

@@ -9,6 +9,7 @@ from textual_plotext import PlotextPlot
 from memtui.core.model.chart_series import ChartSeries, x_ticks
 
 LINE_COLOR = "cyan"
+MARK_COLOR = "red"
 
 
 class SeriesPlot(PlotextPlot):
@@ -28,6 +29,7 @@ class SeriesPlot(PlotextPlot):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._series: ChartSeries | None = None
+        self._marks: tuple[float, ...] = ()
         self._built_key: tuple[object, ...] | None = None
         self._built: Text | None = None
 
@@ -35,23 +37,35 @@ class SeriesPlot(PlotextPlot):
     def series(self) -> ChartSeries | None:
         return self._series
 
-    def show(self, series: ChartSeries) -> None:
-        if self._series is not None and series.key == self._series.key:
+    def show(self, series: ChartSeries, marks: tuple[float, ...] = ()) -> None:
+        """Draw ``series``; ``marks`` are times (seconds before the right edge, <= 0)
+        drawn as vertical lines: where a verdict fired."""
+        if self._series is not None and series.key == self._series.key and marks == self._marks:
             return
         self._series = series
+        self._marks = marks
         self.refresh()
 
     def render(self) -> RenderResult:
         series = self._series
         if series is None or self.size.width < 8 or self.size.height < 3:
             return Text("")
-        key = (series.key, self.size.width, self.size.height, self.app.theme, self.app.no_color)
+        key = (
+            series.key,
+            self._marks,
+            self.size.width,
+            self.size.height,
+            self.app.theme,
+            self.app.no_color,
+        )
         if key == self._built_key and self._built is not None:
             return self._built
         plt = self.plt
         plt.clear_figure()
         if series.xs:
             plt.plot(series.xs, series.ys, marker="braille", color=LINE_COLOR)
+        for mark in self._marks:
+            plt.vline(mark, MARK_COLOR)
         plt.xlim(-series.x_window, 0)
         ticks, labels = x_ticks(series.x_window)
         plt.xticks(ticks, labels)

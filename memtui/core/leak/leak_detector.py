@@ -55,6 +55,14 @@ LONG_SCALES: tuple[float, ...] = tuple(
 """Fit windows beyond the leak window, each about twice the one before, up to a week."""
 
 CACHE_FROM = 600.0
+
+HOLD_GAP = 30.0
+"""A verdict that fired holds on weaker evidence (see ``RELAX``) while the verdict
+before it, at most this many seconds earlier, named the same process."""
+RELAX = 0.5
+"""What holding asks of a scale: this share of the rate that firing needed, an r²
+0.1 lower, and a still-climbing end of this share too. A leak right at a threshold
+then does not flicker on and off with every sample."""
 """Scales from this long on fit only complete bucket means, which change once a
 bucket closes: their fits are cached until then."""
 
@@ -443,12 +451,32 @@ class _Steady:
     longest: Fit | None = None
     window_fit: Fit | None = None
     current: float | None = None
+    began: float | None = None
+    """When the climb began: within the longest steady scale, the last moment the
+    series still stood at its starting level (a scale may hold flat time before a
+    leak and still fit well, so its own start would say too early)."""
 
-    def take(self, fit: Fit) -> None:
+    def take(self, fit: Fit, times: Sequence[float], values: Sequence[float]) -> None:
         if self.best is None or round(fit.r_squared, 2) >= round(self.best.r_squared, 2):
             self.best = fit
         if self.longest is None or fit.span >= self.longest.span:
             self.longest = fit
+            self.began = _climb_start(times, values, fit)
+
+
+def _climb_start(times: Sequence[float], values: Sequence[float], fit: Fit) -> float:
+    """The last time the series was within 5 % of its whole rise of where it started."""
+    direction = 1 if fit.rate_per_minute >= 0 else -1
+    base = values[0]
+    rise = direction * (values[-1] - base)
+    if rise <= 0:
+        return times[0]
+    level = 0.05 * rise
+    began = times[0]
+    for t, v in zip(times, values, strict=True):
+        if direction * (v - base) <= level:
+            began = t
+    return began
 
 
 @dataclass
@@ -489,8 +517,10 @@ class LeakDetector:
         history: MeminfoHistory,
         processes: ProcessHistories | None = None,
         at: float | None = None,
+        previous: LeakVerdict | None = None,
     ) -> LeakVerdict:
-        """The verdict at ``at`` (default: the newest meminfo sample)."""
+        """The verdict at ``at`` (default: the newest meminfo sample). ``previous``, the
+        verdict of a moment just before, lets a firing verdict hold (see HOLD_GAP)."""
         now = history.latest_time if at is None else at
         if now is None:
             return NO_VERDICT
@@ -502,6 +532,11 @@ class LeakDetector:
         suspected = bool(evidence)
         if suspected and s.min_duration > 0 and longest > s.min_duration:
             suspected = self._still_held(history, processes, now - s.min_duration, held)
+        if not suspected and previous is not None:
+            kept = self._hold(history, processes, now, longest, previous)
+            if kept is not None:
+                evidence, culprit, system = kept
+                suspected = True
         if not suspected:
             return LeakVerdict(
                 suspected=False,
@@ -548,6 +583,41 @@ class LeakDetector:
             mem_available_rate=available_rate if available is not None else None,
             commit_rate=commit_rate if commit is not None else None,
         )
+
+    def _hold(
+        self,
+        history: MeminfoHistory,
+        processes: ProcessHistories | None,
+        now: float,
+        longest: float,
+        previous: LeakVerdict,
+    ) -> tuple[str, ProcessGrowth | None, tuple[SystemTrend, ...]] | None:
+        """The evidence, relaxed, that keeps ``previous`` firing now; None if it went."""
+        if not previous.suspected or previous.at is None or not 0 < now - previous.at <= HOLD_GAP:
+            return None
+        s = self.settings
+        named = previous.culprit()
+        if named is not None and processes is not None:
+            steady = self._process_steady(processes, named.key, now, RELAX)
+            if steady.best is None or named.key not in processes.info:
+                return None
+            info = processes.info[named.key]
+            began = steady.began
+            current = int(steady.current) if steady.current is not None else named.current
+            row = ProcessGrowth(
+                named.pid, named.create_time, info.name, current, steady.best, True, began_at=began
+            )
+            system = tuple(self._system_trend(history, f, now, longest) for f in s.system_fields)
+            return PROCESS_FIT, row, system
+        if previous.pid is None:
+            was = {trend.field for trend in previous.system if trend.steady}
+            system = tuple(
+                self._system_trend(history, f, now, longest, RELAX if f in was else 1.0)
+                for f in s.system_fields
+            )
+            if any(trend.steady for trend in system):
+                return SYSTEM_FIT, None, system
+        return None
 
     # -- the condition at one moment -------------------------------------------------
 
@@ -606,6 +676,7 @@ class LeakDetector:
         needed: float,
         min_r_squared: float,
         direction: int = 1,
+        ongoing: float | None = None,
     ) -> Fit | None:
         """As ``_qualify``; the line of a series of complete buckets is cached, since
         those change only when a bucket closes."""
@@ -622,7 +693,8 @@ class LeakDetector:
             fit = fit_line(times, values, s.min_points)
         if fit is None:
             return None
-        return _passes(fit, times, values, needed, min_r_squared, direction, s.ongoing)
+        share = s.ongoing if ongoing is None else ongoing
+        return _passes(fit, times, values, needed, min_r_squared, direction, share)
 
     def _steady_over(
         self,
@@ -633,8 +705,10 @@ class LeakDetector:
         threshold: float,
         floor: float,
         min_r_squared: float,
+        relax: float = 1.0,
     ) -> _Steady:
-        """Fit the series ``read(scale)`` returns at every scale; keep the steady ones."""
+        """Fit the series ``read(scale)`` returns at every scale; keep the steady ones
+        (``relax`` < 1: the weaker tests that keep a fired verdict holding)."""
         s = self.settings
         steady = _Steady()
         for scale in scales:
@@ -648,17 +722,18 @@ class LeakDetector:
                 values,
                 scale,
                 now,
-                needed=s.needed_rate(scale, threshold, floor),
-                min_r_squared=min_r_squared,
+                needed=s.needed_rate(scale, threshold, floor) * relax,
+                min_r_squared=min_r_squared - (0.1 if relax < 1 else 0.0),
+                ongoing=s.ongoing * relax,
             )
             if fit is not None:
-                steady.take(fit)
+                steady.take(fit, times, values)
             if scale == s.window:
                 steady.window_fit = fit_line(times, values, s.min_points)
         return steady
 
     def _system_trend(
-        self, history: MeminfoHistory, name: str, now: float, longest: float
+        self, history: MeminfoHistory, name: str, now: float, longest: float, relax: float = 1.0
     ) -> SystemTrend:
         s = self.settings
 
@@ -673,16 +748,19 @@ class LeakDetector:
             s.system_threshold,
             s.system_floor,
             s.min_r_squared,
+            relax,
         )
         times, values = _clean(*history.series(name, s.window, now))
         if not times:
             return SystemTrend(name, None, None, False)
         if steady.best is not None:
-            began = steady.longest.start if steady.longest is not None else None
+            began = steady.began
             return SystemTrend(name, values[-1], steady.best, True, began)
         return SystemTrend(name, values[-1], fit_line(times, values, 3), False)
 
-    def _process_steady(self, processes: ProcessHistories, key: ProcessKey, now: float) -> _Steady:
+    def _process_steady(
+        self, processes: ProcessHistories, key: ProcessKey, now: float, relax: float = 1.0
+    ) -> _Steady:
         s = self.settings
         first = processes.first_time
         longest = now - first if first is not None else 0.0
@@ -698,6 +776,7 @@ class LeakDetector:
             s.process_threshold,
             s.process_floor,
             s.process_min_r_squared,
+            relax,
         )
 
     def _system_follows(
@@ -794,7 +873,7 @@ class LeakDetector:
             if current is None:
                 _, values = processes.growth_series(key, now - s.window, now)
                 current = values[-1] if values else 0.0
-            began = steady.longest.start if steady.longest is not None else None
+            began = steady.began
             rows.append(
                 ProcessGrowth(
                     key[0],

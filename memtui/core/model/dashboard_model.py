@@ -132,7 +132,7 @@ class DashboardModel:
             return
         was = self.verdict.suspected
         processes = self.processes if self.replay is None or self.replay.has_processes else None
-        self.verdict = self.leak.evaluate(self.history, processes, at)
+        self.verdict = self.leak.evaluate(self.history, processes, at, previous=self.verdict)
         if self.verdict.suspected and not was and self.replay is None and self.cursor is None:
             self.marks.append((at, self.verdict.text))
 

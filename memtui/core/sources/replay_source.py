@@ -11,6 +11,7 @@ Only one thread may use a source at a time (the app's replay worker).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from memtui.core.meminfo.history import MeminfoHistory, capacity_for
@@ -27,6 +28,7 @@ from memtui.core.tiered_series import TIERS
 PAGE_BEHIND = 900.0
 PAGE_AHEAD = 900.0
 MARKS = 200
+MARK_GAP = 300.0
 
 
 def _info(row: StoredProcess) -> ProcessInfo:
@@ -142,13 +144,18 @@ class ReplaySource:
         return self.reader.sample_time(at, direction)
 
     def verdict_marks(self, start: float, end: float) -> list[tuple[float, str]]:
-        """When the recorder's verdict fired (suspected after not), for the zoom chart."""
-        marks = []
-        was = False
+        """When the recorder's verdict fired, for the zoom chart: a firing after a
+        quiet spell of at least MARK_GAP seconds (or a new culprit) is a new mark."""
+        marks: list[tuple[float, str]] = []
+        last_suspected = -math.inf
+        last_pid: int | None = None
         for stored in self.reader.verdicts(start - 86400.0, end):
-            if stored.suspected and not was and stored.t >= start:
+            if not stored.suspected:
+                continue
+            fresh = stored.t - last_suspected > MARK_GAP or stored.pid != last_pid
+            if fresh and stored.t >= start:
                 marks.append((stored.t, stored.text))
-            was = stored.suspected
+            last_suspected, last_pid = stored.t, stored.pid
         return marks
 
 

@@ -75,7 +75,7 @@ class Recorder:
         self.writer.add_meminfo(now, sample)
         if pressure is not None:
             self.writer.add_pressure(now, pressure)
-        verdict = self.detector.evaluate(self.history, self.processes, now)
+        verdict = self.detector.evaluate(self.history, self.processes, now, previous=self.verdict)
         culprit = verdict.culprit()
         self.writer.add_verdict(
             now,
