@@ -79,7 +79,9 @@ class SyntheticMachine:
         self.base = dict(read_meminfo())
         for process in processes:
             if not process.start_time:
-                process.start_time = START + process.born - 1.0
+                # Those alive when the machine is first watched started long before.
+                early = 86400.0 if process.born <= 0 else 1.0
+                process.start_time = START + process.born - early
         self._anon_base = self.base.get("AnonPages", 512 * MIB)
         self._initial = sum(p.memory(0.0) for p in processes if p.alive(0.0))
 
@@ -131,36 +133,56 @@ class SyntheticMachine:
             yield step * interval, step % every == 0
 
 
+def noisy(size: float, noise: float, seed: int) -> Callable[[float], float]:
+    """A steady process whose RSS wanders by about ``noise`` bytes (pages in and out)."""
+    rng = random.Random(seed)
+    steps = [rng.gauss(0, noise) for _ in range(257)]
+    return lambda t: size + steps[int(t // 7) % 257]
+
+
+def compile_job(size: float) -> Callable[[float], float]:
+    """A compiler: grows fast for its few seconds of life, then exits."""
+    return lambda t: size * min(1.0, 0.2 + (t % 10) / 10)
+
+
 def normal_day(count: int = 300, seed: int = 7) -> list[SyntheticProcess]:
-    """A day of an ordinary server: steady daemons, churning workers, caches that warm
-    up and stay, short jobs that come and go (reusing pids), and nothing that leaks."""
+    """A day of an ordinary server with nothing that leaks, after the issue's list:
+    steady daemons whose RSS wanders a little, workers that allocate and free in
+    bursts (periods of 2-60 s), short jobs one after another on reused pids, and a
+    compile loop (processes that live seconds and grow fast while they do). Caches
+    that warm up and a slow sawtooth are benchmarked apart (they may rightly fire
+    while they climb; what matters is that the verdict clears)."""
     rng = random.Random(seed)
     processes: list[SyntheticProcess] = []
     pid = 1000
     for index in range(count):
         pid += 1
-        kind = index % 10
+        kind = index % 20
         size = rng.uniform(2, 400) * MIB
-        if kind < 5:
-            memory = flat(size)
+        if kind < 11:
+            memory = noisy(size, rng.uniform(0.01, 0.5) * MIB, seed + index)
             processes.append(SyntheticProcess(pid, f"daemon{index}", memory))
-        elif kind < 8:
-            swing = size * rng.uniform(0.05, 0.6)
-            period = rng.uniform(5, 600)
+        elif kind < 17:
+            swing = size * rng.uniform(0.05, 0.5)
+            period = rng.uniform(2, 60)
             memory = churning(size, swing, period, seed + index)
             processes.append(SyntheticProcess(pid, f"worker{index}", memory))
-        elif kind == 8:
-            start = rng.uniform(0, 20 * 3600)
-            memory = plateau(size, rng.uniform(50, 400) * MIB, start, start + rng.uniform(60, 1800))
-            processes.append(SyntheticProcess(pid, f"cache{index}", memory))
-        else:
-            # Short jobs one after another on the same pid, each a new process.
+        elif kind < 19:
             born = 0.0
             while born < 86400:
                 life = rng.uniform(30, 3600)
-                memory = plateau(size * 0.2, size, 0.0, 1.0)
+                memory = noisy(size * 0.5, 0.2 * MIB, seed + index + int(born))
                 processes.append(
                     SyntheticProcess(pid, f"job{index}", memory, born=born, dies=born + life)
                 )
                 born += life + rng.uniform(1, 60)
+        else:
+            born = 0.0
+            while born < 86400:
+                life = rng.uniform(2, 10)
+                processes.append(
+                    SyntheticProcess(pid, "cc1", compile_job(size), born=born, dies=born + life)
+                )
+                pid += 1
+                born += life + rng.uniform(0.5, 5)
     return processes

@@ -56,6 +56,21 @@ LONG_SCALES: tuple[float, ...] = tuple(
 
 CACHE_FROM = 600.0
 
+PEAK_LOOKBACK = 4.0
+"""A climb counts only if it takes the series to a new high: past the highest point of
+the time before it (this many times the scale, at least 10 minutes) by at least half
+the climb. A sawtooth (a garbage collector, a batch worker) climbs in lines as good
+as a leak's, but each tooth only returns to where the last one peaked."""
+
+STARTUP_CONTEXT = 60.0
+"""How long a series that was there before watching began must be watched before its
+climb can be a leak: a minute, longer than the teeth of most allocate-and-free
+cycles. A process started while memtui watches is judged from its first sample."""
+
+BORN_GRACE = 10.0
+"""A process started up to this long before the history began counts as watched from
+its birth (memtui and the program were started together)."""
+
 HOLD_GAP = 30.0
 """A verdict that fired holds on weaker evidence (see ``RELAX``) while the verdict
 before it, at most this many seconds earlier, named the same process."""
@@ -464,6 +479,30 @@ class _Steady:
             self.began = _climb_start(times, values, fit)
 
 
+def _new_high(
+    read: Callable[[float, float], tuple[list[float], list[float]]],
+    fit: Fit,
+    values: Sequence[float],
+    scale: float,
+    watched_for: float | None,
+) -> bool:
+    """Does the climb end above everything before it (see PEAK_LOOKBACK)?
+
+    ``watched_for`` is how long the series has been watched, or None when it has been
+    watched from its birth (a process started while memtui watched). A climb seen in a
+    series that was already there counts only after STARTUP_CONTEXT of watching: until
+    then the first tooth of a sawtooth, joined mid-climb, would pass for a leak.
+    """
+    if watched_for is not None and watched_for < STARTUP_CONTEXT:
+        return False
+    lookback = max(PEAK_LOOKBACK * scale, 600.0)
+    _, before = read(fit.start - lookback, fit.start - 1e-3)
+    if not before:
+        return True
+    rise = values[-1] - values[0]
+    return values[-1] >= max(before) + 0.5 * rise
+
+
 def _climb_start(times: Sequence[float], values: Sequence[float], fit: Fit) -> float:
     """The last time the series was within 5 % of its whole rise of where it started."""
     direction = 1 if fit.rate_per_minute >= 0 else -1
@@ -655,15 +694,16 @@ class LeakDetector:
         evidence, culprit, system, _ = held
         first = history.first_time or earlier
         longest = earlier - first
+        if culprit is not None and processes is not None:
+            if self._process_steady(processes, culprit.key, earlier).best is not None:
+                return True
         if evidence == SYSTEM_FIT:
             return any(
                 self._system_trend(history, trend.field, earlier, longest).steady
                 for trend in system
                 if trend.steady
             )
-        if culprit is None or processes is None:
-            return False
-        return self._process_steady(processes, culprit.key, earlier).best is not None
+        return False
 
     def _series_fit(
         self,
@@ -700,19 +740,20 @@ class LeakDetector:
         self,
         cache_key: tuple[object, ...],
         scales: Sequence[float],
-        read: Callable[[float], tuple[list[float], list[float]]],
+        read: Callable[[float, float], tuple[list[float], list[float]]],
         now: float,
         threshold: float,
         floor: float,
         min_r_squared: float,
         relax: float = 1.0,
+        watched_for: float | None = None,
     ) -> _Steady:
-        """Fit the series ``read(scale)`` returns at every scale; keep the steady ones
-        (``relax`` < 1: the weaker tests that keep a fired verdict holding)."""
+        """Fit the series ``read(start, end)`` returns at every scale; keep the steady
+        ones (``relax`` < 1: the weaker tests that keep a fired verdict holding)."""
         s = self.settings
         steady = _Steady()
         for scale in scales:
-            times, values = read(scale)
+            times, values = read(now - scale, now)
             if not times:
                 continue
             steady.current = values[-1]
@@ -726,7 +767,7 @@ class LeakDetector:
                 min_r_squared=min_r_squared - (0.1 if relax < 1 else 0.0),
                 ongoing=s.ongoing * relax,
             )
-            if fit is not None:
+            if fit is not None and _new_high(read, fit, values, scale, watched_for):
                 steady.take(fit, times, values)
             if scale == s.window:
                 steady.window_fit = fit_line(times, values, s.min_points)
@@ -737,8 +778,9 @@ class LeakDetector:
     ) -> SystemTrend:
         s = self.settings
 
-        def read(scale: float) -> tuple[list[float], list[float]]:
-            return _clean(*history.series(name, scale, now, complete_only=scale >= CACHE_FROM))
+        def read(start: float, end: float) -> tuple[list[float], list[float]]:
+            complete = end - start >= CACHE_FROM
+            return _clean(*history.series(name, end - start, end, complete_only=complete))
 
         steady = self._steady_over(
             ("system", name),
@@ -749,6 +791,7 @@ class LeakDetector:
             s.system_floor,
             s.min_r_squared,
             relax,
+            longest,
         )
         times, values = _clean(*history.series(name, s.window, now))
         if not times:
@@ -765,9 +808,15 @@ class LeakDetector:
         first = processes.first_time
         longest = now - first if first is not None else 0.0
 
-        def read(scale: float) -> tuple[list[float], list[float]]:
-            return processes.growth_series(key, now - scale, now, complete_only=scale >= CACHE_FROM)
+        def read(start: float, end: float) -> tuple[list[float], list[float]]:
+            complete = end - start >= CACHE_FROM
+            return processes.growth_series(key, start, end, complete_only=complete)
 
+        # Started (give or take the first sample's delay) after watching began: its
+        # whole life is in the history.
+        since = processes.watched_since
+        born_watched = since is not None and key[1] >= since - BORN_GRACE
+        watched_for = None if born_watched else (now - since if since is not None else 0.0)
         return self._steady_over(
             ("process", key),
             s.scales(None, longest),
@@ -777,6 +826,7 @@ class LeakDetector:
             s.process_floor,
             s.process_min_r_squared,
             relax,
+            watched_for,
         )
 
     def _system_follows(

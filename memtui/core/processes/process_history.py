@@ -67,6 +67,9 @@ class ProcessHistories:
             raw_capacity, levels, typecode="f", on_bucket=self._combine if on_bucket else None
         )
         self.info: dict[ProcessKey, ProcessInfo] = {}
+        self.watched_since: float | None = None
+        """When watching began: the first table taken in, or a recording's start. A
+        process started after it has its whole life in the history."""
 
     def _combine(self, width: float, at: float, swap: dict[object, float]) -> None:
         # RSS is appended before swap, so its means for this bucket are waiting.
@@ -100,6 +103,8 @@ class ProcessHistories:
         latest = self._rss.latest_time
         if latest is not None and now <= latest:
             return  # the same table twice, or a clock that went back
+        if self.watched_since is None:
+            self.watched_since = now
         rss: dict[ProcessKey, float] = {}
         swap: dict[ProcessKey, float] = {}
         for row in table.rows:

@@ -48,6 +48,7 @@ class ReplaySource:
             raise StoreError(f"{reader.path}: the store holds no samples yet")
         self.first, self.last = span
         sessions = reader.sessions()
+        self.sessions = sessions
         self.exclude = frozenset(session.pid for session in sessions)
         self.has_processes = bool(sessions) and any(s.process_interval > 0 for s in sessions)
 
@@ -85,6 +86,7 @@ class ReplaySource:
             history.append(t, sample)
 
         processes = ProcessHistories(raw_capacity=max(2, int((raw_to - raw_from) / 0.25) + 2))
+        processes.watched_since = self._watched_since(at)
         page = HistoryPage(
             history=history,
             processes=processes,
@@ -133,6 +135,11 @@ class ReplaySource:
             readings = reader.pss_readings(ident, raw_from - 600.0, raw_to)
             if readings:
                 page.pss[key] = readings
+
+    def _watched_since(self, at: float) -> float:
+        """When the recorder session that covers ``at`` began."""
+        started = [s.started for s in self.sessions if s.started <= at]
+        return max(started) if started else self.first
 
     def step(self, page: HistoryPage | None, at: float, direction: int) -> float | None:
         """The sample time after (1) or before (-1) ``at``: from the page when it

@@ -4,7 +4,10 @@ What it holds (every time is Unix seconds):
 
 - ``frame``: samples of three series, each row one moment, encoded as what changed
   since the row before (:mod:`memtui.core.store.frame_codec`), with a key frame every
-  :data:`KEY_EVERY` rows so any stretch decodes from the key frame before it:
+  :data:`KEY_EVERY` rows so any stretch decodes from the key frame before it. Rows
+  are appended in time order under a rowid, so pages fill densely; the index on
+  (series, level, t) finds a stretch (keyed on it instead, interleaved inserts left
+  two thirds of every page empty):
 
   - ``MEMINFO``: every /proc/meminfo field, in bytes (HugePages_* as counts);
   - ``PROCESSES``: each live process's RSS and swap, in KiB;
@@ -78,13 +81,14 @@ CREATE TABLE process(
     UNIQUE(pid, start_time)
 );
 CREATE TABLE frame(
+    id INTEGER PRIMARY KEY,
     series INTEGER NOT NULL,
     level INTEGER NOT NULL,
     t REAL NOT NULL,
     key INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY(series, level, t)
-) WITHOUT ROWID;
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX frame_at ON frame(series, level, t);
 CREATE TABLE pss(
     process_id INTEGER NOT NULL,
     t REAL NOT NULL,
@@ -261,6 +265,7 @@ class StoreWriter:
         self._last_verdict: tuple[bool, int | None, str] | None = None
         self._last_verdict_t = -math.inf
         self._session = self._start_session(interval, process_interval)
+        self._sampled = False
 
     def _prepare(self, new: bool) -> None:
         db = self._db
@@ -321,6 +326,11 @@ class StoreWriter:
         state.count += 1
 
     def add_meminfo(self, t: float, sample: Mapping[str, int]) -> None:
+        if not self._sampled:
+            # A session begins with its first sample (a replay then knows which
+            # processes started while it was watching).
+            self._sampled = True
+            self._other.append(("UPDATE session SET started = ? WHERE id = ?", (t, self._session)))
         self._frame(MEMINFO, RAW, t, {self._field_id(n): (int(v),) for n, v in sample.items()})
 
     def add_pressure(self, t: float, values: Mapping[str, int]) -> None:
