@@ -159,16 +159,11 @@ def cpu(processes: int, seconds: float, interval: float, process_interval: float
             proc.terminate()
             proc.wait(timeout=20)
         used = {pid: (end[pid] - start[pid]) / seconds * 100 for pid in start}
-        print(
-            f"{processes} idle processes plus the machine's own, {seconds:g} s, interval {interval:g} s"
-        )
-        print(
-            f"memtui record (processes every {process_interval:g} s): {used[memtui.pid]:.2f} % of a core"
-        )
-        print(
-            f"atop -w (every process each {interval:g} s):           {used[atop.pid]:.2f} % of a core"
-        )
-        print(f"ratio memtui/atop: {used[memtui.pid] / max(used[atop.pid], 1e-9):.2f}")
+        mine, theirs = used[memtui.pid], used[atop.pid]
+        print(f"{processes} idle processes and the machine's own, {seconds:g} s at {interval:g} s")
+        print(f"memtui record (processes every {process_interval:g} s): {mine:.2f} % of a core")
+        print(f"atop -w (every process each {interval:g} s): {theirs:.2f} % of a core")
+        print(f"ratio memtui/atop: {mine / max(theirs, 1e-9):.2f}")
         print(f"sizes: store {(work / 'r.db').stat().st_size / 1024:.0f} KiB,"
               f" atop {(work / 'atop.raw').stat().st_size / 1024:.0f} KiB")  # fmt: skip
     finally:

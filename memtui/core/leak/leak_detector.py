@@ -694,9 +694,12 @@ class LeakDetector:
         evidence, culprit, system, _ = held
         first = history.first_time or earlier
         longest = earlier - first
-        if culprit is not None and processes is not None:
-            if self._process_steady(processes, culprit.key, earlier).best is not None:
-                return True
+        if (
+            culprit is not None
+            and processes is not None
+            and self._process_steady(processes, culprit.key, earlier).best is not None
+        ):
+            return True
         if evidence == SYSTEM_FIT:
             return any(
                 self._system_trend(history, trend.field, earlier, longest).steady
