@@ -37,9 +37,7 @@ def memtui_pid(session: str) -> int:
         capture_output=True, text=True, check=True,
     ).stdout.split()[0]  # fmt: skip
     # The pane runs a shell running python -m memtui (or memtui directly).
-    children = subprocess.run(
-        ["pgrep", "-P", pane], capture_output=True, text=True
-    ).stdout.split()
+    children = subprocess.run(["pgrep", "-P", pane], capture_output=True, text=True).stdout.split()
     return int(children[0]) if children else int(pane)
 
 

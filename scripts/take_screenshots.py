@@ -2,9 +2,13 @@
 
     python scripts/take_screenshots.py
 
-The dashboard pictures replay a real recording (a process leaking 3 MiB/s) so they
-are the same on every machine; the process picker shows this machine's processes;
-the leak verdict is a live detection of `memtui demo-leak` started for the picture.
+The dashboard pictures replay real recordings so they are the same on every machine:
+the hero image is tests/data/recordings/demo-leak.db (made by scripts/record_demo.py:
+`memtui record` while `memtui demo-leak` leaked 150 MiB/min), stepped to 25 seconds
+after the recorder's verdict named it, with its evidence beside it; the others
+replay a CSV of a process leaking 3 MiB/s. The process picker shows this machine's
+processes; the leak verdict is a live detection of `memtui demo-leak` started for the
+picture.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from memtui.cli import build_parser  # noqa: E402
 from memtui.commands.dashboard import build_model  # noqa: E402
 
 RECORDING = ROOT / "tests" / "data" / "recordings" / "leak-3mib-per-s.csv"
+STORE = ROOT / "tests" / "data" / "recordings" / "demo-leak.db"
 OUT = ROOT / "screenshots"
 
 
@@ -31,10 +36,17 @@ def app_for(*argv: str) -> MemtuiApp:
     return MemtuiApp(build_model(build_parser().parse_args(list(argv))))
 
 
+async def _loaded(app: MemtuiApp) -> None:
+    replay = app.model.replay
+    while replay is not None and replay.loading is not None:
+        await asyncio.sleep(0.05)
+
+
 async def shoot(
     name: str, app: MemtuiApp, keys: Sequence[str], size: tuple[int, int], wait: float = 0.5
 ) -> None:
     async with app.run_test(size=size) as pilot:
+        await _loaded(app)
         await pilot.pause(wait)
         for key in keys:
             await pilot.press(key)
@@ -64,11 +76,27 @@ async def shoot_leak(name: str) -> None:
     print(f"screenshots/{name}.svg")
 
 
+def verdict_moment() -> str:
+    """25 s after the recorder first named a process, as ``b`` takes it."""
+    from memtui.core.store.recording_store import StoreReader
+    from memtui.core.time_expression import format_moment
+
+    reader = StoreReader(str(STORE))
+    span = reader.time_range()
+    assert span is not None
+    fired = next(v for v in reader.verdicts(*span) if v.suspected)
+    reader.close()
+    return format_moment(fired.t + 25)
+
+
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     replay = ("--replay", str(RECORDING))
-    await shoot("dashboard", app_for(*replay), [], (120, 40))
-    await shoot("dashboard-80x24", app_for(*replay), [], (80, 24))
+    moment = ["b", *verdict_moment(), "enter"]
+    hero = ("--replay", str(STORE), "--fields", "AnonPages,Committed_AS,MemAvailable,MemFree")
+    await shoot("dashboard", app_for(*hero), moment, (120, 40))
+    await shoot("evidence", app_for(*hero), [*moment, "e"], (120, 40), wait=1.0)
+    await shoot("dashboard-80x24", app_for(*hero), moment, (80, 24))
     await shoot("field-picker", app_for(*replay), ["f", "down", "down"], (120, 40))
     await shoot("zoom", app_for(*replay), ["right", "enter"], (120, 40))
     await shoot("processes", app_for("--fields", "MemFree"), ["2"], (120, 40), wait=1.5)

@@ -10,6 +10,10 @@
   program), holds it 1-3 s, frees it, pauses 1-2 s, over and over.
 - ``steady``: allocates and touches 128 MiB once, then keeps re-touching it (so it
   stays resident and busy) without growing.
+- ``plateau``: a cache warming up: grows by ``--size-mib`` (300 by default) over
+  ``--grow-seconds`` (120), then holds flat; prints ``plateau`` when it stops growing.
+- ``compile``: a compile loop: one short job after another (a child that allocates
+  32-160 MiB, touches it and exits within a few seconds), two at a time.
 
 Each prints ``ready`` on stdout when started and names itself (/proc/PID/comm) so
 tests and the bench can tell it from everything else. ``watch()`` feeds a
@@ -114,6 +118,52 @@ def steady(seconds: float) -> None:
     libc.free(block)
 
 
+def plateau(seconds: float, size: int, grow_seconds: float) -> None:
+    _name("wl-plateau")
+    libc = _libc()
+    step = 4 * MIB
+    blocks = []
+    began = time.monotonic()
+    print("ready", flush=True)
+    while len(blocks) * step < size:
+        due = (time.monotonic() - began) / grow_seconds * size
+        while len(blocks) * step < min(due, size):
+            block = libc.malloc(step)
+            libc.memset(block, 1, step)
+            blocks.append(block)
+        time.sleep(0.1)
+    print("plateau", flush=True)
+    deadline = began + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+_COMPILE_JOB = (
+    "import ctypes, random, time\n"
+    "libc = ctypes.CDLL('libc.so.6')\n"
+    "libc.malloc.restype = ctypes.c_void_p\n"
+    "libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]\n"
+    "for _ in range(random.randint(8, 40)):\n"
+    "    block = libc.malloc(4 << 20)\n"
+    "    libc.memset(block, 1, 4 << 20)\n"
+    "    time.sleep(random.uniform(0.01, 0.08))\n"
+)
+
+
+def compile_loop(seconds: float) -> None:
+    _name("wl-compile")
+    deadline = time.monotonic() + seconds
+    print("ready", flush=True)
+    jobs: list[subprocess.Popen[bytes]] = []
+    while time.monotonic() < deadline:
+        jobs = [job for job in jobs if job.poll() is None]
+        while len(jobs) < 2:
+            jobs.append(subprocess.Popen([sys.executable, "-c", _COMPILE_JOB]))
+        time.sleep(0.1)
+    for job in jobs:
+        job.wait()
+
+
 @dataclass(frozen=True)
 class Observation:
     """One detector update while watching: seconds since the watch began, and the verdict."""
@@ -184,15 +234,20 @@ def stop_workload(proc: subprocess.Popen[str]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=("churn", "bursty", "steady"))
+    parser.add_argument("workload", choices=("churn", "bursty", "steady", "plateau", "compile"))
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--dir", default=tempfile.gettempdir())
     parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--grow-seconds", type=float, default=120.0)
     args = parser.parse_args()
     if args.workload == "churn":
         churn(args.seconds, args.dir, args.size_mib * MIB)
     elif args.workload == "bursty":
         bursty(args.seconds)
+    elif args.workload == "plateau":
+        plateau(args.seconds, args.size_mib * MIB, args.grow_seconds)
+    elif args.workload == "compile":
+        compile_loop(args.seconds)
     else:
         steady(args.seconds)
     return 0

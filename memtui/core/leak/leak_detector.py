@@ -503,6 +503,14 @@ def _new_high(
     return values[-1] >= max(before) + 0.5 * rise
 
 
+def _quarter_rise(values: Sequence[float]) -> float:
+    """The mean of the last quarter of the points less the mean of the first quarter."""
+    quarter = max(1, len(values) // 4)
+    if len(values) < 4:
+        return 0.0
+    return sum(values[-quarter:]) / quarter - sum(values[:quarter]) / quarter
+
+
 def _climb_start(times: Sequence[float], values: Sequence[float], fit: Fit) -> float:
     """The last time the series was within 5 % of its whole rise of where it started."""
     direction = 1 if fit.rate_per_minute >= 0 else -1
@@ -843,7 +851,10 @@ class LeakDetector:
 
         Compared over the same span, at the culprit's steady scale and the few longer
         ones: others' churn rarely spoils every scale at once, and at a longer scale
-        the flat time before the leak lowers both slopes alike.
+        the flat time before the leak lowers both slopes alike. Each comparison is
+        made twice, by the fitted slopes and by the rise from the mean of the first
+        quarter of the span to the mean of the last: churn that tips one slope (a
+        burst of frees at the end) seldom moves both quarter means.
         """
         s = self.settings
         first = processes.first_time
@@ -858,12 +869,16 @@ class LeakDetector:
             if own is None or own.rate_per_minute <= 0:
                 continue
             needed = s.corroboration * own.rate_per_minute
+            own_rise = _quarter_rise(values)
             for name in s.system_fields:
                 times, values = _clean(
                     *history.series(name, scale, now, complete_only=scale >= CACHE_FROM)
                 )
                 fit = fit_line(times, values, s.min_points)
                 if fit is not None and fit.rate_per_minute >= needed:
+                    return True
+                rise = _quarter_rise(values)
+                if own_rise > 0 and rise >= s.corroboration * own_rise:
                     return True
         return False
 

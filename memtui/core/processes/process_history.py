@@ -130,12 +130,18 @@ class ProcessHistories:
         rss: dict[ProcessKey, float],
         swap: dict[ProcessKey, float],
         infos: Iterable[ProcessInfo] = (),
+        *,
+        keep_gone: bool = False,
     ) -> None:
-        """Take in one sample of every live process (a replay's stored rows)."""
+        """Take in one sample of every live process. Processes missing from it have
+        exited and are forgotten, unless ``keep_gone`` (a replay's page, which also
+        holds what came after its cursor: a process that exits later must still be
+        there at the cursor; the page bounds the memory)."""
         for info in infos:
             self.info[(info.pid, info.start_time)] = info
-        for gone in [key for key in self.info if key not in rss]:
-            self.remove(gone)
+        if not keep_gone:
+            for gone in [key for key in self.info if key not in rss]:
+                self.remove(gone)
         self._rss.append(at, rss)
         self._swap.append(at, swap)
 

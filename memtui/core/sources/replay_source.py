@@ -130,6 +130,7 @@ class ReplaySource:
                 {key: float(value[0]) for key, value in memory.items()},
                 {key: float(value[1]) for key, value in memory.items()},
                 _infos_of(infos, memory),
+                keep_gone=True,
             )
         for ident, key in keys.items():
             readings = reader.pss_readings(ident, raw_from - 600.0, raw_to)

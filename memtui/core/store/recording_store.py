@@ -530,7 +530,9 @@ class StoreWriter:
         try:
             self.flush(force=True)
             if self.durable:
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                # Back to a rollback journal: the WAL is folded in and removed, and
+                # the store is one file again until the next writer opens it.
+                self._db.execute("PRAGMA journal_mode=DELETE")
         finally:
             self._db.close()
 
