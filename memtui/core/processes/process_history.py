@@ -25,7 +25,10 @@ ProcessKey = tuple[int, float]
 PROCESS_TIERS: tuple[tuple[float, float], ...] = ((60.0, 6 * HOUR), (600.0, 7 * DAY))
 """Process samples come every few seconds, so the finest tier is one minute."""
 RAW_SPAN = 600.0
-"""Seconds of raw process samples kept (at the fastest cadence, 1 s)."""
+"""Seconds of raw process samples kept."""
+FASTEST_CADENCE = 2.0
+"""The dashboard samples every process every 2 s at the fastest: 10 minutes of raw
+samples is then 301 points per process, full within 10 to 30 minutes."""
 
 ProcessBucketClosed = Callable[[float, float, dict[ProcessKey, tuple[float, float]]], None]
 """on_bucket(width, bucket time, {process: (mean RSS, mean swap)})."""
@@ -49,7 +52,7 @@ class ProcessHistories:
 
     def __init__(
         self,
-        raw_capacity: int = int(RAW_SPAN) + 1,
+        raw_capacity: int = int(RAW_SPAN / FASTEST_CADENCE) + 1,
         tiers: Iterable[tuple[float, float]] = PROCESS_TIERS,
         on_bucket: ProcessBucketClosed | None = None,
     ) -> None:

@@ -309,6 +309,7 @@ class ProcessTableSampler:
         pss_max_age: float = 10.0,
         pss_budget: int = 100,
         with_cmdline: bool = True,
+        cmdline_once: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """
@@ -330,7 +331,14 @@ class ProcessTableSampler:
         self._spacing = growth_window / (history_points - 1)
         self._pss_max_age = pss_max_age
         self._pss_budget = max(0, pss_budget)
-        self._attrs = [a for a in _PSUTIL_ATTRS if with_cmdline or a != "cmdline"]
+        self._attrs = [
+            a for a in _PSUTIL_ATTRS if (with_cmdline and not cmdline_once) or a != "cmdline"
+        ]
+        # cmdline_once: a process's command line is read when it is first seen and
+        # kept (it rarely changes; the recorder stores it once anyway), which saves
+        # a /proc/PID/cmdline read per process per sample.
+        self._cmdline_once = with_cmdline and cmdline_once
+        self._cmdlines: dict[tuple[int, float], list[str]] = {}
         self._clock = clock
         self._histories: dict[tuple[int, float], _RssHistory] = {}
         self._pss: dict[tuple[int, float], _PssReading] = {}
@@ -366,6 +374,16 @@ class ProcessTableSampler:
         with self._lock:
             return self._sample(self._clock() if now is None else now)
 
+    def _cmdline(self, proc: psutil.Process, key: tuple[int, float]) -> list[str]:
+        cached = self._cmdlines.get(key)
+        if cached is None:
+            try:
+                cached = proc.cmdline()
+            except (psutil.Error, OSError):
+                cached = []
+            self._cmdlines[key] = cached
+        return cached
+
     def _user(self, uid: int | None) -> str | None:
         if uid is None:
             return None
@@ -388,9 +406,13 @@ class ProcessTableSampler:
                 continue  # exited between psutil's reads and ours
             create_time = info.get("create_time")
             key = (proc.pid, float(create_time) if isinstance(create_time, float) else 0.0)
+            if self._cmdline_once:
+                info["cmdline"] = self._cmdline(proc, key)
             seen.append((key, info, status))
 
         alive = {key for key, _, _ in seen}
+        for stale in self._cmdlines.keys() - alive:
+            del self._cmdlines[stale]
         # Drop exited processes (and old incarnations of reused pids) so memory
         # stays bounded by the live process count.
         for stale in self._histories.keys() - alive:

@@ -45,10 +45,17 @@ class Recorder:
         self.process_interval = process_interval
         self.clock = clock
         self.history = MeminfoHistory(span_seconds=600.0, on_bucket=self._meminfo_bucket)
-        self.processes = ProcessHistories(on_bucket=self._process_bucket)
+        cadence = max(process_interval, 0.25) if process_interval > 0 else 1.0
+        self.processes = ProcessHistories(
+            raw_capacity=int(600.0 / cadence) + 2, on_bucket=self._process_bucket
+        )
         self.detector = LeakDetector(settings, exclude={os.getpid()})
         self.sampler = ProcessTableSampler(
-            pss_max_age=PSS_INTERVAL, pss_budget=20, with_cmdline=True, clock=clock
+            pss_max_age=PSS_INTERVAL,
+            pss_budget=20,
+            with_cmdline=True,
+            cmdline_once=True,
+            clock=clock,
         )
         self.samples = 0
         self.verdict: LeakVerdict | None = None
