@@ -21,7 +21,6 @@ from rich.text import Text
 from targets import Target, assert_running, stopped_tasks
 from targets.pattern import (
     PatternTarget,
-    build_pattern_target,
     pattern_page,
     running_pattern_target,
 )
@@ -198,11 +197,6 @@ def test_smaps_rss_per_mapping() -> None:
 
 
 # -- the screen against real processes -------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pattern_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_pattern_target(tmp_path_factory.mktemp("pattern"))
 
 
 @pytest.fixture

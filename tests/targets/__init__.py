@@ -73,6 +73,21 @@ class Target:
     def stop(self) -> None:
         stop_process(self.process)
 
+    def exit_leader(self) -> None:
+        """End the main thread (pthread_exit) while the others run on: a zombie leader."""
+        self.command("x", "leader exiting")
+        deadline = time.monotonic() + 5
+        while task_states(self.pid).get(self.pid) != "Z":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the main thread of {self.pid} did not exit")
+            time.sleep(0.01)
+
+    def exec_program(self, program: Path) -> None:
+        """Have the target exec ``program`` (no arguments), from the thread reading commands."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"e" + bytes(program) + b"\n")
+        self.process.stdin.flush()
+
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """Kill a target if it still runs, reap it, and close its pipes."""
@@ -134,10 +149,19 @@ def tracer_of(pid: int) -> int:
     return 0
 
 
+def live_task(pid: int) -> int:
+    """The main thread if it runs, else a thread that does (the leader may have exited)."""
+    states = task_states(pid)
+    if states.get(pid) not in ("Z", "X"):
+        return pid
+    return min(tid for tid, state in states.items() if state not in ("Z", "X"))
+
+
 def read_counters(target: Target) -> list[int]:
     """The worker threads' counters, read through /proc/PID/mem without stopping it."""
     count = target.nthreads
-    with open(f"/proc/{target.pid}/mem", "rb", buffering=0) as mem:
+    tid = live_task(target.pid)
+    with open(f"/proc/{target.pid}/task/{tid}/mem", "rb", buffering=0) as mem:
         mem.seek(target.counters)
         raw = mem.read(8 * count)
     return [int.from_bytes(raw[i : i + 8], "little") for i in range(0, len(raw), 8)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from targets import Binaries, Target, assert_running, build, start_target
+from targets.pattern import build_pattern_target
 
 BIG_SIZE = 64 << 20
 BIG_SEED = 20260601
@@ -17,6 +18,12 @@ BIG_SEED = 20260601
 @pytest.fixture(scope="session")
 def binaries(tmp_path_factory: pytest.TempPathFactory) -> Binaries:
     return build(tmp_path_factory.mktemp("targets"))
+
+
+@pytest.fixture(scope="session")
+def pattern_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The memory view's target (targets/pattern_target.c)."""
+    return build_pattern_target(tmp_path_factory.mktemp("pattern"))
 
 
 @pytest.fixture

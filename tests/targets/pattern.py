@@ -72,11 +72,17 @@ def start_pattern_target(
 ) -> PatternTarget:
     argv = [*(argv_prefix or []), str(binary), f"{fixed:x}" if fixed else "-", str(big_mib)]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    return pattern_target_in(process)
+
+
+def pattern_target_in(process: subprocess.Popen[bytes]) -> PatternTarget:
+    """The pattern target that ``process`` runs (started as one, or exec'd into one),
+    from the line of addresses it prints."""
     assert process.stdout is not None
     line = process.stdout.readline().decode()
     if not line:
         process.kill()
-        raise RuntimeError(f"pattern target did not start: {argv}")
+        raise RuntimeError(f"pattern target did not start: {process.args}")
     values = {
         key: (0 if value == "(nil)" else int(value, 0))
         for key, value in re.findall(r"(\w+)=(0x[0-9a-f]+|\(nil\)|\d+)", line)

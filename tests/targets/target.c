@@ -4,6 +4,10 @@
  *
  * Prints one line of addresses, then obeys single-letter commands on stdin:
  *   u  munmap the "unmap" region, answer "unmapped"
+ *   x  the main thread exits (pthread_exit) and a new thread reads the commands,
+ *      answer "leader exiting": the leader is left a zombie while the rest runs
+ *   e  read a program's path on the next line and exec it (no arguments), from
+ *      whichever thread reads the commands
  *   q  exit 0
  * Worker threads bump their own counter every millisecond so a test can see that
  * they keep running. With "churn", one more thread starts and joins short-lived
@@ -52,6 +56,38 @@ static void *map_pages(size_t size) {
     return p;
 }
 
+static size_t page_size;
+static unsigned char *unmap_region;
+
+static void *commands(void *arg) {
+    (void)arg;
+    int command;
+    while ((command = getchar()) != EOF) {
+        if (command == 'u') {
+            munmap(unmap_region, 2 * page_size);
+            printf("unmapped\n");
+            fflush(stdout);
+        } else if (command == 'x') {
+            pthread_t thread;
+            pthread_create(&thread, NULL, commands, NULL);
+            printf("leader exiting\n");
+            fflush(stdout);
+            pthread_exit(NULL);
+        } else if (command == 'e') {
+            char path[4096];
+            if (!fgets(path, sizeof path, stdin)) break;
+            path[strcspn(path, "\n")] = 0;
+            fflush(stdout);
+            execl(path, path, (char *)NULL);
+            perror(path);
+            exit(3);
+        } else if (command == 'q') {
+            exit(0);
+        }
+    }
+    exit(0);
+}
+
 int main(int argc, char **argv) {
     long page = sysconf(_SC_PAGESIZE);
     long nthreads = argc > 1 ? atol(argv[1]) : 0;
@@ -69,6 +105,8 @@ int main(int argc, char **argv) {
 
     unsigned char *unmap = map_pages(2 * page);
     memset(unmap, 'U', 2 * page);
+    page_size = page;
+    unmap_region = unmap;
 
     unsigned char *data = NULL;
     long size = 0;
@@ -96,15 +134,6 @@ int main(int argc, char **argv) {
            nthreads, page);
     fflush(stdout);
 
-    int command;
-    while ((command = getchar()) != EOF) {
-        if (command == 'u') {
-            munmap(unmap, 2 * page);
-            printf("unmapped\n");
-            fflush(stdout);
-        } else if (command == 'q') {
-            return 0;
-        }
-    }
+    commands(NULL);
     return 0;
 }

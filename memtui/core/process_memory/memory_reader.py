@@ -11,6 +11,11 @@ consults the mappings only after a fault, to skip a hole in one step.
 
 A :class:`MemoryReader` is a session: it checks the pid and opens /proc/PID/mem and
 /proc/PID/maps once, so that the many small reads of a hex view stay cheap.
+
+Those files hold the address space they were opened on. When it goes (the process
+exec'd, or exited), they read empty; the reader then looks which: after an exec it
+opens them again on the new program and says so (:class:`ProcessExeced`). A process
+whose main thread has exited while others run is read through a live thread.
 """
 
 from __future__ import annotations
@@ -29,12 +34,16 @@ from memtui.core.process_memory import libc_ptrace
 from memtui.core.process_memory.process_facts import (
     PF_KTHREAD,
     explain_permission_denied,
+    memory_task,
     parse_stat,
+    process_name,
+    task_path,
 )
 from memtui.core.process_memory.process_freeze import ProcessFreeze
 from memtui.core.process_memory.reader_errors import (
     KernelThread,
     PermissionDenied,
+    ProcessExeced,
     ProcessExitedDuringRead,
     ProcessGone,
 )
@@ -92,6 +101,9 @@ class MemoryReader:
     ``freeze`` (the default) stops every thread around each read (or each
     read_many/stream), so what is read is a consistent snapshot; all ptrace work of
     a freeze runs on the thread that called the read.
+
+    ``task`` is the thread whose /proc files are read: the process itself, or a live
+    thread once its main thread has exited.
     """
 
     def __init__(self, pid: int, method: str = "procmem", freeze: bool = True) -> None:
@@ -110,21 +122,28 @@ class MemoryReader:
         self._peek_words = bytearray(0)
         try:
             with open(f"/proc/{pid}/stat", "rb") as file:
-                name, _, flags = parse_stat(file.read())
+                name, state, flags = parse_stat(file.read())
         except (FileNotFoundError, ProcessLookupError):
             raise ProcessGone(pid) from None
         if flags & PF_KTHREAD:
             raise KernelThread(pid, name)
-        self._mem_fd = self._open_proc_file("mem")
+        self.task = memory_task(pid, state)
+        self._open_files()
+
+    def _open_files(self) -> None:
+        """Open mem and maps of ``self.task``, in place of any opened before."""
+        mem_fd = self._open_proc_file("mem")
         try:
-            self._maps_fd = self._open_proc_file("maps")
+            maps_fd = self._open_proc_file("maps")
         except BaseException:
-            self.close()
+            os.close(mem_fd)
             raise
+        self.close()
+        self._mem_fd, self._maps_fd = mem_fd, maps_fd
 
     def _open_proc_file(self, name: str) -> int:
         try:
-            return os.open(f"/proc/{self.pid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+            return os.open(f"{task_path(self.pid, self.task)}/{name}", os.O_RDONLY | os.O_CLOEXEC)
         except PermissionError:
             raise PermissionDenied(self.pid, explain_permission_denied(self.pid)) from None
         except (FileNotFoundError, ProcessLookupError):
@@ -201,6 +220,47 @@ class MemoryReader:
             with contextlib.suppress(BufferError):
                 buffer.close()  # a caller still holding a chunk keeps it alive instead
 
+    def check_address_space(self) -> None:
+        """Say whether the process is still the one read, without reading its memory.
+
+        Raises ProcessExeced if it exec'd since (the next read reads the new program),
+        ProcessExitedDuringRead if it has exited; otherwise returns.
+        """
+        if self._mem_fd < 0:
+            raise ValueError("check a closed MemoryReader")
+        if not self._holds_address_space():
+            self._reopen()
+
+    def _holds_address_space(self) -> bool:
+        """Whether the address space mem was opened on is still there.
+
+        Once it is gone, /proc/PID/mem reads 0 bytes anywhere; while it lives, a read
+        at address 0 (never mapped, in practice) fails with EIO instead.
+        """
+        try:
+            return bool(os.pread(self._mem_fd, 1, 0))
+        except OSError:
+            return True
+
+    def _reopen(self) -> None:
+        """The files opened no longer show the process's memory: open them again on the
+        thread that does, then raise if the program changed (an exec) or it has exited.
+
+        Returns quietly when only the thread read through has gone (the process lives
+        on in its other threads, with the same memory).
+        """
+        execed = not self._holds_address_space()
+        try:
+            self.task = memory_task(self.pid)
+            self._open_files()
+        except ProcessGone:
+            raise ProcessExitedDuringRead(self.pid) from None
+        self._maps = None
+        if execed:
+            if not self._holds_address_space():
+                raise ProcessExitedDuringRead(self.pid)  # exiting, not exec'ing
+            raise ProcessExeced(self.pid, process_name(self.pid))
+
     # -- session --------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -219,6 +279,9 @@ class MemoryReader:
             with ProcessFreeze(self.pid) as frozen:
                 self._frozen = frozen
                 try:
+                    # Frozen, it cannot exec; but it may have since the last read, and
+                    # vm_readv would then read the new program's bytes as the old's.
+                    self.check_address_space()
                     yield
                 finally:
                     self._frozen = None
@@ -228,22 +291,32 @@ class MemoryReader:
     def _mappings(self, refresh: bool = False) -> _Regions:
         """The target's mappings: read once per freeze, since they cannot change in one."""
         if self._maps is None or (refresh and self._frozen is None):
-            chunks = []
-            offset = 0
-            while True:
-                try:
-                    chunk = os.pread(self._maps_fd, 1 << 16, offset)
-                except OSError as error:
-                    raise self._translate(error) from None
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                offset += len(chunk)
-            if not chunks:
-                # The maps of a live process are never empty: it has exited.
-                raise ProcessExitedDuringRead(self.pid)
-            self._maps = _Regions(b"".join(chunks))
+            raw = self._read_maps_file()
+            if not raw:
+                # The maps of a live process are never empty: it exec'd or exited, or
+                # the thread read through has exited (ESRCH).
+                self._reopen()
+                raw = self._read_maps_file()
+                if not raw:
+                    raise ProcessExitedDuringRead(self.pid)
+            self._maps = _Regions(raw)
         return self._maps
+
+    def _read_maps_file(self) -> bytes:
+        """The text of the maps file opened, or b"" if its thread has gone."""
+        chunks: list[bytes] = []
+        offset = 0
+        while True:
+            try:
+                chunk = os.pread(self._maps_fd, 1 << 16, offset)
+            except OSError as error:
+                if error.errno == errno.ESRCH:
+                    return b""
+                raise self._translate(error) from None
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            offset += len(chunk)
 
     def _translate(self, error: OSError) -> Exception:
         if error.errno == errno.ESRCH:
@@ -308,7 +381,8 @@ class MemoryReader:
                 continue
             if got == 0:
                 # /proc/PID/mem reads 0 bytes once the address space is gone.
-                raise ProcessExitedDuringRead(self.pid)
+                self._reopen()
+                continue
             # A short read stops at a boundary; the next read reports what is there.
             position += got
 
@@ -320,8 +394,11 @@ class MemoryReader:
         while position < end:
             count = min(end - position, _SYSCALL_CHUNK)
             try:
-                got = libc_ptrace.vm_readv(self.pid, local + position, position, count)
+                got = libc_ptrace.vm_readv(self.task, local + position, position, count)
             except OSError as error:
+                if error.errno == errno.ESRCH:
+                    self._reopen()  # the thread read through exited, or the process
+                    continue
                 high = position >= _OFFSET_LIMIT and error.errno == errno.EINVAL
                 if error.errno not in _FAULTS and not high:
                     raise self._translate(error) from None

@@ -94,29 +94,42 @@ def parse_maps(text: str) -> list[Mapping]:
 
 
 def read_maps(pid: int) -> list[Mapping]:
-    """Read and parse /proc/PID/maps.
+    """Read and parse /proc/PID/maps: never empty, since a live process has memory.
 
-    Raises ProcessGone, PermissionDenied (with the reason), or KernelThread when the
-    process has no address space at all.
+    Once the main thread has exited while others run, a live thread's maps are read.
+    Raises ProcessGone, ZombieProcess, PermissionDenied (with the reason), or
+    KernelThread when the process has no address space at all.
     """
     from memtui.core.process_memory.process_facts import (
-        explain_permission_denied,
+        memory_task,
         read_process_facts,
+        task_path,
     )
 
-    try:
-        with open(f"/proc/{pid}/maps", "rb") as file:
-            raw = file.read()
-    except (FileNotFoundError, ProcessLookupError):
-        raise ProcessGone(pid) from None
-    except PermissionError:
-        raise PermissionDenied(pid, explain_permission_denied(pid)) from None
+    raw = _read_maps_file(pid, f"/proc/{pid}/maps")
     if not raw:
         facts = read_process_facts(pid)
         if facts.kernel_thread:
             raise KernelThread(pid, facts.name)
+        task = memory_task(pid, facts.state)
+        if task != pid:
+            raw = _read_maps_file(pid, f"{task_path(pid, task)}/maps")
+        if not raw:
+            raise ProcessGone(pid)  # its memory went in the moment since it was listed
     # surrogateescape keeps any non-UTF-8 file name intact instead of failing on it.
     return parse_maps(raw.decode("utf-8", "surrogateescape"))
+
+
+def _read_maps_file(pid: int, path: str) -> bytes:
+    from memtui.core.process_memory.process_facts import explain_permission_denied
+
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except (FileNotFoundError, ProcessLookupError):
+        raise ProcessGone(pid) from None
+    except PermissionError:
+        raise PermissionDenied(pid, explain_permission_denied(pid)) from None
 
 
 def find_mapping(mappings: Sequence[Mapping], address: int) -> Mapping | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from memtui.core.process_memory.reader_errors import ProcessGone
+from memtui.core.process_memory.reader_errors import ProcessGone, ZombieProcess
 
 # include/linux/sched.h: set on kernel threads, which have no user address space.
 PF_KTHREAD = 0x00200000
@@ -75,6 +75,55 @@ def process_name(pid: int) -> str | None:
         return _read_bytes(f"/proc/{pid}/comm").decode("utf-8", "replace").strip()
     except OSError:
         return None
+
+
+def task_path(pid: int, tid: int) -> str:
+    """The /proc directory of thread ``tid`` of process ``pid`` (``/proc/PID`` for the main one)."""
+    return f"/proc/{pid}" if tid == pid else f"/proc/{pid}/task/{tid}"
+
+
+def task_state(pid: int, tid: int) -> str | None:
+    """The one-letter state of a thread (``Z`` a zombie), or None if it has gone."""
+    try:
+        raw = _read_bytes(f"{task_path(pid, tid)}/stat")
+    except OSError:
+        return None
+    fields = raw.rpartition(b")")[2].split()
+    return fields[0].decode("ascii", "replace") if fields else None
+
+
+def memory_task(pid: int, leader_state: str | None = None) -> int:
+    """The thread whose /proc files (mem, maps, smaps) show the memory of ``pid``.
+
+    That is ``pid`` itself until its main thread exits while others run on: the
+    leader then stays a zombie without memory of its own (its mem and maps read
+    empty) and any live thread shows the process's memory. ``leader_state`` saves a
+    read when the caller has /proc/PID/stat already. Raises ZombieProcess when no
+    thread lives, ProcessGone when there is no such process.
+    """
+    state = leader_state if leader_state is not None else task_state(pid, pid)
+    if state is None:
+        raise ProcessGone(pid)
+    if state not in ("Z", "X"):
+        return pid
+    try:
+        tids = sorted(int(name) for name in os.listdir(f"/proc/{pid}/task") if name.isdigit())
+    except (FileNotFoundError, ProcessLookupError):
+        raise ProcessGone(pid) from None
+    for tid in tids:
+        if tid != pid and task_state(pid, tid) not in (None, "Z", "X"):
+            return tid
+    raise _zombie(pid) if state == "Z" else ProcessGone(pid)
+
+
+def _zombie(pid: int) -> ProcessGone:
+    try:
+        status = parse_status(_read_bytes(f"/proc/{pid}/status"))
+    except OSError:
+        return ProcessGone(pid)  # reaped meanwhile
+    parent = status.get("PPid", "0")
+    parent_name = process_name(int(parent)) if parent.isdigit() else None
+    return ZombieProcess(pid, status.get("Name", "?"), f"{parent} ({parent_name or 'unknown'})")
 
 
 def read_process_facts(pid: int) -> ProcessFacts:

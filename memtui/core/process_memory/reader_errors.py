@@ -60,3 +60,30 @@ class FreezeThreadError(ReaderError):
             f"the freeze of process {pid} belongs to thread {owner} but thread {caller} "
             "used it: run every read of a freeze on the thread that created it",
         )
+
+
+class ZombieProcess(ProcessGone):
+    """The process has exited but its parent has not reaped it: a zombie, without memory."""
+
+    def __init__(self, pid: int, name: str, parent: str) -> None:
+        ReaderError.__init__(
+            self,
+            pid,
+            f"process {pid} ({name}) has exited but its parent {parent} has not reaped it "
+            "yet (a zombie): it has no memory left to read",
+        )
+        self.name = name
+
+
+class ProcessExeced(ReaderError):
+    """The process exec'd another program: the memory it had is gone.
+
+    The reader that raises it has moved on to the new program already: the next read
+    reads that, so a view can go on while a dump stops rather than mix two programs.
+    """
+
+    def __init__(self, pid: int, name: str | None) -> None:
+        super().__init__(
+            pid, f"process {pid} exec'd {name or 'another program'}: the memory it had is gone"
+        )
+        self.name = name
