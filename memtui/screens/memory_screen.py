@@ -3,7 +3,9 @@
 Every read happens off the UI thread: memory and mappings on the session's own
 thread (:class:`MemorySession`, which owns the ptrace freeze), the process name in a
 thread worker. When the process exits, or may not be read, the view says so and
-keeps whatever it showed last.
+keeps whatever it showed last. When it execs, the view says so and shows the new
+program; when the mapping under the cursor is unmapped, the cursor moves to the
+nearest one and the view says so.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from memtui.core.process_memory.memory_search import (
     search_steps,
 )
 from memtui.core.process_memory.memory_session import (
+    ExecFollowed,
     JobReport,
     MapsRead,
     MemorySession,
@@ -256,6 +259,7 @@ class MemoryScreen(Screen[None]):
         # Addresses the cursor was at before each pointer followed (Backspace).
         self.pointer_trail: list[int] = []
         self.changed_bytes: int | None = None
+        self._said_leader_exited = False
 
     def refresh(
         self,
@@ -351,6 +355,8 @@ class MemoryScreen(Screen[None]):
         event = message.event
         if isinstance(event, MapsRead):
             self._show_mappings(event)
+        elif isinstance(event, ExecFollowed):
+            self._follow_exec(event)
         elif isinstance(event, SessionFailed):
             self._show_failure(event)
 
@@ -367,6 +373,13 @@ class MemoryScreen(Screen[None]):
     def _show_mappings(self, event: MapsRead) -> None:
         if self.exited:
             return
+        if event.task is not None and event.task != self.pid and not self._said_leader_exited:
+            self._said_leader_exited = True
+            self._show_banner(
+                f"The main thread of process {self.pid} has exited; its other threads run "
+                f"on: reading through thread {event.task}",
+                error=False,
+            )
         if event.rss is not None:
             self.rss = event.rss
         table: DataTable[Text] = self.query_one("#mappings", DataTable)
@@ -385,7 +398,9 @@ class MemoryScreen(Screen[None]):
             table.add_row(
                 *mapping_row(mapping, self.rss.get(mapping.start)), key=str(mapping.start)
             )
-        self._hex.set_mappings(mappings)
+        lost = self._hex.set_mappings(mappings)
+        if lost is not None:
+            self._say_unmapped(lost)
         if self.has_class("-empty"):
             self.remove_class("-empty")
             self.call_after_refresh(self._focus_bytes)
@@ -393,6 +408,38 @@ class MemoryScreen(Screen[None]):
             self._highlight_mapping(highlighted)
         else:
             self._follow_cursor(self._hex.cursor_address)
+
+    def _say_unmapped(self, address: int) -> None:
+        now = self._hex.cursor_address
+        mapping = find_mapping(self.mappings, now) if now is not None else None
+        where = f"now at 0x{now:x} {mapping.name}" if now is not None and mapping else "none left"
+        self.notify(f"0x{address:x} was unmapped: {where}", timeout=5, markup=False)
+
+    def _follow_exec(self, event: ExecFollowed) -> None:
+        """Forget the old program (bytes, mappings, matches): its new mappings follow."""
+        if event.name:
+            self.name_of_process = event.name
+        self._show_banner(
+            f"Process {self.pid} exec'd {event.name or 'another program'}: showing the new "
+            "program (the memory it had is gone)",
+            error=False,
+        )
+        self.failure = None
+        self.mappings = []
+        self.rss = {}
+        self.pointer_trail.clear()
+        self.changed_bytes = None
+        self.search_pattern = None
+        self.matches, self.match_addresses, self.search_summary = {}, [], ""
+        self._hex.set_matches([], 1, None)
+        self._hex.forget()
+        self._show_title()
+
+    def _show_banner(self, text: str, error: bool) -> None:
+        banner = self.query_one("#memory-banner", Static)
+        banner.set_class(error, "-error")
+        banner.update(text)
+        banner.add_class("-shown")
 
     def _focus_bytes(self) -> None:
         # The hex view could not take the focus while hidden, so the table got it; the

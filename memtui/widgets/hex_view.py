@@ -196,8 +196,13 @@ class HexView(ScrollView, can_focus=True):
 
     # -- content --------------------------------------------------------------------
 
-    def set_mappings(self, mappings: list[Mapping]) -> None:
-        """Lay out rows for ``mappings``, keeping the cursor on its address if still mapped."""
+    def set_mappings(self, mappings: list[Mapping]) -> int | None:
+        """Lay out rows for ``mappings``, keeping the cursor on its address if still mapped.
+
+        If it is not (unmapped meanwhile), the cursor goes to the nearest mapping and
+        its row to the top, so that what the screen shows is where the cursor is;
+        returns the address the cursor lost then, else None.
+        """
         address = self.cursor_address
         top_address = self.row_layout.row_address(int(self.scroll_y))
         layout = HexLayout(mappings)
@@ -205,18 +210,34 @@ class HexView(ScrollView, can_focus=True):
             (b.start, b.end, b.marker) for b in self.row_layout.blocks
         ]:
             self.row_layout = layout  # same rows; keep the caches
-            return
+            return None
         self.row_layout = layout
         self._strips.clear()
         self.virtual_size = Size(row_width(layout.digits), layout.total_rows)
+        lost = None
         if address is not None and self._place_cursor(address):
             top = layout.row_of(top_address) if top_address is not None else None
             self.scroll_to(y=top if top is not None else self.cursor_row, animate=False)
+        elif address is not None:
+            lost = address
+            self.cursor_row, self.cursor_column = layout.data_row_nearest(address) or 0, 0
+            self.scroll_to(y=self.cursor_row, animate=False)
         else:
             first = layout.data_row_near(0, 1)
             self.cursor_row, self.cursor_column = (first or 0), 0
         self.refresh()
         self._cursor_moved()
+        return lost
+
+    def forget(self) -> None:
+        """Drop the layout and every row read: they belong to a program that is gone."""
+        self.row_layout = HexLayout([])
+        self._rows.clear()
+        self._strips.clear()
+        self.cursor_row = self.cursor_column = 0
+        self.virtual_size = Size(row_width(self.row_layout.digits), 0)
+        self.scroll_to(y=0, animate=False)
+        self.refresh()
 
     def reload(self) -> None:
         """Read the rows on screen again (refresh); old bytes stay until new ones arrive.

@@ -232,6 +232,16 @@ class HexLayout:
             return block.first_row
         return block.first_row + (address - block.start) // ROW_BYTES
 
+    def data_row_nearest(self, address: int) -> int | None:
+        """The first row with bytes at or after ``address``, else the last one before it
+        (where to go when ``address`` is not mapped any more)."""
+        row = self.row_of(address)
+        if row is None:
+            index = bisect.bisect_right(self._starts, address)
+            row = self.blocks[index].first_row if index < len(self.blocks) else None
+        found = None if row is None else self.data_row_near(row, 1)
+        return found if found is not None else self.data_row_near(self.total_rows - 1, -1)
+
     def data_row_near(self, row: int, step: int) -> int | None:
         """``row`` if it holds bytes, else the next such row in the direction of ``step``."""
         while 0 <= row < self.total_rows:

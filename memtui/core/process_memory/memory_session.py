@@ -17,6 +17,10 @@ and a row request waits at most one step, about a millisecond.
 
 Nothing here raises into the caller: errors come back as :class:`SessionFailed`,
 or, for a job, as a :class:`JobReport` with its ``error``.
+
+An exec is not an end: the reader moves on to the new program, the session says so
+(:class:`ExecFollowed`, which also ends a running job: its mappings are gone) and
+reads the new mappings.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ from dataclasses import dataclass, field
 
 from memtui.core.process_memory.memory_reader import MemoryReader, ReadResult
 from memtui.core.process_memory.proc_maps import Mapping, parse_maps_line, read_maps
+from memtui.core.process_memory.process_facts import memory_task, task_path
 from memtui.core.process_memory.reader_errors import (
     PermissionDenied,
+    ProcessExeced,
     ProcessExitedDuringRead,
     ProcessGone,
     ReaderError,
@@ -67,10 +73,19 @@ class MapsRead:
     """The process's mappings; ``rss`` maps a mapping's start to its resident bytes.
 
     ``rss`` is None when smaps was not re-read this time (it is throttled) or cannot be.
+    ``task`` is the thread read through: not the pid once the main thread has exited.
     """
 
     mappings: list[Mapping]
     rss: dict[int, int] | None
+    task: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecFollowed:
+    """The process exec'd ``name``: what was read of it is gone; new mappings follow."""
+
+    name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +118,7 @@ class JobReport:
     error: ReaderError | OSError | None = None
 
 
-SessionEvent = RowsRead | MapsRead | SessionFailed | JobReport
+SessionEvent = RowsRead | MapsRead | ExecFollowed | SessionFailed | JobReport
 # A job: given the session's reader, an iterator that does one step per next() and
 # yields something to report (or None). It must not hold a freeze across a yield.
 Job = Callable[[MemoryReader], Iterator[object | None]]
@@ -152,10 +167,10 @@ def parse_smaps_rss(text: str) -> dict[int, int]:
     return rss
 
 
-def read_smaps_rss(pid: int) -> dict[int, int] | None:
-    """Resident bytes per mapping, or None if smaps cannot be read."""
+def read_smaps_rss(pid: int, task: int | None = None) -> dict[int, int] | None:
+    """Resident bytes per mapping (read through thread ``task``), or None if unreadable."""
     try:
-        with open(f"/proc/{pid}/smaps", "rb") as file:
+        with open(f"{task_path(pid, task or pid)}/smaps", "rb") as file:
             raw = file.read()
     except OSError:
         return None
@@ -293,7 +308,6 @@ class MemorySession:
         try:
             with reader:
                 try:
-                    self._read_maps(force_rss=True)
                     self._serve(reader, pidfd)
                 finally:
                     self._end_job()
@@ -321,33 +335,50 @@ class MemorySession:
         return batch
 
     def _serve(self, reader: MemoryReader, pidfd: int | None) -> None:
+        batch: list[_Request] | None = [_MapsRequest(force_rss=True)]  # what the view needs first
         while not self._stopping.is_set():
+            try:
+                if batch is not None:
+                    self._serve_batch(reader, batch)
+                elif self._job is not None:
+                    self._serve_batch(reader, [])
+                elif _has_exited(self.pid, pidfd):
+                    raise ProcessExitedDuringRead(self.pid)
+                else:
+                    # An exec leaves the pidfd quiet: look at the memory itself.
+                    reader.check_address_space()
+            except ProcessExeced as execed:
+                self._follow_exec(reader, execed)
             batch = self._take_batch(wait=self._job is None)
-            if self._stopping.is_set():
-                return
-            if batch is None:
-                if self._job is None:
-                    if _has_exited(self.pid, pidfd):
-                        raise ProcessExitedDuringRead(self.pid)
-                    continue
-                batch = []
-            maps = [r for r in batch if isinstance(r, _MapsRequest)]
-            rows = [r for r in batch if isinstance(r, _RowRequest)]
-            jobs = [r for r in batch if isinstance(r, _JobRequest)]
-            if maps:
-                self._read_maps(force_rss=any(r.force_rss for r in maps))
-            if rows:
-                # Only the newest request is still what the screen shows.
-                self._read_rows(reader, rows[-1])
-            if self._cancel_job.is_set():
-                self._cancel_job.clear()
-                self._end_job()
-            if jobs:
-                self._end_job()
-                self._job_id = jobs[-1].job_id
-                self._job = jobs[-1].job(reader)
-            if self._job is not None:
-                self._step_job(reader)
+
+    def _serve_batch(self, reader: MemoryReader, batch: list[_Request]) -> None:
+        maps = [r for r in batch if isinstance(r, _MapsRequest)]
+        rows = [r for r in batch if isinstance(r, _RowRequest)]
+        jobs = [r for r in batch if isinstance(r, _JobRequest)]
+        if maps:
+            self._read_maps(reader, force_rss=any(r.force_rss for r in maps))
+        if rows:
+            # Only the newest request is still what the screen shows.
+            self._read_rows(reader, rows[-1])
+        if self._cancel_job.is_set():
+            self._cancel_job.clear()
+            self._end_job()
+        if jobs:
+            self._end_job()
+            self._job_id = jobs[-1].job_id
+            self._job = jobs[-1].job(reader)
+        if self._job is not None:
+            self._step_job(reader)
+
+    def _follow_exec(self, reader: MemoryReader, execed: ProcessExeced) -> None:
+        """The reader reads the new program already: end what belonged to the old one."""
+        if self._job is not None:
+            # A search or save over mappings that are gone would read the new
+            # program's bytes as the old's.
+            self._emit(JobReport(self._job_id, None, execed))
+            self._end_job()
+        self._emit(ExecFollowed(execed.name))
+        self._read_maps(reader, force_rss=True)
 
     def _step_job(self, reader: MemoryReader) -> None:
         assert self._job is not None
@@ -357,7 +388,7 @@ class MemorySession:
         except StopIteration:
             self._job = None
             return
-        except (ProcessGone, ProcessExitedDuringRead):
+        except (ProcessGone, ProcessExitedDuringRead, ProcessExeced):
             self._job = None
             raise
         except (ReaderError, OSError) as error:
@@ -379,7 +410,7 @@ class MemorySession:
         started = time.perf_counter()
         try:
             results = reader.read_many(list(request.ranges))
-        except (ProcessGone, ProcessExitedDuringRead):
+        except (ProcessGone, ProcessExitedDuringRead, ProcessExeced):
             raise
         except ReaderError as error:
             # e.g. a debugger attached meanwhile: freezing fails, no-stop still works.
@@ -391,17 +422,19 @@ class MemorySession:
         self.reads += 1
         self._emit(RowsRead(request.generation, results, freeze, time.perf_counter() - started))
 
-    def _read_maps(self, force_rss: bool) -> None:
-        mappings = read_maps(self.pid)  # ProcessGone ends the session in _run
-        if not mappings:
-            raise ProcessExitedDuringRead(self.pid)
+    def _read_maps(self, reader: MemoryReader, force_rss: bool) -> None:
+        # An exec changes the maps wholesale: say so first, not as an ordinary change.
+        reader.check_address_space()
+        # ProcessGone (a zombie too) ends the session in _run.
+        task = memory_task(self.pid)
+        mappings = read_maps(self.pid)
         rss = None
         now = time.monotonic()
         due = self._rss_read_at is None or now - self._rss_read_at >= self._rss_interval
         if force_rss or due:
-            rss = read_smaps_rss(self.pid)
+            rss = read_smaps_rss(self.pid, task)
             self._rss_read_at = now
-        self._emit(MapsRead(mappings, rss))
+        self._emit(MapsRead(mappings, rss, task))
 
 
 def _open_pidfd(pid: int) -> int | None:
