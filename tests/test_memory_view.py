@@ -40,6 +40,7 @@ from memtui.core.process_memory.hex_rows import (
     address_digits,
     format_row,
     format_row_text,
+    marker_text,
     row_width,
 )
 from memtui.core.process_memory.memory_session import parse_smaps_rss
@@ -108,7 +109,7 @@ def mappings() -> list[Mapping]:
 
 def test_layout_concatenates_mappings_with_one_row_per_gap(mappings: list[Mapping]) -> None:
     layout = HexLayout(mappings)
-    assert layout.digits == 12  # [vsyscall] is left out, so addresses stay short
+    assert layout.digits == 12  # [vsyscall] has rows of its own width: see below
     demo_rows = 0x4000 // 16
     assert layout.row_address(0) == 0x555555554000
     assert layout.row_address(demo_rows - 1) == 0x555555557FF0  # two mappings, no gap
@@ -120,10 +121,39 @@ def test_layout_concatenates_mappings_with_one_row_per_gap(mappings: list[Mappin
     big = layout.row_of(0x7F1800000000)
     assert big is not None and layout.row_address(big) is None
     assert COLLAPSE_UNREADABLE_ABOVE < 0xF000000000
-    last = layout.total_rows - 1
-    assert layout.row_address(last) == 0x7FFC00020FF0
+    stack_end = layout.row_of(0x7FFC00020FF0)
+    assert stack_end is not None and layout.row_address(stack_end) == 0x7FFC00020FF0
     # Rows stay few: the mappings' bytes / 16, not the address space's.
     assert layout.total_rows < 0x100000
+
+
+VSYSCALL = 0xFFFFFFFFFF600000
+
+
+def test_the_vsyscall_page_above_2_63_has_rows_of_question_marks(
+    mappings: list[Mapping],
+) -> None:
+    layout = HexLayout(mappings)
+    # After [stack]: one row for the 16 EiB gap, then the page's 256 rows, the last rows.
+    stack = layout.row_of(0x7FFC00020FF0)
+    assert stack is not None and layout.row_address(stack + 1) is None
+    assert layout.row_address(stack + 2) == VSYSCALL
+    assert layout.total_rows == stack + 2 + 0x1000 // 16
+    assert layout.row_address(layout.total_rows - 1) == VSYSCALL + 0xFF0
+    assert layout.row_of(VSYSCALL + 0x123) == stack + 2 + 0x12
+    assert layout.read_ranges(stack, stack + 2) == [(0x7FFC00020FF0, 16), (VSYSCALL, 16)]
+    gap = layout.block_at_row(stack + 1)
+    assert gap is not None and marker_text(gap) == (
+        "┄┄ 7ffc00021000-ffffffffff600000 unmapped (16.0 EiB) ┄┄"
+    )
+    # Its rows are as wide as its addresses; the rows of user space keep 12 digits,
+    # so they still fit 80 columns.
+    block = layout.block_of_address(VSYSCALL)
+    assert block is not None and (block.digits, layout.digits) == (16, 12)
+    row = format_row_text(VSYSCALL, bytes(16), [(VSYSCALL, VSYSCALL + 16)], block.digits)
+    assert row == "ffffffffff600000 " + " ".join(["??"] * 8) + "  " + " ".join(["??"] * 8) + (
+        " │" + "░" * 16
+    )
 
 
 def test_layout_read_ranges_merge_contiguous_mappings(mappings: list[Mapping]) -> None:
@@ -329,6 +359,36 @@ async def test_the_guard_page_shows_question_marks(pattern: PatternTarget) -> No
         await go_to(pilot, f"{pattern.after:x}")
         await wait_until(pilot, hex_view.visible_rows_loaded)
         assert screen_line(hex_view, 0).endswith("│" + "H" * 16)
+
+
+async def test_the_vsyscall_page_is_listed_and_shown_as_unreadable(pattern: PatternTarget) -> None:
+    app = ViewApp(pattern.pid, auto_refresh=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, hex_view = await open_view(pilot)
+        table: DataTable[Text] = screen.query_one("#mappings", DataTable)
+        row = [str(cell) for cell in table.get_row(str(VSYSCALL))]
+        assert row == [
+            "ffffffffff600000",
+            "ffffffffff601000",
+            "4.00 KiB",
+            "0 B",
+            "--xp",
+            "[vsyscall]",
+        ]
+        await go_to(pilot, "[vsyscall]+0x10")
+        await wait_until(pilot, hex_view.visible_rows_loaded)
+        assert hex_view.cursor_address == VSYSCALL + 0x10
+        assert "at ffffffffff600010 [vsyscall]+0x10" in str(
+            screen.query_one("#memory-title", Static).content
+        )
+        question_marks = " ".join(["??"] * 8)
+        line = hex_view.render_line(0).text
+        assert line.startswith(f"ffffffffff600010 {question_marks}  {question_marks} │░░░░")
+        # The rows of user space keep their 12 digits and 79 columns.
+        assert hex_view.virtual_size.width == row_width(12)
+        await go_to(pilot, f"{pattern.pattern:x}")
+        await wait_until(pilot, hex_view.visible_rows_loaded)
+        assert screen_line(hex_view, 0).startswith(f"{pattern.pattern:012x} 4d 45 4d")
 
 
 async def test_mapping_name_goto_enter_in_table_tab_and_bad_input(

@@ -69,6 +69,9 @@ def test_short_bytes_keep_three_significant_figures() -> None:
     assert format_bytes_short(536.87 * (1 << 20)) == "537 MiB"
     assert format_bytes_short(22.88 * (1 << 30)) == "22.9 GiB"
     assert format_bytes_short(0) == "0 B"
+    # Up to the whole 64-bit address space: the gap below [vsyscall] is 16 EiB.
+    assert format_bytes_short(1 << 40) == "1.00 TiB"
+    assert format_bytes_short(0xFFFFFFFFFF600000 - 0x7FFC00021000) == "16.0 EiB"
 
 
 def test_header_fits_80_columns_with_its_status() -> None:

@@ -60,7 +60,15 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-_UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
+# Up to EiB: a gap in the address space (below [vsyscall]) is as large as 16 EiB.
+_UNITS = (
+    ("EiB", 1 << 60),
+    ("PiB", 1 << 50),
+    ("TiB", 1 << 40),
+    ("GiB", 1 << 30),
+    ("MiB", 1 << 20),
+    ("KiB", 1 << 10),
+)
 
 
 def unit_for(magnitude: float) -> tuple[str, int]:

@@ -28,7 +28,6 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from memtui.core.process_memory.address_expression import USAGE, resolve_address
 from memtui.core.process_memory.data_inspector import inspect_bytes
-from memtui.core.process_memory.hex_rows import HIDDEN_PATHS
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.memory_save import USAGE as SAVE_USAGE
 from memtui.core.process_memory.memory_save import (
@@ -383,7 +382,7 @@ class MemoryScreen(Screen[None]):
         if event.rss is not None:
             self.rss = event.rss
         table: DataTable[Text] = self.query_one("#mappings", DataTable)
-        mappings = [m for m in event.mappings if m.path not in HIDDEN_PATHS]
+        mappings = event.mappings
         if _same_layout(self.mappings, mappings) and table.row_count:
             if event.rss is not None:
                 for mapping in mappings:

@@ -412,7 +412,8 @@ class HexView(ScrollView, can_focus=True):
         if self.row_layout.row_address(row) is None:
             return
         x = int(self.scroll_x) + event.x
-        digits = self.row_layout.digits
+        block = self.row_layout.block_at_row(row)
+        digits = block.digits if block is not None else self.row_layout.digits
         column = self.cursor_column
         for index in range(ROW_BYTES):
             if hex_column(index, digits) <= x < hex_column(index, digits) + 2 or x == ascii_column(
@@ -481,7 +482,7 @@ class HexView(ScrollView, can_focus=True):
         cached = self._rows.get(address)
         data = cached.data if cached is not None else None
         spans = cached.unreadable if cached is not None else ()
-        segments = format_row(address, data, spans, self.row_layout.digits)
+        segments = format_row(address, data, spans, block.digits)
         styles = [self._style(_KIND_CLASS[kind]) for _, kind in segments]
         # The spaces between bytes take the style of the byte before them, so that a
         # run of bytes alike becomes one segment below: 5 segments a row instead of
@@ -512,7 +513,7 @@ class HexView(ScrollView, can_focus=True):
         if run_text:
             out.append(Segment("".join(run_text), run_style))
         complete = cached is not None and cached.generation >= self.generation
-        return Strip(out, row_width(self.row_layout.digits)), complete
+        return Strip(out, row_width(block.digits)), complete
 
     def highlights(self, address: int) -> list[tuple[int, str]]:
         """(byte index, component class): changed bytes and matches in the row at ``address``."""

@@ -8,6 +8,10 @@ address, so it fits an 80-column terminal beside a one-column scrollbar.
 The rows of a process are the concatenation of its mappings (see :class:`HexLayout`):
 the address space itself (128 TiB and more) has far too many empty rows to scroll
 through, while the mappings of even a large process are a few GiB of rows.
+
+Rows above 2**48, such as those of the [vsyscall] page at 0xffffffffff600000, need
+all 16 digits. They get them, but only they: so that one unreadable page at the top
+of every x86-64 process does not push every row past 80 columns.
 """
 
 from __future__ import annotations
@@ -28,9 +32,6 @@ _SHORT_ADDRESS_LIMIT = 1 << 48
 # An unreadable mapping larger than this (a guard reservation, a JIT cage of a TiB)
 # is one marker row instead of millions of rows of ``??``.
 COLLAPSE_UNREADABLE_ABOVE = 64 << 10
-# The legacy [vsyscall] page sits at 0xffffffffff600000, far above user space; it is
-# execute-only on current kernels, so it would only widen every address by 4 digits.
-HIDDEN_PATHS = frozenset({"[vsyscall]"})
 
 SegmentKind = Literal[
     "address",
@@ -144,7 +145,8 @@ class LayoutBlock:
     """A run of rows: the bytes [start, end) of one mapping, or one marker row.
 
     A marker row stands for a gap between mappings (``mapping`` is None) or for a
-    large unreadable mapping collapsed to one row.
+    large unreadable mapping collapsed to one row. ``digits`` is the width of the
+    address column of its rows.
     """
 
     first_row: int
@@ -153,6 +155,7 @@ class LayoutBlock:
     end: int
     mapping: Mapping | None
     marker: bool
+    digits: int
 
     @property
     def last_row(self) -> int:
@@ -175,29 +178,36 @@ class HexLayout:
     Unreadable mappings up to :data:`COLLAPSE_UNREADABLE_ABOVE` (guard pages) keep
     their rows, drawn as ``??``; larger ones and gaps between mappings take one
     marker row each, so End and Page Down run on from one mapping into the next.
+
+    ``digits`` is the address width that every row with readable bytes shares (their
+    columns line up); the rows of an unreadable mapping above them, all ``??``, may
+    be wider (:attr:`LayoutBlock.digits`).
     """
 
     def __init__(self, mappings: Sequence[Mapping]) -> None:
-        shown = sorted(
-            (m for m in mappings if m.path not in HIDDEN_PATHS and m.end > m.start),
-            key=lambda m: m.start,
-        )
+        shown = sorted((m for m in mappings if m.end > m.start), key=lambda m: m.start)
         self.mappings: list[Mapping] = shown
-        self.digits = address_digits(max((m.end for m in shown), default=0))
+        self.digits = address_digits(max((m.end for m in shown if m.readable), default=0))
         blocks: list[LayoutBlock] = []
         row = 0
         previous_end: int | None = None
         for mapping in shown:
+            digits = max(self.digits, address_digits(mapping.end))
             if previous_end is not None and mapping.start > previous_end:
-                blocks.append(LayoutBlock(row, 1, previous_end, mapping.start, None, True))
+                gap = LayoutBlock(row, 1, previous_end, mapping.start, None, True, digits)
+                blocks.append(gap)
                 row += 1
             if not mapping.readable and mapping.size > COLLAPSE_UNREADABLE_ABOVE:
-                blocks.append(LayoutBlock(row, 1, mapping.start, mapping.end, mapping, True))
+                blocks.append(
+                    LayoutBlock(row, 1, mapping.start, mapping.end, mapping, True, digits)
+                )
                 row += 1
             else:
                 # Mappings are page-aligned, so every row is a whole 16 bytes.
                 rows = -(-mapping.size // ROW_BYTES)
-                blocks.append(LayoutBlock(row, rows, mapping.start, mapping.end, mapping, False))
+                blocks.append(
+                    LayoutBlock(row, rows, mapping.start, mapping.end, mapping, False, digits)
+                )
                 row += rows
             previous_end = mapping.end
         self.blocks = blocks
