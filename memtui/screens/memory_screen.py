@@ -56,7 +56,7 @@ from memtui.core.process_memory.memory_session import (
     SessionFailed,
 )
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
-from memtui.core.process_memory.process_facts import process_name
+from memtui.core.process_memory.process_facts import is_memtui_itself, process_name
 from memtui.core.process_memory.reader_errors import KernelThread
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
@@ -235,7 +235,9 @@ class MemoryScreen(Screen[None]):
         self.pid = pid
         self.interval = interval
         self.auto_refresh_on = auto_refresh
-        self.freeze = freeze
+        self.itself = is_memtui_itself(pid)
+        """The view is of memtui's own process, which it cannot freeze."""
+        self.freeze = freeze and not self.itself
         self.name_of_process = "…"
         self.mappings: list[Mapping] = []
         self.rss: dict[int, int] = {}
@@ -308,6 +310,12 @@ class MemoryScreen(Screen[None]):
         self._read_name()
         self._set_auto_refresh(self.auto_refresh_on)
         self._hex.focus()
+        if self.itself:
+            self._show_banner(
+                f"Process {self.pid} is memtui itself: a process cannot freeze itself, so it "
+                "is read without stopping it (rows may be torn)",
+                error=False,
+            )
         self._show_title()
 
     def on_unmount(self) -> None:
@@ -621,6 +629,13 @@ class MemoryScreen(Screen[None]):
             self._timer = self.set_interval(max(0.05, self.interval), self._refresh)
 
     def action_toggle_freeze(self) -> None:
+        if self.itself:
+            self.notify(
+                "memtui cannot freeze itself: it reads its own memory without stopping",
+                severity="warning",
+                timeout=4,
+            )
+            return
         self.freeze = not self.freeze
         if self.session is not None:
             self.session.set_freeze(self.freeze)

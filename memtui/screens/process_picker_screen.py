@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,6 +32,11 @@ def row_detail(row: ProcessRow | None) -> str:
     text = f"{row.pid} {row.name}"
     if row.is_kernel_thread:
         return f"{text}: kernel thread, no user memory: it cannot be opened"
+    if row.pid == os.getpid():
+        return (
+            f"{text}: memtui itself: enter opens its memory without freezing it (a process "
+            "cannot freeze itself)"
+        )
     reasons = [f"{COLUMN_TITLES.get(column, column)} — {why}" for column, why in row.reasons]
     return f"{text}: " + ("; ".join(reasons) if reasons else "enter opens its memory")
 

@@ -34,6 +34,7 @@ from memtui.core.process_memory import libc_ptrace
 from memtui.core.process_memory.process_facts import (
     PF_KTHREAD,
     explain_permission_denied,
+    is_memtui_itself,
     memory_task,
     parse_stat,
     process_name,
@@ -41,6 +42,7 @@ from memtui.core.process_memory.process_facts import (
 )
 from memtui.core.process_memory.process_freeze import ProcessFreeze
 from memtui.core.process_memory.reader_errors import (
+    CannotFreezeItself,
     KernelThread,
     PermissionDenied,
     ProcessExeced,
@@ -127,6 +129,10 @@ class MemoryReader:
             raise ProcessGone(pid) from None
         if flags & PF_KTHREAD:
             raise KernelThread(pid, name)
+        # Said before trying: the seize would fail with a bare EPERM.
+        self._itself = is_memtui_itself(pid)
+        if freeze and self._itself:
+            raise CannotFreezeItself(pid)
         self.task = memory_task(pid, state)
         self._open_files()
 
@@ -275,6 +281,8 @@ class MemoryReader:
                 raise ValueError(PEEK_NEEDS_FREEZE)
             yield
             return
+        if self._itself:
+            raise CannotFreezeItself(self.pid)
         try:
             with ProcessFreeze(self.pid) as frozen:
                 self._frozen = frozen

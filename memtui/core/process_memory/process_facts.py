@@ -15,6 +15,8 @@ from memtui.core.process_memory.reader_errors import ProcessGone, ZombieProcess
 PF_KTHREAD = 0x00200000
 CAP_SYS_PTRACE = 19
 _YAMA_SCOPE = "/proc/sys/kernel/yama/ptrace_scope"
+# Which Linux security modules are loaded, in order (only where securityfs is mounted).
+LSM_LIST = "/sys/kernel/security/lsm"
 
 _YAMA_MEANINGS = {
     0: "0 (classic: any process of the same user)",
@@ -182,17 +184,103 @@ def _user(uid: int) -> str:
         return f"uid {uid}"
 
 
+def is_memtui_itself(pid: int) -> bool:
+    """Whether ``pid`` is this very process (or one of its threads), which no freeze can
+    stop: a process cannot ptrace itself."""
+    me = os.getpid()
+    if pid == me:
+        return True
+    try:
+        return parse_status(_read_bytes(f"/proc/{pid}/status")).get("Tgid") == str(me)
+    except OSError:
+        return False
+
+
+def foreign_tracer(pid: int) -> tuple[int, int] | None:
+    """(thread, TracerPid) of the first thread of ``pid`` that another process traces.
+
+    Every thread has a tracer of its own (strace -p TID traces that thread alone),
+    so each one's status is read, the main thread's first. memtui's own freeze does
+    not count.
+    """
+    try:
+        tids = sorted(int(name) for name in os.listdir(f"/proc/{pid}/task") if name.isdigit())
+    except OSError:
+        tids = []
+    for tid in [pid, *(tid for tid in tids if tid != pid)]:
+        try:
+            tracer = parse_status(_read_bytes(f"{task_path(pid, tid)}/status")).get("TracerPid")
+        except OSError:
+            continue
+        if tracer and tracer.isdigit() and int(tracer) not in (0, os.getpid()):
+            return tid, int(tracer)
+    return None
+
+
+def describe_security_modules(text: str) -> str | None:
+    """``loaded: yama, landlock`` from the text of /sys/kernel/security/lsm, or None when
+    it lists none besides capability (the rules every kernel applies)."""
+    modules = [name.strip() for name in text.split(",") if name.strip() not in ("", "capability")]
+    return f"loaded: {', '.join(modules)}" if modules else None
+
+
+def security_modules(path: str = LSM_LIST) -> str | None:
+    """Which security modules are loaded, as a clause of a message; None if none but capability."""
+    try:
+        text = _read_bytes(path).decode("ascii", "replace")
+    except FileNotFoundError:
+        return f"which one is unknown: {path} does not exist (securityfs is not mounted)"
+    except OSError as error:
+        return f"which one is unknown: {path} cannot be read ({error.strerror})"
+    return describe_security_modules(text)
+
+
+def _capabilities(pid: int | str) -> int | None:
+    """The permitted capability set of a process, or None if it cannot be read."""
+    try:
+        return int(parse_status(_read_bytes(f"/proc/{pid}/status")).get("CapPrm", ""), 16)
+    except (OSError, ValueError):
+        return None
+
+
+def _refused_by_security_module(rules_passed: str) -> str:
+    clause = security_modules()
+    if clause is None:
+        return (
+            f"the kernel refused although {rules_passed}, and {LSM_LIST} lists no "
+            "security module besides capability"
+        )
+    return f"the kernel refused although {rules_passed}, so a security module did; {clause}"
+
+
 def explain_permission_denied(pid: int) -> str:
-    """Say, in one line, why the kernel refuses to let us read or freeze ``pid``."""
+    """Say, in one line, why the kernel refuses to let us read or freeze ``pid``.
+
+    The rules are tried in the kernel's order (ptrace_may_access, then the security
+    modules); what is left when every rule we can see allows it is a security
+    module's doing, and /sys/kernel/security/lsm says which are loaded.
+    """
+    if is_memtui_itself(pid):
+        return (
+            "it is memtui itself, and a process cannot freeze (ptrace) itself: read it "
+            "with --no-freeze"
+        )
     try:
         facts = read_process_facts(pid)
     except ProcessGone:
         return "the process has exited"
-    if facts.tracer_pid and facts.tracer_pid != os.getpid():
-        tracer = facts.tracer_name or "unknown"
+    traced = foreign_tracer(pid)
+    if traced is not None:
+        tid, tracer_pid = traced
+        tracer = process_name(tracer_pid) or "unknown"
+        if tid == pid:
+            return (
+                f"it is already traced by TracerPid {tracer_pid} ({tracer}); a process "
+                "can have one tracer only: detach that debugger, or read with --no-freeze"
+            )
         return (
-            f"it is already traced by TracerPid {facts.tracer_pid} ({tracer}); a process "
-            "can have one tracer only: detach that debugger, or read with --no-freeze"
+            f"its thread {tid} is already traced by TracerPid {tracer_pid} ({tracer}); a "
+            "thread can have one tracer only: detach that debugger, or read with --no-freeze"
         )
     privileged = have_cap_sys_ptrace()
     my_uid = os.geteuid()
@@ -212,9 +300,19 @@ def explain_permission_denied(pid: int) -> str:
             f"kernel.yama.ptrace_scope is {_YAMA_MEANINGS[1]}: run memtui as root, start the "
             "program from memtui's parent, or set the sysctl to 0"
         )
-    if not privileged:
+    if privileged:
+        return _refused_by_security_module("memtui has CAP_SYS_PTRACE")
+    try:
+        # The kernel gives the /proc files of a process that is not dumpable to root.
+        dumpable = os.stat(f"/proc/{pid}").st_uid == my_uid
+    except OSError:
+        dumpable = False
+    if not dumpable:
         return (
             "it is not dumpable (a set-uid or set-gid program, or it called "
             "prctl(PR_SET_DUMPABLE, 0)): run memtui as root"
         )
-    return "the kernel refused access (a security module such as SELinux or AppArmor?)"
+    theirs, mine = _capabilities(pid), _capabilities("self")
+    if theirs is not None and mine is not None and theirs & ~mine:
+        return "it holds capabilities that memtui lacks (CapPrm in its status): run memtui as root"
+    return _refused_by_security_module("it runs as you and is dumpable")

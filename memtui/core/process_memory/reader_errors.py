@@ -87,3 +87,14 @@ class ProcessExeced(ReaderError):
             pid, f"process {pid} exec'd {name or 'another program'}: the memory it had is gone"
         )
         self.name = name
+
+
+class CannotFreezeItself(ReaderError):
+    """The pid is memtui's own process: no process can ptrace itself, so no freeze."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(
+            pid,
+            f"process {pid} is memtui itself, and a process cannot freeze (ptrace) itself: "
+            "add --no-freeze to read it without stopping it",
+        )
