@@ -36,6 +36,13 @@ from memtui.screens.process_picker_screen import row_detail
 pytest_plugins = ["targets.fixtures"]
 
 LANDLOCKED = Path(__file__).parent / "targets" / "landlocked.py"
+NOBODY = 65534
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+# A process of nobody's that sets its dumpable flag to argv[1] (prctl PR_SET_DUMPABLE).
+SLEEPER = (
+    "import ctypes, sys, time; ctypes.CDLL(None).prctl(4, int(sys.argv[1]), 0, 0, 0); "
+    "print('ready', flush=True); time.sleep(120)"
+)
 
 
 def memtui(*args: str, via: list[str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -216,3 +223,44 @@ def test_a_refusal_by_a_security_module_says_which_are_loaded(target: Target) ->
     )
     assert "SELinux or AppArmor?" not in result.stderr
     assert security_modules() == expected_security_clause()
+
+
+@pytest.fixture
+def nobodys_processes() -> Iterator[tuple[int, int]]:
+    """(dumpable, not dumpable): two processes of user nobody."""
+    started = [
+        subprocess.Popen(
+            [*AS_NOBODY, sys.executable, "-c", SLEEPER, flag], stdout=subprocess.PIPE, text=True
+        )
+        for flag in ("1", "0")
+    ]
+    try:
+        for process in started:
+            assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        yield started[0].pid, started[1].pid
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
+def test_without_cap_sys_ptrace_not_dumpable_and_a_security_module_are_told_apart(
+    nobodys_processes: tuple[int, int],
+) -> None:
+    dumpable, undumpable = nobodys_processes
+    assert (
+        memtui("maps", str(dumpable), via=[*AS_NOBODY, sys.executable, "-m", "memtui"]).returncode
+        == 0
+    )
+    refused = memtui("maps", str(undumpable), via=[*AS_NOBODY, sys.executable, "-m", "memtui"])
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"memtui: may not read process {undumpable}: it is not dumpable (a set-uid or "
+        "set-gid program, or it called prctl(PR_SET_DUMPABLE, 0)): run memtui as root\n",
+    )
+    sandboxed = memtui("maps", str(dumpable), via=[*AS_NOBODY, sys.executable, str(LANDLOCKED)])
+    assert (sandboxed.returncode, sandboxed.stderr) == (
+        1,
+        f"memtui: may not read process {dumpable}: the kernel refused although it runs as "
+        f"you and is dumpable, so a security module did; {expected_security_clause()}\n",
+    )

@@ -35,4 +35,8 @@ def enter_sandbox() -> None:
 
 if __name__ == "__main__":
     enter_sandbox()
-    os.execv(sys.executable, [sys.executable, "-m", "memtui", *sys.argv[1:]])
+    # In this process, not exec'd: user nobody may not be able to reach the interpreter
+    # by the path of its true location.
+    from memtui.cli import main
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -303,8 +303,9 @@ def explain_permission_denied(pid: int) -> str:
     if privileged:
         return _refused_by_security_module("memtui has CAP_SYS_PTRACE")
     try:
-        # The kernel gives the /proc files of a process that is not dumpable to root.
-        dumpable = os.stat(f"/proc/{pid}").st_uid == my_uid
+        # The kernel gives the /proc files (not the directory) of a process that is
+        # not dumpable to root.
+        dumpable = os.stat(f"/proc/{pid}/status").st_uid == my_uid
     except OSError:
         dumpable = False
     if not dumpable:
