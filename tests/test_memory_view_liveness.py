@@ -6,11 +6,13 @@ Driven as a user would (Pilot) against target.c, which does each of these on cue
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from targets import Binaries, Target, assert_running, start_target, stopped_tasks
+from targets import Binaries, Target, assert_running, start_target, stopped_tasks, task_states
 from targets.pattern import pattern_target_in
 from test_memory_reader import KNOWN
 from test_memory_view import ViewApp, go_to, open_view, screen_line, wait_until
@@ -147,3 +149,26 @@ async def test_when_the_viewed_mapping_is_unmapped_header_and_rows_agree(
             n.message.startswith(f"0x{unmapped:x} was unmapped: now at 0x{cursor:x}")
             for n in app._notifications
         ), [n.message for n in app._notifications]
+
+
+async def test_a_zombie_says_it_is_one() -> None:
+    child = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 5
+        while task_states(child.pid).get(child.pid) != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        app = ViewApp(child.pid, auto_refresh=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, MemoryScreen))
+            screen = app.screen
+            assert isinstance(screen, MemoryScreen)
+            await wait_until(pilot, lambda: screen.failure is not None)
+            text = (
+                f"Process {child.pid} (true) is a zombie: it has exited, but its parent has "
+                "not reaped it yet; it has no memory left to show"
+            )
+            assert str(banner(screen).content) == text
+            assert str(screen.query_one("#memory-message", Static).content) == text
+    finally:
+        child.wait()

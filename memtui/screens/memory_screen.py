@@ -57,7 +57,7 @@ from memtui.core.process_memory.memory_session import (
 )
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 from memtui.core.process_memory.process_facts import is_memtui_itself, process_name
-from memtui.core.process_memory.reader_errors import KernelThread
+from memtui.core.process_memory.reader_errors import KernelThread, ZombieProcess
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
@@ -461,7 +461,13 @@ class MemoryScreen(Screen[None]):
         if event.exited:
             self.exited = True
             self._set_auto_refresh(False)
-            text = f"Process {self.pid} ({name}) has exited — showing the last data read"
+            if isinstance(event.error, ZombieProcess):
+                text = (
+                    f"Process {self.pid} ({name}) is a zombie: it has exited, but its parent "
+                    "has not reaped it yet; it has no memory left to show"
+                )
+            else:
+                text = f"Process {self.pid} ({name}) has exited — showing the last data read"
             self.status = "exited"
             banner.set_class(False, "-error")
         elif event.permission_reason is not None:
