@@ -432,6 +432,7 @@ class MemoryScreen(Screen[None]):
             error=False,
         )
         self.failure = None
+        self._said_leader_exited = False  # the new program's main thread is another
         self.mappings = []
         self.rss = {}
         self.pointer_trail.clear()
