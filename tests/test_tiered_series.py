@@ -9,21 +9,33 @@ import sys
 import pytest
 
 from memtui.core.meminfo.history import MeminfoHistory, capacity_for
-from memtui.core.ring_buffer import FloatRing
+from memtui.core.ring_buffer import RESERVE_UP_TO, FloatRing
 from memtui.core.tiered_series import TieredSeries
 
 
-def test_ring_grows_as_it_fills_and_then_wraps() -> None:
-    ring = FloatRing(1000)
+def test_a_large_ring_grows_as_it_fills_and_then_wraps() -> None:
+    capacity = RESERVE_UP_TO * 4
+    ring = FloatRing(capacity)
     assert ring.allocated == 0
     for value in range(10):
         ring.append(value)
-    assert 10 <= ring.allocated < 1000
-    for value in range(10, 2500):
+    assert 10 <= ring.allocated < capacity
+    for value in range(10, capacity + 1500):
+        ring.append(value)
+    assert ring.allocated == capacity
+    assert ring.to_list()[:2] == [1500.0, 1501.0] and ring.last() == capacity + 1499.0
+    assert ring.first() == 1500.0 and len(ring) == capacity
+
+
+def test_a_small_ring_is_reserved_whole_and_never_grows() -> None:
+    ring = FloatRing(1000)
+    assert ring.allocated == 1000
+    for value in range(2500):
         ring.append(value)
     assert ring.allocated == 1000
-    assert ring.to_list()[:2] == [1500.0, 1501.0] and ring.last() == 2499.0
-    assert ring.first() == 1500.0 and len(ring) == 1000
+    assert ring.to_list()[:2] == [1500.0, 1501.0] and ring[0] == 1500.0 and ring[-1] == 2499.0
+    ring.clear(fill_count=3)
+    assert len(ring) == 3 and all(math.isnan(v) for v in ring.to_list())
 
 
 def test_padded_ring_lines_up_with_the_others() -> None:
@@ -38,7 +50,8 @@ def test_a_huge_history_reserves_nothing_up_front() -> None:
     history = MeminfoHistory(span_seconds=1000 * 3600)
     assert history.capacity == capacity_for(1000 * 3600)
     history.append(0.0, {"MemFree": 1, "Cached": 2})
-    assert history.tiered.memory_bytes() < 64 * 1024
+    # The bucket tiers are reserved whole (they are small); the raw ring is not.
+    assert history.tiered.memory_bytes() < 512 * 1024
 
 
 def test_history_flag_of_1000_hours_starts_small() -> None:

@@ -2,9 +2,11 @@
 
 The history must stay flat over hours of sampling. A deque of Python floats costs
 about 32 bytes a value and churns the allocator on every sample; an array costs 8
-bytes a value. The array grows as values arrive, doubling up to ``capacity``, and
-never beyond: a history sized for 1,000 hours costs nothing until it fills
-(``--history 1000h`` once reserved 2.4 GB at start-up).
+bytes a value. A ring of up to :data:`RESERVE_UP_TO` values is allocated whole at
+once (a few KiB: then it never grows, and memtui's memory is flat from the start);
+a larger one grows as values arrive, doubling up to ``capacity`` and never beyond,
+so a history sized for 1,000 hours costs nothing until it fills (``--history
+1000h`` once reserved 2.4 GB at start-up).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from array import array
 
 NAN = math.nan
 _FIRST_ALLOCATION = 64
+RESERVE_UP_TO = 8192
 
 
 def _nans(typecode: str, count: int = 0) -> array[float]:
@@ -47,6 +50,8 @@ class FloatRing:
             self._values.extend(_nans(typecode, fill))
             self._count = fill
             self._head = fill % capacity
+        if capacity <= RESERVE_UP_TO:
+            self._values.extend(_nans(typecode, capacity - len(self._values)))
 
     @property
     def capacity(self) -> int:
@@ -81,12 +86,16 @@ class FloatRing:
         return self._values.itemsize
 
     def clear(self, fill_count: int = 0) -> None:
-        """Forget every value and give the memory back; then pad like a new ring."""
-        self._values = _nans(self._typecode)
+        """Forget every value (a large ring gives its memory back); then pad like a
+        new ring."""
+        if self._capacity > RESERVE_UP_TO:
+            self._values = _nans(self._typecode)
         self._head = self._count = 0
         fill = min(fill_count, self._capacity)
         if fill:
-            self._values.extend(_nans(self._typecode, fill))
+            if len(self._values) < fill:
+                self._values.extend(_nans(self._typecode, fill - len(self._values)))
+            self._values[:fill] = _nans(self._typecode, fill)
             self._count = fill
             self._head = fill % self._capacity
 

@@ -538,7 +538,9 @@ class _Cache:
         return False, None
 
     def put(self, key: tuple[object, ...], fit: Fit | None) -> None:
-        if len(self.fits) > 4096:
+        # A few scales of a few series are cached at a time: a small bound keeps
+        # memtui's memory flat rather than saw-toothing by a megabyte.
+        if len(self.fits) > 512:
             self.fits.clear()
         self.fits[key] = fit
 
