@@ -39,7 +39,10 @@ class Recorder:
         process_interval: float = DEFAULT_PROCESS_INTERVAL,
         settings: LeakSettings | None = None,
         clock: Callable[[], float] = time.time,
+        verdicts: bool = True,
     ) -> None:
+        """``verdicts`` False skips the detector (a bench that drives hours of synthetic
+        data through the writer for its size alone)."""
         self.writer = writer
         self.interval = interval
         self.process_interval = process_interval
@@ -58,6 +61,7 @@ class Recorder:
             clock=clock,
         )
         self.samples = 0
+        self.verdicts = verdicts
         self.verdict: LeakVerdict | None = None
         self._next_meminfo = 0.0
         self._next_processes = 0.0
@@ -82,6 +86,9 @@ class Recorder:
         self.writer.add_meminfo(now, sample)
         if pressure is not None:
             self.writer.add_pressure(now, pressure)
+        self.samples += 1
+        if not self.verdicts:
+            return
         verdict = self.detector.evaluate(self.history, self.processes, now, previous=self.verdict)
         culprit = verdict.culprit()
         self.writer.add_verdict(
@@ -96,7 +103,6 @@ class Recorder:
             text=verdict.text,
         )
         self.verdict = verdict
-        self.samples += 1
 
     def sample_processes(self) -> None:
         now = self.clock()
