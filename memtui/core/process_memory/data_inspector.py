@@ -39,14 +39,33 @@ class Inspection:
     string: str
 
 
+# (exponent bits, fraction bits) of the IEEE 754 formats the inspector shows.
+_FLOAT_LAYOUT = {"f": (8, 23), "d": (11, 52)}
+
+
 def _unpack(code: str, data: bytes, endian: str) -> str:
     size = struct.calcsize(code)
     if len(data) < size:
         return MISSING
-    value = struct.unpack_from(endian + code, data)[0]
-    if code == "f":
-        return _shortest_f32(value)
-    return repr(value) if isinstance(value, float) else str(value)
+    if code in _FLOAT_LAYOUT:
+        return _float_text(code, int.from_bytes(data[:size], "little" if endian == "<" else "big"))
+    return str(struct.unpack_from(endian + code, data)[0])
+
+
+def _float_text(code: str, bits: int) -> str:
+    """A float as text that reads back to ``bits``; NaN as gdb shows it, ``-nan(0x400000)``.
+
+    NaN is told apart from its bits, not from a Python float: converting an f32
+    signalling NaN to a double sets its quiet bit, and ``repr`` drops the payload.
+    The hex after ``nan`` is the whole fraction field, quiet bit included.
+    """
+    exponent, fraction = _FLOAT_LAYOUT[code]
+    sign = "-" if bits >> (exponent + fraction) else ""
+    all_ones = (1 << exponent) - 1
+    if (bits >> fraction) & all_ones == all_ones and bits & ((1 << fraction) - 1):
+        return f"{sign}nan(0x{bits & ((1 << fraction) - 1):x})"
+    value: float = struct.unpack(f">{code}", bits.to_bytes(struct.calcsize(code), "big"))[0]
+    return _shortest_f32(value) if code == "f" else repr(value)
 
 
 def _shortest_f32(value: float) -> str:
@@ -54,9 +73,12 @@ def _shortest_f32(value: float) -> str:
     packed = struct.pack("<f", value)
     for digits in range(1, 10):
         text = f"{value:.{digits}g}"
-        if struct.pack("<f", float(text)) == packed:
-            return text
-    return repr(value)  # inf and nan
+        try:
+            if struct.pack("<f", float(text)) == packed:
+                return text
+        except OverflowError:
+            continue  # near FLT_MAX a short text rounds past it: 3.403e38 is no f32
+    return repr(value)  # inf
 
 
 def decode_rows(data: bytes) -> list[InspectorRow]:
