@@ -178,7 +178,7 @@ def test_both_ways_of_finding_floats_find_the_same(values: Target, path: str) ->
     other = "top" if path == "find" else "find"
     with MemoryReader(values.pid) as reader:
         search = MemorySearch(parse_query("f64:2.71~0.01"), read_maps(values.pid))
-        search._path_cost = {(0, path): 0.0, (0, other): 1.0}  # as if timed: path won
+        search.scanner._path_cost = {(0, path): 0.0, (0, other): 1.0}  # as if timed: path won
         found = [m.address for chunk in search.steps(reader) for m in chunk]
     assert values.values + F64_AT in found
 

@@ -332,6 +332,110 @@ def scan_plan(
     return [(low, high) for low, high in after + before if high - low >= length]
 
 
+class ChunkScanner:
+    """Where a pattern matches in one buffer of bytes; its float ways are timed per search."""
+
+    def __init__(self, pattern: SearchPattern) -> None:
+        self.pattern = pattern
+        self._probes = _float_probes(pattern.floats) if pattern.floats is not None else []
+        # (probe, path) -> seconds per byte of the chunk it was first tried on.
+        self._path_cost: dict[tuple[int, str], float] = {}
+
+    def offsets(
+        self, buffer: bytes | bytearray, address: int, size: int, limit: int
+    ) -> Iterator[int] | list[int]:
+        """Offsets in ``buffer[:size]`` (read from ``address``) where the pattern matches."""
+        if self.pattern.floats is not None:
+            return self._float_offsets(buffer, address, size, limit)
+        return _find_all(buffer, self.pattern.needle, size)
+
+    def _float_offsets(
+        self, buffer: bytes | bytearray, address: int, size: int, limit: int
+    ) -> list[int]:
+        floats = self.pattern.floats
+        assert floats is not None
+        width = floats.size
+        offsets: set[int] = set()
+        misalignment = (-address) % width  # the first aligned offset in the buffer
+        for index, probe in enumerate(self._probes):
+            path = self._float_path(index, probe)
+            started = time.perf_counter()
+            candidates: Iterator[int]
+            if path == "find":
+                candidates = (
+                    hit - probe.literal_offset
+                    for hit in _find_all(buffer, probe.literal, size)
+                    if (hit - probe.literal_offset - misalignment) % width == 0
+                )
+            else:
+                candidates = self._top_byte_candidates(buffer, probe, misalignment, size, width)
+            self._check_floats(buffer, probe, candidates, size, offsets, limit)
+            if size >= TRIAL_BYTES and (index, path) not in self._path_cost:
+                self._path_cost[index, path] = (time.perf_counter() - started) / size
+        return sorted(offsets)
+
+    def _float_path(self, index: int, probe: _FloatProbe) -> str:
+        """``find`` the bytes the range shares, or look at ``top`` bytes of every word.
+
+        Which is faster depends on the bytes searched (``find`` slows down where the
+        pattern's last byte is common), so the first two chunks of at least
+        :data:`TRIAL_BYTES` try one each and the rest take the faster; both find the
+        same matches.
+        """
+        if len(probe.literal) < 2:
+            return "top"
+        tried = [path for path in ("find", "top") if (index, path) in self._path_cost]
+        if len(tried) < 2:
+            return "top" if tried else "find"
+        return min(tried, key=lambda path: self._path_cost[index, path])
+
+    def _check_floats(
+        self,
+        buffer: bytes | bytearray,
+        probe: _FloatProbe,
+        candidates: Iterator[int],
+        size: int,
+        offsets: set[int],
+        limit: int,
+    ) -> None:
+        floats = self.pattern.floats
+        assert floats is not None
+        width = floats.size
+        unpack = struct.Struct(f"{floats.endian}{'d' if width == 8 else 'f'}").unpack_from
+        to_int: Literal["little", "big"] = "little" if floats.endian == "<" else "big"
+        for offset in candidates:
+            if offset < 0 or offset + width > size:
+                continue
+            bits = int.from_bytes(buffer[offset : offset + width], to_int)
+            if not probe.low_bits <= bits <= probe.high_bits:
+                continue
+            value = unpack(buffer, offset)[0]
+            if floats.low <= value <= floats.high:
+                offsets.add(offset)
+                if len(offsets) >= limit:
+                    break
+
+    def _top_byte_candidates(
+        self, buffer: bytes | bytearray, probe: _FloatProbe, first: int, size: int, width: int
+    ) -> Iterator[int]:
+        """Aligned words whose most significant byte is in the probe's range."""
+        top_index = width - 1 if self.pattern.floats and self.pattern.floats.endian == "<" else 0
+        words = (size - first) // width
+        tops = bytes(memoryview(buffer)[first + top_index : first + words * width : width])
+        allowed = re.escape(probe.top_bytes[:1]) + (
+            b"-" + re.escape(probe.top_bytes[-1:]) if len(probe.top_bytes) > 1 else b""
+        )
+        for hit in re.finditer(b"[" + allowed + b"]", tops):
+            yield first + hit.start() * width
+
+
+def _find_all(buffer: bytes | bytearray, needle: bytes, size: int) -> Iterator[int]:
+    position = buffer.find(needle, 0, size)
+    while position >= 0:
+        yield position
+        position = buffer.find(needle, position + 1, size)
+
+
 class MemorySearch:
     """One search over a process, advanced a chunk at a time by :meth:`steps`."""
 
@@ -352,11 +456,9 @@ class MemorySearch:
         self.scanned = 0
         self.matches: list[SearchMatch] = []
         self._seen: set[int] = set()
+        self.scanner = ChunkScanner(pattern)
         self._buffer = bytearray(self.chunk_size)
         self._view = memoryview(self._buffer)
-        self._probes = _float_probes(pattern.floats) if pattern.floats is not None else []
-        # (probe, path) -> seconds per byte of the chunk it was first tried on.
-        self._path_cost: dict[tuple[int, str], float] = {}
 
     @property
     def truncated(self) -> bool:
@@ -393,11 +495,7 @@ class MemorySearch:
     def _scan(
         self, address: int, size: int, unreadable: list[tuple[int, int]]
     ) -> list[SearchMatch]:
-        offsets: Iterator[int] | list[int]
-        if self.pattern.floats is not None:
-            offsets = self._float_offsets(address, size)
-        else:
-            offsets = self._find_all(self.pattern.needle, size)
+        offsets = self.scanner.offsets(self._buffer, address, size, self.limit - len(self.matches))
         found = []
         length = self.pattern.length
         for offset in offsets:
@@ -416,84 +514,6 @@ class MemorySearch:
             if self.truncated:
                 break
         return found
-
-    def _find_all(self, needle: bytes, size: int) -> Iterator[int]:
-        buffer = self._buffer
-        position = buffer.find(needle, 0, size)
-        while position >= 0:
-            yield position
-            position = buffer.find(needle, position + 1, size)
-
-    def _float_offsets(self, address: int, size: int) -> list[int]:
-        floats = self.pattern.floats
-        assert floats is not None
-        width = floats.size
-        offsets: set[int] = set()
-        misalignment = (-address) % width  # the first aligned offset in the buffer
-        for index, probe in enumerate(self._probes):
-            path = self._float_path(index, probe)
-            started = time.perf_counter()
-            candidates: Iterator[int]
-            if path == "find":
-                candidates = (
-                    hit - probe.literal_offset
-                    for hit in self._find_all(probe.literal, size)
-                    if (hit - probe.literal_offset - misalignment) % width == 0
-                )
-            else:
-                candidates = self._top_byte_candidates(probe, misalignment, size, width)
-            self._check_floats(probe, candidates, size, offsets)
-            if size >= TRIAL_BYTES and (index, path) not in self._path_cost:
-                self._path_cost[index, path] = (time.perf_counter() - started) / size
-        return sorted(offsets)
-
-    def _float_path(self, index: int, probe: _FloatProbe) -> str:
-        """``find`` the bytes the range shares, or look at ``top`` bytes of every word.
-
-        Which is faster depends on the bytes searched (``find`` slows down where the
-        pattern's last byte is common), so the first two chunks of at least
-        :data:`TRIAL_BYTES` try one each and the rest take the faster; both find the
-        same matches.
-        """
-        if len(probe.literal) < 2:
-            return "top"
-        tried = [path for path in ("find", "top") if (index, path) in self._path_cost]
-        if len(tried) < 2:
-            return "top" if tried else "find"
-        return min(tried, key=lambda path: self._path_cost[index, path])
-
-    def _check_floats(
-        self, probe: _FloatProbe, candidates: Iterator[int], size: int, offsets: set[int]
-    ) -> None:
-        floats = self.pattern.floats
-        assert floats is not None
-        width = floats.size
-        unpack = struct.Struct(f"{floats.endian}{'d' if width == 8 else 'f'}").unpack_from
-        to_int: Literal["little", "big"] = "little" if floats.endian == "<" else "big"
-        for offset in candidates:
-            if offset < 0 or offset + width > size:
-                continue
-            bits = int.from_bytes(self._buffer[offset : offset + width], to_int)
-            if not probe.low_bits <= bits <= probe.high_bits:
-                continue
-            value = unpack(self._buffer, offset)[0]
-            if floats.low <= value <= floats.high:
-                offsets.add(offset)
-                if len(offsets) + len(self.matches) >= self.limit:
-                    break
-
-    def _top_byte_candidates(
-        self, probe: _FloatProbe, first: int, size: int, width: int
-    ) -> Iterator[int]:
-        """Aligned words whose most significant byte is in the probe's range."""
-        top_index = width - 1 if self.pattern.floats and self.pattern.floats.endian == "<" else 0
-        words = (size - first) // width
-        tops = bytes(self._view[first + top_index : first + words * width : width])
-        allowed = re.escape(probe.top_bytes[:1]) + (
-            b"-" + re.escape(probe.top_bytes[-1:]) if len(probe.top_bytes) > 1 else b""
-        )
-        for hit in re.finditer(b"[" + allowed + b"]", tops):
-            yield first + hit.start() * width
 
 
 def search_steps(
