@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+import os
+import random
 import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from targets import Target
+from targets import Binaries, Target, start_target, stop_process
 from targets.values import (
     F64_AT,
     I32,
@@ -31,6 +34,8 @@ from targets.values import (
 
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.memory_search import (
+    TRIAL_BYTES,
+    ChunkScanner,
     FloatRange,
     MemorySearch,
     QueryError,
@@ -41,6 +46,8 @@ from memtui.core.process_memory.memory_search import (
     search_process,
 )
 from memtui.core.process_memory.proc_maps import read_maps
+
+pytest_plugins = ["targets.fixtures"]
 
 # -- queries -----------------------------------------------------------------------
 
@@ -130,6 +137,61 @@ def test_the_plan_starts_at_the_cursor_and_wraps() -> None:
     assert scan_plan(runs, None, 4) == runs
 
 
+# -- float matches in a buffer, against struct -----------------------------------------
+
+# Tolerances that span zero: each has a probe for its positive and its negative values.
+SPANNING_ZERO = [
+    "f64:0~1e-300",
+    "f64:1e-5~2e-5",
+    "f32:0~1e-36",
+    "f32be:-1e-3~2e-3",
+    "f64be:0~1e-300",
+]
+
+
+def floats_by_struct(query: str, data: bytes, address: int, most: int | None = None) -> list[int]:
+    """The aligned offsets of ``data`` (read at ``address``) whose float is in range.
+
+    All of them, or the first ``most``.
+    """
+    kind, _, value = query.partition(":")
+    centre, _, tolerance = value.partition("~")
+    low, high = float(centre) - float(tolerance), float(centre) + float(tolerance)
+    width = 8 if kind.startswith("f64") else 4
+    code = (">" if kind.endswith("be") else "<") + ("d" if width == 8 else "f")
+    first = (-address) % width
+    words = struct.iter_unpack(
+        code, memoryview(data)[first : len(data) - (len(data) - first) % width]
+    )
+    inside = (first + index * width for index, (v,) in enumerate(words) if low <= v <= high)
+    return list(islice(inside, most))
+
+
+@pytest.mark.parametrize("query", SPANNING_ZERO)
+def test_float_matches_come_in_address_order_up_to_the_limit(query: str) -> None:
+    # 1 MiB, so the first two calls time both ways of finding candidates.
+    data = random.Random(query).randbytes(TRIAL_BYTES)
+    address = 0x7F0000000004  # not 8-aligned: an f64's first aligned offset is 4
+    truth = floats_by_struct(query, data, address)
+    assert len(truth) > 200
+    scanner = ChunkScanner(parse_query(query))
+    for limit in (1, 7, 100, len(truth) // 2, len(truth), len(truth) + 1):
+        assert list(scanner.offsets(data, address, len(data), limit)) == truth[:limit], limit
+
+
+def test_offsets_the_caller_refuses_do_not_count_towards_the_limit() -> None:
+    # The search refuses matches in bytes it could not read (zeros stand in for
+    # them): they must not use up the limit that the next true matches need.
+    query = "f64:0~1e-300"
+    data = bytes(4096) + random.Random(1).randbytes(TRIAL_BYTES)
+    truth = floats_by_struct(query, data, 0)
+    accepted = [offset for offset in truth if offset >= 4096]
+    scanner = ChunkScanner(parse_query(query))
+    for limit in (1, 100, len(accepted)):
+        found = scanner.offsets(data, 0, len(data), limit, lambda offset: offset >= 4096)
+        assert list(found) == accepted[:limit], limit
+
+
 # -- a real process ------------------------------------------------------------------
 
 
@@ -193,6 +255,25 @@ def test_a_match_across_two_chunks_is_found_once(values: Target) -> None:
     assert len(found) == len(set(found)) == 2
 
 
+def test_zeros_standing_in_for_unreadable_bytes_do_not_use_up_the_limit() -> None:
+    # Two pages that cannot be read (a file mapping past the end of its file) read as
+    # zeros, which f64:0~1e-300 would match; then a page of 5e-324 and -0.0 in turn.
+    script = Path(__file__).parent / "targets" / "beyond_eof_target.py"
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        fields = dict(part.split("=") for part in process.stdout.readline().decode().split())
+        base, page = int(fields["base"], 16), int(fields["page"])
+        with MemoryReader(process.pid) as reader:
+            result = search_process(reader, parse_query("f64:0~1e-300"), start=base, limit=100)
+        found = [match.address for match in result.matches]
+        assert found == [base + 3 * page + 8 * index for index in range(100)]
+    finally:
+        stop_process(process)
+
+
 def test_the_search_starts_at_start_wraps_and_stops_at_the_limit(values: Target) -> None:
     second = values.values + SECOND_NEEDLE_AT
     assert addresses(values, NEEDLE, start=values.values + 1) == [second, values.values]
@@ -231,3 +312,58 @@ def test_the_command_prints_addresses_and_paths_and_exits_like_grep(values: Targ
     assert bad.returncode == 2 and "300 does not fit u8" in bad.stderr
     gone = memtui("search", "999999999", "x")
     assert gone.returncode == 1 and gone.stderr.startswith("memtui: no process 999999999")
+
+
+# -- --limit on a process holding random bytes -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def random_target(
+    binaries: Binaries, big_bytes: bytes, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    """64 MiB of known random bytes at ``data``, and no threads (whose stacks hold zeros)."""
+    path = tmp_path_factory.mktemp("random") / "data.bin"
+    path.write_bytes(big_bytes)
+    running = start_target(binaries.target, threads=0, data_file=path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def floats_in_process(pid: int, query: str, count: int) -> list[int]:
+    """The first ``count`` matching addresses, read from /proc/PID/mem and checked by struct."""
+    found: list[int] = []
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            span, perms, *rest = line.split()
+            if perms[0] != "r" or (rest[3:] and rest[3] in ("[vvar]", "[vsyscall]")):
+                continue
+            start, end = (int(part, 16) for part in span.split("-"))
+            try:
+                data = os.pread(mem.fileno(), end - start, start)
+            except OSError:
+                continue
+            offsets = floats_by_struct(query, data, start, count - len(found))
+            found += [start + offset for offset in offsets]
+            if len(found) >= count:
+                break
+    return found[:count]
+
+
+@pytest.mark.parametrize("query", ["f64:0~1e-300", "f32:0~1e-36"])
+def test_limit_gives_the_first_matches_in_address_order(random_target: Target, query: str) -> None:
+    kind, _, value = query.partition(":")
+    data = random_target.data
+    # Zeros fill the mappings below the random bytes; above a few thousand matches
+    # into the random bytes, positive and negative values alternate in every chunk.
+    truth = floats_in_process(random_target.pid, query, 50_000)
+    below = sum(1 for address in truth if address < data)
+    assert 0 < below < len(truth) - 3000 and truth[below] >= data
+    for limit in (1000, below + 500, below + 2500):
+        result = memtui(
+            "search", str(random_target.pid), "--type", kind, "--limit", str(limit), value
+        )
+        assert result.returncode == 0, result.stderr
+        printed = [int(line.split()[0], 16) for line in result.stdout.splitlines()]
+        assert printed == truth[:limit], limit

@@ -32,10 +32,14 @@ and each hit is decoded and compared; or the scan looks at the top byte of every
 aligned word instead. Which is faster depends on the bytes, so the first two large
 chunks try one each and the rest take the faster (a tolerance so wide that its
 values share fewer than two bytes always takes the second; see docs/performance.md).
+A tolerance that spans zero has a range of each sign: a chunk's matches of both
+are merged in address order before the limit applies, so a search that stops at
+``limit`` has found the first ``limit`` matches in scan order.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import struct
@@ -43,6 +47,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Literal
 
 from memtui.core.process_memory.memory_reader import MemoryReader
@@ -342,21 +347,37 @@ class ChunkScanner:
         self._path_cost: dict[tuple[int, str], float] = {}
 
     def offsets(
-        self, buffer: bytes | bytearray, address: int, size: int, limit: int
-    ) -> Iterator[int] | list[int]:
-        """Offsets in ``buffer[:size]`` (read from ``address``) where the pattern matches."""
-        if self.pattern.floats is not None:
-            return self._float_offsets(buffer, address, size, limit)
-        return _find_all(buffer, self.pattern.needle, size)
+        self,
+        buffer: bytes | bytearray,
+        address: int,
+        size: int,
+        limit: int,
+        accept: Callable[[int], bool] | None = None,
+    ) -> list[int]:
+        """The first ``limit`` offsets in ``buffer[:size]`` (read at ``address``) that match.
+
+        In increasing order, and only those ``accept`` takes (all, if None): a refused
+        offset does not count towards ``limit``.
+        """
+        if self.pattern.floats is None:
+            return list(islice(filter(accept, _find_all(buffer, self.pattern.needle, size)), limit))
+        return self._float_offsets(buffer, address, size, limit, accept)
 
     def _float_offsets(
-        self, buffer: bytes | bytearray, address: int, size: int, limit: int
+        self,
+        buffer: bytes | bytearray,
+        address: int,
+        size: int,
+        limit: int,
+        accept: Callable[[int], bool] | None,
     ) -> list[int]:
         floats = self.pattern.floats
         assert floats is not None
         width = floats.size
-        offsets: set[int] = set()
         misalignment = (-address) % width  # the first aligned offset in the buffer
+        # Each probe finds its matches in address order; the first ``limit`` of all
+        # of them are among the first ``limit`` of each, merged.
+        per_probe = []
         for index, probe in enumerate(self._probes):
             path = self._float_path(index, probe)
             started = time.perf_counter()
@@ -369,10 +390,11 @@ class ChunkScanner:
                 )
             else:
                 candidates = self._top_byte_candidates(buffer, probe, misalignment, size, width)
-            self._check_floats(buffer, probe, candidates, size, offsets, limit)
+            matches = filter(accept, self._in_range(buffer, probe, candidates, size))
+            per_probe.append(list(islice(matches, limit)))
             if size >= TRIAL_BYTES and (index, path) not in self._path_cost:
                 self._path_cost[index, path] = (time.perf_counter() - started) / size
-        return sorted(offsets)
+        return list(islice(heapq.merge(*per_probe), limit))
 
     def _float_path(self, index: int, probe: _FloatProbe) -> str:
         """``find`` the bytes the range shares, or look at ``top`` bytes of every word.
@@ -389,15 +411,10 @@ class ChunkScanner:
             return "top" if tried else "find"
         return min(tried, key=lambda path: self._path_cost[index, path])
 
-    def _check_floats(
-        self,
-        buffer: bytes | bytearray,
-        probe: _FloatProbe,
-        candidates: Iterator[int],
-        size: int,
-        offsets: set[int],
-        limit: int,
-    ) -> None:
+    def _in_range(
+        self, buffer: bytes | bytearray, probe: _FloatProbe, candidates: Iterator[int], size: int
+    ) -> Iterator[int]:
+        """The candidates whose float lies in the probe's bit range and the value's."""
         floats = self.pattern.floats
         assert floats is not None
         width = floats.size
@@ -411,9 +428,7 @@ class ChunkScanner:
                 continue
             value = unpack(buffer, offset)[0]
             if floats.low <= value <= floats.high:
-                offsets.add(offset)
-                if len(offsets) >= limit:
-                    break
+                yield offset
 
     def _top_byte_candidates(
         self, buffer: bytes | bytearray, probe: _FloatProbe, first: int, size: int, width: int
@@ -495,24 +510,28 @@ class MemorySearch:
     def _scan(
         self, address: int, size: int, unreadable: list[tuple[int, int]]
     ) -> list[SearchMatch]:
-        offsets = self.scanner.offsets(self._buffer, address, size, self.limit - len(self.matches))
-        found = []
         length = self.pattern.length
-        for offset in offsets:
+
+        def readable_and_new(offset: int) -> bool:
             where = address + offset
-            if any(s < where + length and where < e for s, e in unreadable):
-                continue  # zeros standing in for bytes that could not be read
-            if where in self._seen:
-                continue  # the wrapped plan can overlap by a few bytes at ``start``
-            mapping = find_mapping(self.mappings, where)
-            if mapping is None:
-                continue
-            self._seen.add(where)
-            match = SearchMatch(where, mapping)
-            self.matches.append(match)
-            found.append(match)
-            if self.truncated:
-                break
+            # Zeros stand in for bytes that could not be read, and the wrapped plan
+            # can overlap by a few bytes at ``start``.
+            return where not in self._seen and not any(
+                s < where + length and where < e for s, e in unreadable
+            )
+
+        wanted = self.limit - len(self.matches)
+        found = []
+        mapping: Mapping | None = None
+        for offset in self.scanner.offsets(self._buffer, address, size, wanted, readable_and_new):
+            where = address + offset
+            if mapping is None or not mapping.contains(where):
+                # Never None: the plan's runs are made of mappings.
+                mapping = find_mapping(self.mappings, where)
+                assert mapping is not None
+            found.append(SearchMatch(where, mapping))
+        self._seen.update(match.address for match in found)
+        self.matches.extend(found)
         return found
 
 
