@@ -89,14 +89,80 @@ def test_queries_compile_to_the_bytes_they_name(query: str, needle: bytes) -> No
         ("i16:40000", "does not fit i16, which holds -32768..32767"),
         ("u32:12.5", "u32 needs a whole number"),
         ("f64:abc", "f64 needs a number and an optional tolerance"),
-        ("f64:1~-1", "tolerance finite and >= 0"),
+        ("f64:1~-1", "the tolerance must be a finite number >= 0, not '-1'"),
         ("f32:1e39", "does not fit an f32"),
-        ("f64:nan", "must be finite"),
+        ("f64:nan", "f64 needs a finite number, not 'nan'"),
+        ("f32:3.5e38", r"'3\.5e38' does not fit an f32, whose largest value is 3\.4028235e\+38"),
+        ("f32:-1e39", "does not fit an f32"),
+        (
+            "f64:1e309",
+            r"'1e309' does not fit an f64, whose largest value is 1\.7976931348623157e\+308",
+        ),
+        ("f64:-1e999~1", "'-1e999' does not fit an f64"),
+        ("f32:inf", "f32 needs a finite number, not 'inf'"),
+        ("f64:-Infinity", "f64 needs a finite number, not '-Infinity'"),
+        ("f32:nan", "f32 needs a finite number, not 'nan'"),
+        ("f64:1~inf", "the tolerance must be a finite number >= 0, not 'inf'"),
+        ("f64:1~nan", "the tolerance must be a finite number >= 0, not 'nan'"),
+        ("f64:1~1e999", "the tolerance must be a finite number >= 0, not '1e999'"),
     ],
 )
 def test_bad_queries_say_why(query: str, message: str) -> None:
     with pytest.raises(QueryError, match=message):
         parse_query(query)
+
+
+FLT_MAX = struct.unpack("<f", bytes.fromhex("ffff7f7f"))[0]
+DBL_MAX = sys.float_info.max
+
+
+@pytest.mark.parametrize(
+    ("query", "low", "high"),
+    [
+        ("f32:3.4028235e38", FLT_MAX, FLT_MAX),  # FLT_MAX as the inspector shows it
+        ("f32:-3.4028235e38", -FLT_MAX, -FLT_MAX),
+        ("f32:3.4028234663852886e38", FLT_MAX, FLT_MAX),
+        ("f64:1.7976931348623157e308", DBL_MAX, DBL_MAX),
+        # Bounds past the largest float stop at it: infinity is not within a tolerance.
+        ("f64:1e308~1e308", 0.0, DBL_MAX),
+        ("f64:-1e308~1e308", -DBL_MAX, 0.0),
+        ("f32:3e38~1e38", 2.0000000000000003e38, FLT_MAX),
+    ],
+)
+def test_the_largest_floats_can_be_searched_for(query: str, low: float, high: float) -> None:
+    floats = parse_query(query).floats
+    assert floats is not None and (floats.low, floats.high) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("query", "bits"),
+    [("f32:3.4028235e38", "ffff7f7f"), ("f32:-3.4028235e38", "ffff7fff")],
+)
+def test_flt_max_is_found_where_it_is(query: str, bits: str) -> None:
+    data = bytes(4) + bytes.fromhex(bits) + bytes.fromhex("0000807f") + bytes.fromhex(bits)
+    assert ChunkScanner(parse_query(query)).offsets(data, 0, len(data), 10) == [4, 12]
+
+
+float_text = st.one_of(
+    st.floats(width=32).map(repr),
+    st.floats().map(repr),
+    st.sampled_from(["inf", "-inf", "nan", "1e999", "-1e999", "3.40282357e38", "", "~", "e"]),
+    st.text(max_size=12),
+)
+
+
+@given(
+    kind=st.sampled_from(["f32", "f64", "f32be", "f64be"]), value=float_text, tolerance=float_text
+)
+def test_any_float_query_compiles_or_says_why(kind: str, value: str, tolerance: str) -> None:
+    for query in (f"{kind}:{value}", f"{kind}:{value}~{tolerance}"):
+        try:
+            floats = parse_query(query).floats
+        except QueryError:
+            continue
+        assert floats is not None
+        assert math.isfinite(floats.low) and math.isfinite(floats.high)
+        assert floats.low <= floats.high
 
 
 def test_unknown_type_for_the_command_line() -> None:

@@ -43,6 +43,7 @@ import heapq
 import math
 import re
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -70,6 +71,8 @@ INT_TYPES = {
     f"{sign}{bits}": (bits // 8, sign == "i") for sign in ("u", "i") for bits in (8, 16, 32, 64)
 }
 FLOAT_TYPES = {"f32": 4, "f64": 8}
+# The largest finite value of each float size: FLT_MAX and DBL_MAX.
+FLOAT_MAX = {4: struct.unpack("<f", b"\xff\xff\x7f\x7f")[0], 8: sys.float_info.max}
 TYPES: tuple[str, ...] = (
     "text",
     "hex",
@@ -188,26 +191,50 @@ def _int_pattern(kind: str, base: str, endian: Endian, value: str) -> SearchPatt
 
 def _float_pattern(kind: str, size: int, endian: Endian, value: str) -> SearchPattern:
     number_text, tilde, tolerance_text = value.partition("~")
+    usage = f"{kind} needs a number and an optional tolerance, e.g. {kind}:3.14~0.001"
     try:
         number = float(number_text)
         tolerance = float(tolerance_text) if tilde else 0.0
     except ValueError:
+        raise QueryError(f"{usage}: {value.strip()!r}") from None
+    base = kind.removesuffix("be")
+    largest = FLOAT_MAX[size]
+    if math.isnan(number) or number_text.strip().lower().lstrip("+-") in ("inf", "infinity"):
+        raise QueryError(f"{base} needs a finite number, not {number_text.strip()!r}")
+    if not _fits(number, size):
         raise QueryError(
-            f"{kind} needs a number and an optional tolerance, e.g. {kind}:3.14~0.001: "
-            f"{value.strip()!r}"
-        ) from None
-    if not math.isfinite(number) or not math.isfinite(tolerance) or tolerance < 0:
-        raise QueryError(f"{kind}: the value must be finite and the tolerance finite and >= 0")
-    if size == 4 and abs(number) > 3.4028234663852886e38:
-        raise QueryError(f"{number} does not fit an f32")
-    low, high = number - tolerance, number + tolerance
+            f"{number_text.strip()!r} does not fit an {base}, whose largest value is "
+            f"{_shortest_text(largest, size)}"
+        )
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise QueryError(
+            f"{base}: the tolerance must be a finite number >= 0, not {tolerance_text.strip()!r}"
+        )
+    # A bound past the largest float is the largest: infinity is within no tolerance.
+    low, high = max(number - tolerance, -largest), min(number + tolerance, largest)
     if size == 4 and not tolerance:
         # The float nearest the value typed: 3.14 is not exactly any f32.
         low = high = struct.unpack("<f", struct.pack("<f", number))[0]
-    label = f"{kind.removesuffix('be')} {number:g}" + (f" ± {tolerance:g}" if tolerance else "")
+    label = f"{base} {number:g}" + (f" ± {tolerance:g}" if tolerance else "")
     if endian == ">":
         label += " big-endian"
     return SearchPattern(kind, label, floats=FloatRange(size, endian, low, high))
+
+
+def _fits(number: float, size: int) -> bool:
+    """Whether ``number`` rounds to a finite float of ``size`` bytes (3.4028235e38 does)."""
+    if size == 8 or not math.isfinite(number):
+        return math.isfinite(number)
+    try:
+        struct.pack("<f", number)
+    except OverflowError:
+        return False
+    return True
+
+
+def _shortest_text(value: float, size: int) -> str:
+    """``3.4028235e+38``: the f32 as C's FLT_MAX is usually written; an f64 as repr."""
+    return f"{value:.8g}" if size == 4 else repr(value)
 
 
 # -- float ranges as byte patterns ---------------------------------------------------
