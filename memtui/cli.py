@@ -9,10 +9,11 @@ Exit codes: 0 success, 1 a runtime error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from memtui import __version__
 from memtui.core.units import parse_address, parse_duration, parse_size
@@ -33,6 +34,28 @@ SEARCH_TYPES = (
     "f32", "f64", "f32be", "f64be",
 )  # fmt: skip
 DEFAULT_HISTORY = 600.0
+
+_NUMBER = (
+    r"(?:0x[0-9a-f_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:e[+-]?[\d_]+)?|inf(?:inity)?|nan)"
+)
+NEGATIVE_NUMBER = re.compile(rf"^-{_NUMBER}(?:~[+-]?{_NUMBER})?\Z", re.IGNORECASE | re.ASCII)
+"""An argument starting with '-' that is a value: ``-5``, ``-1e5``, ``-0x10``, ``-1.5~0.75``."""
+
+
+class MemtuiArgumentParser(argparse.ArgumentParser):
+    """argparse, taking every negative number for a value rather than an option.
+
+    argparse reads an argument starting with '-' as a positional (or an option's
+    value) only when ``_negative_number_matcher`` calls it a negative number, and
+    until Python 3.14 that knew neither exponents (``-1e5``) nor, in any version,
+    a search tolerance (``-1.5~0.75``). No memtui option looks like a number, so
+    the wider pattern cannot hide one. Underscores are let through so that the
+    value's own parser can say why it refuses them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
 
 def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
@@ -97,7 +120,7 @@ fields_arg = _arg_type(_field_list, "fields")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = MemtuiArgumentParser(
         prog="memtui",
         description=(
             "Watch a Linux machine's memory (/proc/meminfo) live, and look inside a "
@@ -277,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument(
         "pattern",
         metavar="PATTERN",
-        help="the value: text, hex bytes (de ad be ef), a number, or NUMBER~TOLERANCE for floats",
+        help="the value: text, hex bytes (de ad be ef), a number, or NUMBER~TOLERANCE for floats "
+        "(-5 and -1.5~0.1 as they are; other text starting with - after --)",
     )
     search.add_argument(
         "--type",

@@ -433,3 +433,62 @@ def test_limit_gives_the_first_matches_in_address_order(random_target: Target, q
         assert result.returncode == 0, result.stderr
         printed = [int(line.split()[0], 16) for line in result.stdout.splitlines()]
         assert printed == truth[:limit], limit
+
+
+# -- negative numbers on the command line ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def negatives() -> Iterator[tuple[int, int]]:
+    """(pid, address) of a process holding f64 -1e5, f64 -1.5, i32 -123456, i64 -16."""
+    script = Path(__file__).parent / "targets" / "negative_numbers_target.py"
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        yield process.pid, int(line.partition("=")[2], 16)
+    finally:
+        stop_process(process)
+
+
+@pytest.mark.parametrize(
+    ("argv", "offset"),
+    [
+        (["PID", "-1e5", "--type", "f64"], 0),
+        (["--type", "f64", "PID", "-1e5"], 0),
+        (["PID", "--type=f64", "-1E+5"], 0),
+        (["PID", "--type", "f64", "-1.5~0.75"], 8),
+        (["PID", "-1.5~.75", "--type", "f64", "--limit", "10000"], 8),
+        (["PID", "-123456", "--type", "i32"], 16),
+        (["PID", "--type", "i64", "-0x10"], 24),
+        (["--type", "f64", "--", "PID", "-1e5"], 0),
+        (["PID", "--type", "f64", "--", "-1e5"], 0),
+    ],
+)
+def test_a_negative_number_is_a_pattern_wherever_it_stands(
+    negatives: tuple[int, int], argv: list[str], offset: int
+) -> None:
+    pid, address = negatives
+    result = memtui("search", *[str(pid) if arg == "PID" else arg for arg in argv])
+    assert result.returncode == 0, result.stderr
+    assert f"0x{address + offset:x} [anon]" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["PID", "-1e999", "--type", "f64"], "'-1e999' does not fit an f64"),
+        (["PID", "-inf", "--type", "f32"], "f32 needs a finite number, not '-inf'"),
+        (["PID", "-1", "--type", "u8"], "-1 does not fit u8"),
+        (["PID", "x", "--limit", "-5"], "must be a positive whole number: '-5'"),
+    ],
+)
+def test_a_negative_number_that_makes_no_sense_says_why(
+    negatives: tuple[int, int], argv: list[str], message: str
+) -> None:
+    pid, _ = negatives
+    result = memtui("search", *[str(pid) if arg == "PID" else arg for arg in argv])
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # usage line and the message
