@@ -9,13 +9,15 @@ Exit codes: 0 success, 1 a runtime error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from memtui import __version__
+from memtui.core.input_echo import ECHO_LIMIT, echo, shorten
 from memtui.core.units import parse_address, parse_duration, parse_size
 
 # The store's defaults, spelled out so `memtui --help` need not import the store.
@@ -56,6 +58,21 @@ class MemtuiArgumentParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = NEGATIVE_NUMBER
+        self._arguments: list[str] = []
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._arguments = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's message, with every over-long argument it repeats cut short."""
+        for argument in sorted(set(self._arguments), key=len, reverse=True):
+            if len(argument) > ECHO_LIMIT:
+                message = message.replace(repr(argument), echo(argument))
+                message = message.replace(argument, shorten(argument))
+        super().error(message)
 
 
 def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
@@ -72,9 +89,12 @@ def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise ValueError(f"must be a positive whole number: {text!r}")
+        raise ValueError(f"must be a positive whole number: {echo(text)}")
     return value
 
 
@@ -82,9 +102,9 @@ def _pid(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"not a pid: {text!r}") from None
+        value = 0
     if value <= 0:
-        raise ValueError(f"not a pid: {text!r}")
+        raise ValueError(f"not a pid: {echo(text)}")
     return value
 
 
@@ -96,16 +116,22 @@ def _field_list(text: str) -> list[str]:
 
 
 def _rate(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not value > 0:
-        raise ValueError(f"must be a positive rate in MiB/min: {text!r}")
+        raise ValueError(f"must be a positive rate in MiB/min: {echo(text)}")
     return value
 
 
 def _fit(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not 0 < value <= 1:
-        raise ValueError(f"must be between 0 and 1: {text!r}")
+        raise ValueError(f"must be between 0 and 1: {echo(text)}")
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -83,3 +84,43 @@ print(len(names), loaded)
     count, loaded = result.stdout.split(" ", 1)
     assert int(count) >= 30
     assert loaded.strip() == "[]"
+
+
+LONG = 10_000
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dump", "999999999", "x" * LONG, "16"],  # not an address
+        ["dump", "999999999", "0x" + "7" * (LONG - 2), "16"],  # an address far past 64 bits
+        ["dump", "999999999", "0x1000", "9" * LONG],  # a size of more digits than int() takes
+        ["dump", "x" * LONG, "0x1000", "16"],  # not a pid
+        ["search", "999999999", "x", "--limit", "1" * LONG],
+        ["search", "999999999", "x", "--type", "t" * LONG],  # argparse's own "invalid choice"
+        ["maps", "999999999", "x" * LONG],  # argparse's own "unrecognized arguments"
+        ["search", "999999999", "z" * LONG, "--type", "hex"],
+        ["search", "999999999", "9" * LONG, "--type", "u32"],
+        ["search", "999999999", "0x" + "f" * (LONG - 2), "--type", "u64"],
+        ["record", "--count", "999999999", "--fields", "F" * LONG],
+    ],
+)
+def test_a_10_kb_argument_is_echoed_cut_short(argv: list[str]) -> None:
+    result = run_memtui(*argv)
+    assert result.returncode == 2, result.stderr[-300:]
+    assert f"({LONG:,} characters)" in result.stderr and "Traceback" not in result.stderr
+    # No longer than an error about a 40-character argument, and a few words.
+    cut = ["z" * 40 if len(argument) == LONG else argument for argument in argv]
+    assert len(result.stderr) < len(run_memtui(*cut).stderr) + 60
+
+
+@pytest.mark.parametrize(
+    "command", [["record", "--count", "1"], ["dump", "PID", "0x1000", "16", "--no-freeze"]]
+)
+def test_a_10_kb_output_path_is_named_cut_short(command: list[str]) -> None:
+    # Longer than a path may be: the write fails, and says where it meant to write.
+    argv = [str(os.getpid()) if part == "PID" else part for part in command]
+    result = run_memtui(*argv, "--output", "/tmp/" + "n" * LONG)
+    assert result.returncode == 1
+    assert result.stderr.endswith(f"… ({LONG + 5:,} characters): File name too long\n")
+    assert len(result.stderr) < 250

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from targets.pattern import (
     pattern_page,
     running_pattern_target,
 )
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -415,6 +417,56 @@ async def test_mapping_name_goto_enter_in_table_tab_and_bad_input(
         await pilot.press("enter")
         await pilot.pause()
         assert app.focused is hex_view and hex_view.cursor_address == pattern.pattern
+
+
+PASTE = 10_000
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "says"),
+    [
+        pytest.param("g", "x" * PASTE, "not an address", id="goto-text"),
+        pytest.param("g", "7f" * (PASTE // 2), "outside the 64-bit", id="goto-hex"),
+        pytest.param("g", "[heap]+#" + "9" * (PASTE - 8), "outside the 64-bit", id="goto-decimal"),
+        pytest.param("slash", "x:" + "z" * (PASTE - 2), "not hex bytes", id="search-hex"),
+        pytest.param("slash", "u32:" + "9" * (PASTE - 4), "does not fit u32", id="search-u32"),
+        # A search that runs, then says it found nothing.
+        pytest.param("slash", "q" * PASTE, "No match for text", id="search-text"),
+        pytest.param(
+            "s",
+            "[heap].." + "7f" * (PASTE // 2 - 4) + " out.bin",
+            "outside the 64-bit",
+            id="save-end",
+        ),
+        pytest.param(
+            "s", "[heap]..+" + "9" * (PASTE - 17) + " out.bin", "too large", id="save-size"
+        ),
+        # Longer than a path may be.
+        pytest.param("s", "/tmp/" + "n" * (PASTE - 5), "cannot write", id="save-path"),
+    ],
+)
+async def test_a_10_kb_paste_is_echoed_cut_short(
+    pattern: PatternTarget, key: str, text: str, says: str
+) -> None:
+    app = ViewApp(pattern.pid, auto_refresh=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _, hex_view = await open_view(pilot)
+        await go_to(pilot, f"{pattern.pattern:x}")  # the save's FILE is the mapping there
+        await wait_until(pilot, lambda: app.focused is hex_view)
+        await pilot.press(key)
+        await wait_until(pilot, lambda: isinstance(app.focused, Input))
+        app.post_message(events.Paste(text))  # as a terminal delivers a paste
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: any(says in n.message for n in app._notifications),
+            timeout=20,
+            message=lambda: str([n.message[:80] for n in app._notifications]),
+        )
+        messages = [n.message for n in app._notifications]
+        assert any(re.search(r"… \([0-9]+,[0-9]{3} characters\)", message) for message in messages)
+        assert max(len(message) for message in messages) < 250, messages
 
 
 async def test_keys_move_across_mappings_and_mapping_ends(pattern: PatternTarget) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import model_from_argv
+from textual import events
+from textual.widgets import Static
 
 from memtui.app import MemtuiApp
 from memtui.screens.dashboard_screen import DashboardScreen
@@ -179,3 +181,15 @@ def test_pid_option_rejects_missing_and_kernel_pids() -> None:
         )
         assert result.returncode == 1
         assert words in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_10_kb_filter_is_cut_short_in_the_status_line() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("slash")
+        app.post_message(events.Paste("q" * 10_000))  # as a terminal delivers a paste
+        await pilot.pause()
+        status = str(screen.query_one("#picker-status", Static).content)
+        assert "filter: " + "q" * 40 + "… (10,000 characters)  sorted by" in status
+        assert len(status) < 120

@@ -89,3 +89,14 @@ def test_header_fits_80_columns_with_its_status() -> None:
     assert "Commit 941M/11.0G" in narrow
     replay = header_text(sample, "replay a-very-long-recording-name.csv  tiles 2.48m", 78)
     assert len(replay) == 78 and replay.endswith("…") and "│ replay a-very" in replay
+
+
+def test_echoes_are_whole_when_short_and_cut_when_long() -> None:
+    from memtui.core.input_echo import ECHO_LIMIT, echo, shorten
+
+    assert shorten("[heap]+0x10") == "[heap]+0x10" and echo("0x_10") == "'0x_10'"
+    assert shorten("A" * 10_000) == "A" * ECHO_LIMIT + "… (10,000 characters)"
+    assert echo("A" * 10_000) == repr("A" * (ECHO_LIMIT - 2)) + "… (10,000 characters)"
+    # Escapes count: forty NULs would quote as 160 characters.
+    cut = echo("\0" * 100)
+    assert cut.startswith("'\\x00") and len(cut.partition("…")[0]) <= ECHO_LIMIT

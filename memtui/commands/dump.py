@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.process_memory.dump_output import (
     CHUNK,
     describe_spans,
@@ -60,7 +61,10 @@ def run_dump(args: argparse.Namespace) -> int:
         raise  # the CLI treats a closed pipe (`| head`) as a normal end
     except OSError as error:
         target = args.output or "stdout"
-        print(f"memtui: cannot write {target}: {error.strerror or error}", file=sys.stderr)
+        print(
+            f"memtui: cannot write {shorten_path(target)}: {error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         if args.output and output >= 0:

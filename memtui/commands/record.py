@@ -8,6 +8,7 @@ import sys
 import time
 from typing import TextIO
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.parser import read_meminfo
@@ -44,7 +45,10 @@ def run_record(args: argparse.Namespace) -> int:
         try:
             output = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as error:
-            print(f"memtui: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+            print(
+                f"memtui: cannot write {shorten_path(args.output)}: {error.strerror}",
+                file=sys.stderr,
+            )
             return 1
     else:
         output = sys.stdout

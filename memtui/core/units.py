@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 
+from memtui.core.input_echo import echo
+
 _BINARY_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-_SIZE_RE = re.compile(r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$", re.IGNORECASE)
+_SIZE_RE = re.compile(
+    r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE | re.ASCII
+)
+_ADDRESS_RE = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+)\s*", re.ASCII)
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$", re.IGNORECASE | re.ASCII)
+# More significant digits than 2**64 has: int() would refuse past 4,300 of them.
+_MAX_DIGITS = 20
 _DURATION_UNITS = {
     None: 1.0,
     "ms": 0.001,
@@ -30,33 +37,44 @@ def parse_size(text: str) -> int:
     """
     match = _SIZE_RE.match(text)
     if match is None:
-        raise ValueError(f"not a size: {text!r} (try 4096, 0x1000 or 16M)")
+        raise ValueError(f"not a size: {echo(text)} (try 4096, 0x1000 or 16M)")
     number, suffix = match.groups()
-    value = int(number, 0)
-    return value * _BINARY_SUFFIXES[suffix.upper()]
+    if _too_many_digits(number):
+        raise ValueError(f"size too large: {echo(text)}")
+    return _whole_number(number) * _BINARY_SUFFIXES[suffix.upper()]
 
 
 def parse_address(text: str) -> int:
     """Parse an address given as ``0x``-prefixed hex or as decimal."""
-    stripped = text.strip()
-    try:
-        value = int(stripped, 16) if stripped.lower().startswith("0x") else int(stripped, 10)
-    except ValueError:
-        raise ValueError(f"not an address: {text!r} (try 0x7f0000001000)") from None
-    if value < 0 or value >= 1 << 64:
-        raise ValueError(f"address out of range: {text!r}")
-    return value
+    match = _ADDRESS_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not an address: {echo(text)} (try 0x7f0000001000)")
+    number = match.group(1)
+    if _too_many_digits(number) or _whole_number(number) >= 1 << 64:
+        raise ValueError(f"address out of range: {echo(text)}")
+    return _whole_number(number)
+
+
+def _whole_number(number: str) -> int:
+    """A decimal or ``0x`` number that a pattern has matched (``010`` is ten, as in C)."""
+    return int(number[2:], 16) if number[:2].lower() == "0x" else int(number, 10)
+
+
+def _too_many_digits(number: str) -> bool:
+    """Whether a decimal or ``0x`` number has more digits than any 64-bit value."""
+    digits = number[2:] if number[:2].lower() == "0x" else number
+    return len(digits.lstrip("0")) > _MAX_DIGITS
 
 
 def parse_duration(text: str) -> float:
     """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``7d``, ``250ms``."""
     match = _DURATION_RE.match(text)
     if match is None:
-        raise ValueError(f"not a duration: {text!r} (try 600, 10m or 1h)")
+        raise ValueError(f"not a duration: {echo(text)} (try 600, 10m or 1h)")
     number, unit = match.groups()
     seconds = float(number) * _DURATION_UNITS[unit.lower() if unit else None]
     if seconds <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
+        raise ValueError(f"duration must be positive: {echo(text)}")
     return seconds
 
 

@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.process_memory.address_expression import USAGE, resolve_address
 from memtui.core.process_memory.data_inspector import inspect_bytes
 from memtui.core.process_memory.memory_reader import MemoryReader
@@ -897,13 +898,14 @@ class MemoryScreen(Screen[None]):
         if self._save_job is None:
             self.notify("The reader is busy: try again", severity="warning", timeout=3)
             return
-        self._show_job(f"saving to {request.path}… esc cancels", 0, request.length)
+        self._show_job(f"saving to {shorten_path(request.path)}… esc cancels", 0, request.length)
 
     def _save_reported(self, progress: SaveProgress) -> None:
         request = self._save_request
         assert request is not None
         if not progress.done:
-            label = f"saving to {request.path}: {format_bytes_short(progress.written)}"
+            written = format_bytes_short(progress.written)
+            label = f"saving to {shorten_path(request.path)}: {written}"
             self._show_job(label, progress.written, progress.total)
             return
         self._save_job = None

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
+from memtui.core.input_echo import shorten
 from memtui.core.processes.process_table import (
     ProcessRow,
     ProcessSource,
@@ -154,7 +155,7 @@ class ProcessPickerScreen(Screen[None]):
         self.process_list.set_rows(rows)
         status = f"{len(rows)} of {len(self.table.rows)} processes"
         if self.query_text:
-            status += f"  filter: {self.query_text}"
+            status += f"  filter: {shorten(self.query_text)}"
         status += f"  sorted by {COLUMN_TITLES[self.sort_key]} {'▼' if self.descending else '▲'}"
         self.query_one("#picker-status", Static).update(status)
         self._draw_header()

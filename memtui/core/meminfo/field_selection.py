@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
+from memtui.core.input_echo import echo
+
 
 class UnknownFieldError(ValueError):
     """A requested field that the kernel does not report, with a suggestion."""
@@ -18,7 +20,7 @@ def validate_fields(requested: Sequence[str], available: Iterable[str]) -> list[
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
-            raise UnknownFieldError(f"this kernel reports no meminfo field {name!r}{hint}")
+            raise UnknownFieldError(f"this kernel reports no meminfo field {echo(name)}{hint}")
         if name not in chosen:
             chosen.append(name)
     return chosen

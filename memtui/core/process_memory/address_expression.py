@@ -21,11 +21,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from memtui.core.input_echo import shorten
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 
 _HEX = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
 _DECIMAL = re.compile(r"#([0-9]+)")
 _ADDRESS_LIMIT = 1 << 64
+# Decimal digits past which a number is beyond the address space (and int() may refuse).
+_DECIMAL_DIGITS = 20
 
 USAGE = (
     "use hex such as 0x7f12ab340000 or 7f12ab340000, or a mapping name with an optional "
@@ -39,7 +42,8 @@ def parse_number(text: str) -> int | None:
     if match := _HEX.fullmatch(text):
         return int(match.group(1), 16)
     if match := _DECIMAL.fullmatch(text):
-        return int(match.group(1))
+        digits = match.group(1).lstrip("0")
+        return int(digits or "0") if len(digits) <= _DECIMAL_DIGITS else _ADDRESS_LIMIT
     return None
 
 
@@ -104,12 +108,12 @@ def resolve_address(text: str, mappings: Sequence[Mapping]) -> int:
             continue
         address = base + offset
         if not 0 <= address < _ADDRESS_LIMIT:
-            raise ValueError(f"{text} is outside the 64-bit address space")
+            raise ValueError(f"{shorten(text)} is outside the 64-bit address space")
         return address
     name = _splits(text)[-1][0]
     if name.startswith("[") or "/" in name or "." in name:
-        raise ValueError(f"no mapping named {name} in this process")
-    raise ValueError(f"not an address: {text} ({USAGE})")
+        raise ValueError(f"no mapping named {shorten(name)} in this process")
+    raise ValueError(f"not an address: {shorten(text)} ({USAGE})")
 
 
 def require_mapped(address: int, mappings: Sequence[Mapping]) -> Mapping:

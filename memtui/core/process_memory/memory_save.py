@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from memtui.core.input_echo import shorten, shorten_path
 from memtui.core.process_memory.address_expression import resolve_address
 from memtui.core.process_memory.dump_output import (
     CHUNK,
@@ -90,17 +91,17 @@ def _parse_range(text: str, mappings: Sequence[Mapping]) -> tuple[int, int]:
     else:
         length = resolve_address(end_text, mappings) - address
     if length <= 0:
-        raise ValueError(f"{text}: the range is empty or ends before it starts")
+        raise ValueError(f"{shorten(text)}: the range is empty or ends before it starts")
     if address + length > 1 << 64:
-        raise ValueError(f"{text} runs past the end of the address space")
+        raise ValueError(f"{shorten(text)} runs past the end of the address space")
     return address, length
 
 
 def describe_write_error(path: str, error: OSError) -> str:
     """A one-line reason for a failed write, naming the full disk plainly."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"disk full: could not write all of {path} ({error.strerror})"
-    return f"cannot write {path}: {error.strerror or error}"
+        return f"disk full: could not write all of {shorten_path(path)} ({error.strerror})"
+    return f"cannot write {shorten_path(path)}: {error.strerror or error}"
 
 
 def save_steps(reader: MemoryReader, request: SaveRequest) -> Iterator[SaveProgress | None]:
@@ -147,7 +148,8 @@ def save_summary(request: SaveRequest, progress: SaveProgress) -> str:
     if progress.error is not None:
         return progress.error
     kind = "hex text" if request.hex_text else "raw"
-    text = f"saved {progress.written:,} bytes at 0x{request.address:x} to {request.path} ({kind})"
+    where = f"0x{request.address:x} to {shorten_path(request.path)}"
+    text = f"saved {progress.written:,} bytes at {where} ({kind})"
     if progress.unreadable:
         count = sum(end - start for start, end in progress.unreadable)
         shown = "??" if request.hex_text else "zeros"

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
 
+from memtui.core.input_echo import echo, shorten
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping, read_maps
 
@@ -142,11 +143,11 @@ def compile_pattern(kind: str, value: str) -> SearchPattern:
     if kind == "text":
         if not value:
             raise QueryError(f"type something to search for: {QUERY_HELP}")
-        return SearchPattern(kind, f"text {value!r}", value.encode("utf-8"))
+        return SearchPattern(kind, f"text {echo(value)}", value.encode("utf-8"))
     if kind == "utf16":
         if not value:
             raise QueryError("type the text to search for as UTF-16LE, e.g. u:hello")
-        return SearchPattern(kind, f"UTF-16LE {value!r}", value.encode("utf-16-le"))
+        return SearchPattern(kind, f"UTF-16LE {echo(value)}", value.encode("utf-16-le"))
     if kind == "hex":
         return _hex_pattern(value)
     endian: Endian = ">" if kind.endswith("be") else "<"
@@ -155,7 +156,7 @@ def compile_pattern(kind: str, value: str) -> SearchPattern:
         return _int_pattern(kind, base, endian, value)
     if base in FLOAT_TYPES:
         return _float_pattern(kind, FLOAT_TYPES[base], endian, value)
-    raise QueryError(f"unknown type {kind!r}: use one of {', '.join(TYPES)}")
+    raise QueryError(f"unknown type {echo(kind)}: use one of {', '.join(TYPES)}")
 
 
 def _hex_pattern(value: str) -> SearchPattern:
@@ -163,52 +164,59 @@ def _hex_pattern(value: str) -> SearchPattern:
     if not digits:
         raise QueryError("type hex bytes to search for, e.g. x:de ad be ef or x:deadbeef")
     if not re.fullmatch(r"[0-9a-fA-F]+", digits):
-        raise QueryError(f"not hex bytes: {value.strip()!r} (use 0-9 and a-f, e.g. de ad be ef)")
+        raise QueryError(
+            f"not hex bytes: {echo(value.strip())} (use 0-9 and a-f, e.g. de ad be ef)"
+        )
     if len(digits) % 2:
-        raise QueryError(f"hex bytes need two digits each: {value.strip()!r} has {len(digits)}")
+        raise QueryError(f"hex bytes need two digits each: {echo(value.strip())} has {len(digits)}")
     needle = bytes.fromhex(digits)
-    return SearchPattern("hex", f"bytes {needle.hex(' ')}", needle)
+    return SearchPattern("hex", f"bytes {shorten(needle.hex(' '))}", needle)
 
 
 def _int_pattern(kind: str, base: str, endian: Endian, value: str) -> SearchPattern:
     size, signed = INT_TYPES[base]
     text = value.strip()
-    try:
-        number = int(text, 0)
-    except ValueError:
-        raise QueryError(
-            f"{kind} needs a whole number (decimal, or hex with 0x): {text!r}"
-        ) from None
     low, high = (
         (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if signed else (0, (1 << 8 * size) - 1)
     )
-    if not low <= number <= high:
-        raise QueryError(f"{number} does not fit {kind}, which holds {low}..{high}")
+    number: int | None
+    if decimal := re.fullmatch(r"[+-]?([0-9]+)", text):
+        # More digits than any 64-bit value has would not fit; int() refuses 4,300.
+        number = int(text, 10) if len(decimal.group(1).lstrip("0")) <= 20 else None
+    else:
+        try:
+            number = int(text, 0)
+        except ValueError:
+            raise QueryError(
+                f"{kind} needs a whole number (decimal, or hex with 0x): {echo(text)}"
+            ) from None
+    if number is None or not low <= number <= high:
+        raise QueryError(f"{shorten(text)} does not fit {kind}, which holds {low}..{high}")
     needle = number.to_bytes(size, "little" if endian == "<" else "big", signed=signed)
     order = "" if size == 1 else (" big-endian" if endian == ">" else " little-endian")
     return SearchPattern(kind, f"{base} {number}{order}", needle)
 
 
 def _float_pattern(kind: str, size: int, endian: Endian, value: str) -> SearchPattern:
-    number_text, tilde, tolerance_text = value.partition("~")
+    number_text, tilde, tolerance_text = (part.strip() for part in value.partition("~"))
     usage = f"{kind} needs a number and an optional tolerance, e.g. {kind}:3.14~0.001"
     try:
         number = float(number_text)
         tolerance = float(tolerance_text) if tilde else 0.0
     except ValueError:
-        raise QueryError(f"{usage}: {value.strip()!r}") from None
+        raise QueryError(f"{usage}: {echo(value.strip())}") from None
     base = kind.removesuffix("be")
     largest = FLOAT_MAX[size]
-    if math.isnan(number) or number_text.strip().lower().lstrip("+-") in ("inf", "infinity"):
-        raise QueryError(f"{base} needs a finite number, not {number_text.strip()!r}")
+    if math.isnan(number) or number_text.lower().lstrip("+-") in ("inf", "infinity"):
+        raise QueryError(f"{base} needs a finite number, not {echo(number_text)}")
     if not _fits(number, size):
         raise QueryError(
-            f"{number_text.strip()!r} does not fit an {base}, whose largest value is "
+            f"{echo(number_text)} does not fit an {base}, whose largest value is "
             f"{_shortest_text(largest, size)}"
         )
     if not (math.isfinite(tolerance) and tolerance >= 0):
         raise QueryError(
-            f"{base}: the tolerance must be a finite number >= 0, not {tolerance_text.strip()!r}"
+            f"{base}: the tolerance must be a finite number >= 0, not {echo(tolerance_text)}"
         )
     # A bound past the largest float is the largest: infinity is within no tolerance.
     low, high = max(number - tolerance, -largest), min(number + tolerance, largest)
