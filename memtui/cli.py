@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 
 from memtui import __version__
 from memtui.core.input_echo import ECHO_LIMIT, echo, shorten
-from memtui.core.units import parse_address, parse_duration, parse_size
+from memtui.core.units import parse_address, parse_duration, parse_size, plain_number
 
 # The store's defaults, spelled out so `memtui --help` need not import the store.
 DEFAULT_PROCESS_INTERVAL = 5.0
@@ -89,8 +89,9 @@ def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
 
 
 def _positive_int(text: str) -> int:
+    number = plain_number(text)
     try:
-        value = int(text)
+        value = int(number)
     except ValueError:
         value = 0
     if value <= 0:
@@ -99,8 +100,9 @@ def _positive_int(text: str) -> int:
 
 
 def _pid(text: str) -> int:
+    number = plain_number(text)
     try:
-        value = int(text)
+        value = int(number)
     except ValueError:
         value = 0
     if value <= 0:
@@ -116,8 +118,9 @@ def _field_list(text: str) -> list[str]:
 
 
 def _rate(text: str) -> float:
+    number = plain_number(text)
     try:
-        value = float(text)
+        value = float(number)
     except ValueError:
         value = math.nan
     if not value > 0:
@@ -126,8 +129,9 @@ def _rate(text: str) -> float:
 
 
 def _fit(text: str) -> float:
+    number = plain_number(text)
     try:
-        value = float(text)
+        value = float(number)
     except ValueError:
         value = math.nan
     if not 0 < value <= 1:

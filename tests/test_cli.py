@@ -50,6 +50,28 @@ def test_bad_arguments_are_usage_errors(
     assert "error" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dump", "1", "0x_1000", "16"],
+        ["dump", "1", "0x1000", "1_6"],
+        ["dump", "1_0", "0x1000", "16"],
+        ["search", "1", "x", "--limit", "1_000"],
+        ["record", "--count", "1_0"],
+        ["record", "--interval", "1_0"],
+        ["--leak-min-fit", "0.8_0"],
+        ["--leak-threshold", "1_6"],
+    ],
+)
+def test_numbers_with_underscores_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)  # never starts the dashboard, even if it parses
+    assert exit_info.value.code == 2
+    assert "no underscores in numbers" in capsys.readouterr().err
+
+
 def test_parser_accepts_the_documented_forms() -> None:
     args = build_parser().parse_args(["dump", "42", "0x7f00", "16M", "--format", "raw"])
     assert (args.pid, args.address, args.length, args.format) == (42, 0x7F00, 16 << 20, "raw")

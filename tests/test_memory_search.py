@@ -70,7 +70,6 @@ pytest_plugins = ["targets.fixtures"]
         ("u32:1234", (1234).to_bytes(4, "little")),
         ("i64:-5", (-5).to_bytes(8, "little", signed=True)),
         ("I32BE:-2", b"\xff\xff\xff\xfe"),
-        ("u64:1_000", (1000).to_bytes(8, "little")),
     ],
 )
 def test_queries_compile_to_the_bytes_they_name(query: str, needle: bytes) -> None:
@@ -85,6 +84,13 @@ def test_queries_compile_to_the_bytes_they_name(query: str, needle: bytes) -> No
         ("x:abc", "two digits each"),
         ("x:zz", "not hex bytes"),
         ("u8:256", "256 does not fit u8, which holds 0..255"),
+        ("u64:1_000", "u64: no underscores in numbers: '1_000'"),
+        ("u16:0x_10", "u16: no underscores in numbers: '0x_10'"),
+        ("i32be:-0x1_0", "no underscores in numbers"),
+        ("u32:\u0661\u0662", "u32: numbers are written in ASCII digits"),
+        ("f64:1_0.5", "f64: no underscores in numbers: '1_0.5'"),
+        ("f32:1~0.0_1", "f32: no underscores in numbers: '0.0_1'"),
+        ("f64:\u0661", "f64: numbers are written in ASCII digits"),
         ("u32:-1", "does not fit u32"),
         ("i16:40000", "does not fit i16, which holds -32768..32767"),
         ("u32:12.5", "u32 needs a whole number"),

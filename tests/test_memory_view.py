@@ -203,6 +203,10 @@ def test_address_expressions(mappings: list[Mapping], text: str, expected: int) 
         ("hello", "not an address: hello"),
         ("", "type an address"),
         ("0x1ffffffffffffffff", "outside the 64-bit address space"),
+        ("0x_10", "no underscores in numbers: '0x_10'"),
+        ("7f_0000001000", "no underscores in numbers"),
+        ("[heap]+0x_10", "no underscores in numbers: '0x_10'"),
+        ("[stack]-#1_000", "no underscores in numbers: '#1_000'"),
     ],
 )
 def test_bad_address_expressions_say_why(mappings: list[Mapping], text: str, message: str) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from memtui.core.units import (
@@ -38,6 +40,23 @@ def test_parse_address() -> None:
     assert parse_address("0xffffffffff600000") == 0xFFFFFFFFFF600000
     with pytest.raises(ValueError):
         parse_address("zz")
+
+
+@pytest.mark.parametrize("parse", [parse_address, parse_size, parse_duration])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0x_10", "no underscores in numbers: '0x_10'"),
+        ("0x1_0", "no underscores in numbers"),
+        ("1_000", "no underscores in numbers: '1_000'"),
+        ("\u0661\u0662", "numbers are written in ASCII digits"),  # Arabic-Indic 12
+    ],
+)
+def test_python_only_number_syntax_is_refused_saying_why(
+    parse: Callable[[str], float], text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse(text)
 
 
 def test_parse_duration() -> None:

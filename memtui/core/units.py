@@ -29,13 +29,28 @@ _DURATION_UNITS = {
 }
 
 
+def plain_number(text: str) -> str:
+    """``text`` stripped, if it is written as C and the shell write numbers.
+
+    Python's ``int()`` and ``float()`` also read ``1_000``, ``0x_10`` and the digits
+    of other scripts (``١٢``), which no other tool takes for a number; refuse them,
+    saying why, rather than read an address or a size nobody meant.
+    """
+    stripped = text.strip()
+    if "_" in stripped:
+        raise ValueError(f"no underscores in numbers: {echo(stripped)} (write 1000 or 0x10)")
+    if not stripped.isascii():
+        raise ValueError(f"numbers are written in ASCII digits: {echo(stripped)}")
+    return stripped
+
+
 def parse_size(text: str) -> int:
     """Parse a length: decimal, ``0x`` hex, or a number with a binary K/M/G/T suffix.
 
     >>> parse_size("16M")
     16777216
     """
-    match = _SIZE_RE.match(text)
+    match = _SIZE_RE.match(plain_number(text))
     if match is None:
         raise ValueError(f"not a size: {echo(text)} (try 4096, 0x1000 or 16M)")
     number, suffix = match.groups()
@@ -46,7 +61,7 @@ def parse_size(text: str) -> int:
 
 def parse_address(text: str) -> int:
     """Parse an address given as ``0x``-prefixed hex or as decimal."""
-    match = _ADDRESS_RE.fullmatch(text)
+    match = _ADDRESS_RE.fullmatch(plain_number(text))
     if match is None:
         raise ValueError(f"not an address: {echo(text)} (try 0x7f0000001000)")
     number = match.group(1)
@@ -68,7 +83,7 @@ def _too_many_digits(number: str) -> bool:
 
 def parse_duration(text: str) -> float:
     """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``7d``, ``250ms``."""
-    match = _DURATION_RE.match(text)
+    match = _DURATION_RE.match(plain_number(text))
     if match is None:
         raise ValueError(f"not a duration: {echo(text)} (try 600, 10m or 1h)")
     number, unit = match.groups()

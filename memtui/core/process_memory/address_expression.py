@@ -23,9 +23,12 @@ from collections.abc import Sequence
 
 from memtui.core.input_echo import shorten
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
+from memtui.core.units import plain_number
 
 _HEX = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
 _DECIMAL = re.compile(r"#([0-9]+)")
+# A number but for Python's underscores (0x_10, #1_000): worth saying why it is refused.
+_UNDERSCORED = re.compile(r"(?:0[xX])?[0-9a-fA-F_]*_[0-9a-fA-F_]*|#[0-9_]*_[0-9_]*")
 _ADDRESS_LIMIT = 1 << 64
 # Decimal digits past which a number is beyond the address space (and int() may refuse).
 _DECIMAL_DIGITS = 20
@@ -110,6 +113,9 @@ def resolve_address(text: str, mappings: Sequence[Mapping]) -> int:
         if not 0 <= address < _ADDRESS_LIMIT:
             raise ValueError(f"{shorten(text)} is outside the 64-bit address space")
         return address
+    for position in (0, *(i + 1 for i, sign in enumerate(text) if sign in "+-")):
+        if _UNDERSCORED.fullmatch(part := text[position:].strip()):
+            plain_number(part)  # raises, saying why
     name = _splits(text)[-1][0]
     if name.startswith("[") or "/" in name or "." in name:
         raise ValueError(f"no mapping named {shorten(name)} in this process")

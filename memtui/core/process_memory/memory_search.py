@@ -54,6 +54,7 @@ from typing import Literal
 from memtui.core.input_echo import echo, shorten
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping, read_maps
+from memtui.core.units import plain_number
 
 # 4 MiB: a read of it takes about a millisecond, so a freeze per chunk stays short
 # and the view's row reads, served between chunks, wait at most that long.
@@ -175,7 +176,7 @@ def _hex_pattern(value: str) -> SearchPattern:
 
 def _int_pattern(kind: str, base: str, endian: Endian, value: str) -> SearchPattern:
     size, signed = INT_TYPES[base]
-    text = value.strip()
+    text = _plain_number(kind, value)
     low, high = (
         (-(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1) if signed else (0, (1 << 8 * size) - 1)
     )
@@ -197,15 +198,25 @@ def _int_pattern(kind: str, base: str, endian: Endian, value: str) -> SearchPatt
     return SearchPattern(kind, f"{base} {number}{order}", needle)
 
 
+def _plain_number(kind: str, text: str) -> str:
+    """``text`` stripped, or a QueryError for Python's ``1_000`` or non-ASCII digits."""
+    try:
+        return plain_number(text)
+    except ValueError as error:
+        raise QueryError(f"{kind}: {error}") from None
+
+
 def _float_pattern(kind: str, size: int, endian: Endian, value: str) -> SearchPattern:
-    number_text, tilde, tolerance_text = (part.strip() for part in value.partition("~"))
+    base = kind.removesuffix("be")
+    number_text, tilde, tolerance_text = (
+        _plain_number(base, part) for part in value.partition("~")
+    )
     usage = f"{kind} needs a number and an optional tolerance, e.g. {kind}:3.14~0.001"
     try:
         number = float(number_text)
         tolerance = float(tolerance_text) if tilde else 0.0
     except ValueError:
         raise QueryError(f"{usage}: {echo(value.strip())}") from None
-    base = kind.removesuffix("be")
     largest = FLOAT_MAX[size]
     if math.isnan(number) or number_text.lower().lstrip("+-") in ("inf", "infinity"):
         raise QueryError(f"{base} needs a finite number, not {echo(number_text)}")
