@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from targets import Binaries, Target, start_target, stop_process
+from targets.numbers import running_numbers_target
 from targets.values import (
     F64_AT,
     I32,
@@ -447,16 +448,8 @@ def test_limit_gives_the_first_matches_in_address_order(random_target: Target, q
 @pytest.fixture(scope="module")
 def negatives() -> Iterator[tuple[int, int]]:
     """(pid, address) of a process holding f64 -1e5, f64 -1.5, i32 -123456, i64 -16."""
-    script = Path(__file__).parent / "targets" / "negative_numbers_target.py"
-    process = subprocess.Popen(
-        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode()
-        yield process.pid, int(line.partition("=")[2], 16)
-    finally:
-        stop_process(process)
+    with running_numbers_target() as running:
+        yield running
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from targets import Target, stopped_tasks
+from targets.numbers import running_numbers_target
+from targets.numbers_target import F32_NAN_AT, F64_NAN_AT, FLT_MAX_AT, FLT_MAX_BE_AT
 from targets.pattern import build_pattern_target, running_pattern_target
 from targets.values import (
     COUNTER_AT,
@@ -248,3 +250,26 @@ async def test_s_saves_the_mapping_at_the_cursor(values: Target, tmp_path: Path)
         await wait_until(pilot, lambda: screen._save_job is None and out.exists())
         await wait_until(pilot, lambda: any("saved" in n.message for n in app._notifications))
         assert out.read_bytes() == b"B" * 4096
+
+
+async def test_the_inspector_shows_flt_max_and_nan_payloads_without_crashing() -> None:
+    # `ff ff 7f 7f` (FLT_MAX, in libc.so.6 too) once raised OverflowError here.
+    with running_numbers_target() as (pid, address):
+        app = ViewApp(pid, auto_refresh=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen, hex_view = await open_view(pilot)
+            await pilot.press("i")
+            inspector = screen.query_one(DataInspector)
+
+            async def inspect(offset: int) -> dict[str, tuple[str, str]]:
+                await go_to(pilot, f"{address + offset:x}")
+                await wait_until(pilot, hex_view.visible_rows_loaded)
+                await pilot.pause()
+                assert inspector.inspection is not None
+                return {row.label: (row.little, row.big) for row in inspector.inspection.rows}
+
+            assert (await inspect(FLT_MAX_AT))["f32"][0] == "3.4028235e+38"
+            assert (await inspect(FLT_MAX_BE_AT))["f32"][1] == "3.4028235e+38"
+            assert (await inspect(F32_NAN_AT))["f32"][0] == "nan(0x1)"  # signalling, kept
+            assert (await inspect(F64_NAN_AT))["f64"][0] == "-nan(0x8000000001234)"
+            assert app.is_running
