@@ -120,6 +120,17 @@ def test_time_expressions() -> None:
         parse_time("25:00", reference)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 10_000, "-" + "x" * 10_000, "9" * 9_997 + ":00"],
+    ids=["text", "relative", "clock"],
+)
+def test_a_10_kb_time_is_echoed_cut_short(text: str) -> None:
+    with pytest.raises(ValueError, match=r"… \([0-9,]+ characters\)") as refused:
+        parse_time(text, START)
+    assert len(str(refused.value)) < 150
+
+
 async def test_evidence_shows_the_fitted_line_its_fit_and_when_growth_began(
     leak_store: Path,
 ) -> None:

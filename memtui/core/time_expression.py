@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from memtui.core.input_echo import echo
 from memtui.core.units import parse_duration
 
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_UNIX = re.compile(r"^\d{9,11}(?:\.\d+)?$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
+_UNIX = re.compile(r"^\d{9,11}(?:\.\d+)?$", re.ASCII)
 
 
 class TimeError(ValueError):
@@ -36,7 +37,7 @@ def parse_time(text: str, reference: float) -> float:
         try:
             offset = parse_duration(value[1:])
         except ValueError:
-            raise TimeError(f"not a time: {text!r} ({HINT})") from None
+            raise TimeError(f"not a time: {echo(text)} ({HINT})") from None
         return reference + offset if value[0] == "+" else reference - offset
     if _UNIX.match(value):
         return float(value)
@@ -44,13 +45,13 @@ def parse_time(text: str, reference: float) -> float:
     if clock is not None:
         hour, minute, second = int(clock[1]), int(clock[2]), int(clock[3] or 0)
         if hour > 23 or minute > 59 or second > 59:
-            raise TimeError(f"not a time of day: {text!r}")
+            raise TimeError(f"not a time of day: {echo(text)}")
         day = datetime.fromtimestamp(reference)
         return day.replace(hour=hour, minute=minute, second=second, microsecond=0).timestamp()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise TimeError(f"not a time: {text!r} ({HINT})") from None
+        raise TimeError(f"not a time: {echo(text)} ({HINT})") from None
     return moment.timestamp()
 
 
