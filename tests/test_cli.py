@@ -142,7 +142,7 @@ def test_a_10_kb_argument_is_echoed_cut_short(argv: list[str]) -> None:
 def test_a_10_kb_output_path_is_named_cut_short(command: list[str]) -> None:
     # Longer than a path may be: the write fails, and says where it meant to write.
     argv = [str(os.getpid()) if part == "PID" else part for part in command]
-    result = run_memtui(*argv, "--output", "/tmp/" + "n" * LONG)
+    result = run_memtui(*argv, "--output", "/tmp/" + "n" * LONG + ".csv")
     assert result.returncode == 1
-    assert result.stderr.endswith(f"… ({LONG + 5:,} characters): File name too long\n")
+    assert result.stderr.endswith(f"… ({LONG + 9:,} characters): File name too long\n")
     assert len(result.stderr) < 250

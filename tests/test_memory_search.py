@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from targets import Binaries, Target, start_target, stop_process
-from targets.numbers import running_numbers_target
+from targets.numbers_process import running_numbers_target
 from targets.values import (
     F64_AT,
     I32,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from targets import Target, stopped_tasks
-from targets.numbers import running_numbers_target
+from targets.numbers_process import running_numbers_target
 from targets.numbers_target import F32_NAN_AT, F64_NAN_AT, FLT_MAX_AT, FLT_MAX_BE_AT
 from targets.pattern import build_pattern_target, running_pattern_target
 from targets.values import (
