@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.leak.evidence import gather_evidence
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
@@ -222,8 +223,8 @@ class MemtuiApp(App[None]):
                             os.unlink(store)
                     if cut:
                         truncated = (
-                            f"{path}: a replay reads the first {MAX_ROWS:,} rows; the rest "
-                            "of the file is left out"
+                            f"{shorten_path(path)}: a replay reads the first {MAX_ROWS:,} "
+                            "rows; the rest of the file is left out"
                         )
                 self._replay_source = source
                 page = source.load(source.last)

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import replace
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.leak.leak_detector import MIB, LeakDetector, LeakSettings
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
@@ -52,20 +53,20 @@ def recorded_fields(path: str) -> list[str]:
         reader = StoreReader(path)
         try:
             if reader.time_range() is None:
-                raise StoreError(f"{path}: the store holds no samples yet")
+                raise StoreError(f"{shorten_path(path)}: the store holds no samples yet")
             return reader.fields
         finally:
             reader.close()
     try:
         with open(path, newline="", encoding="utf-8") as stream:
-            reader_csv = RecordingReader(stream, source=path)
+            reader_csv = RecordingReader(stream, source=shorten_path(path))
             if next(iter(reader_csv), None) is None:
-                raise RecordingError(f"{path}: no samples after the header")
+                raise RecordingError(f"{shorten_path(path)}: no samples after the header")
             return reader_csv.fields
     except OSError as error:
-        raise RecordingError(f"{path}: {error.strerror or error}") from None
+        raise RecordingError(f"{shorten_path(path)}: {error.strerror or error}") from None
     except UnicodeDecodeError:
-        raise RecordingError(f"{path}: not a text file") from None
+        raise RecordingError(f"{shorten_path(path)}: not a text file") from None
 
 
 def build_model(args: argparse.Namespace) -> DashboardModel:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.store.csv_recording import csv_header, csv_row
@@ -24,7 +25,9 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         span = reader.time_range()
         if span is None:
-            print(f"memtui: {args.store}: the store holds no samples", file=sys.stderr)
+            print(
+                f"memtui: {shorten_path(args.store)}: the store holds no samples", file=sys.stderr
+            )
             return 1
         first, last = span
         try:
@@ -52,7 +55,10 @@ def run_export(args: argparse.Namespace) -> int:
             try:
                 output = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
             except OSError as error:
-                print(f"memtui: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+                print(
+                    f"memtui: cannot write {shorten_path(args.output)}: {error.strerror}",
+                    file=sys.stderr,
+                )
                 return 1
         try:
             output.write(csv_header(fields))

@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.store.csv_recording import MAX_ROWS, RecordingError, RecordingReader
 from memtui.core.store.recording_store import MEMINFO, StoreWriter
@@ -38,11 +39,12 @@ def import_csv(
         )
         try:
             with open(path, newline="", encoding="utf-8") as stream:
-                reader = RecordingReader(stream, source=path, max_rows=max_rows)
+                reader = RecordingReader(stream, source=shorten_path(path), max_rows=max_rows)
                 for number, (timestamp, sample) in enumerate(reader, 1):
                     if not history.append(timestamp, sample):
                         raise RecordingError(
-                            f"{path}: line {number + 1}: the timestamp goes back in time"
+                            f"{shorten_path(path)}: line {number + 1}: "
+                            "the timestamp goes back in time"
                         )
                     writer.add_meminfo(timestamp, sample)
                     if number % PROGRESS_EVERY == 0:
@@ -50,11 +52,11 @@ def import_csv(
                         if progress is not None:
                             progress(number)
                 if reader.rows == 0:
-                    raise RecordingError(f"{path}: no samples after the header")
+                    raise RecordingError(f"{shorten_path(path)}: no samples after the header")
         except OSError as error:
-            raise RecordingError(f"{path}: {error.strerror or error}") from None
+            raise RecordingError(f"{shorten_path(path)}: {error.strerror or error}") from None
         except UnicodeDecodeError:
-            raise RecordingError(f"{path}: not a text file") from None
+            raise RecordingError(f"{shorten_path(path)}: not a text file") from None
         finally:
             writer.close()
     except BaseException:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
+from memtui.core.input_echo import shorten_path
+
 MAX_LINE = 1 << 16
 """Longest line read: a meminfo CSV row is about 1 KB even with every field."""
 MAX_ROWS = 1_000_000
@@ -146,8 +148,8 @@ def load_recording(path: str) -> Recording:
     """Open and parse a recording file; OSError becomes RecordingError."""
     try:
         with open(path, newline="", encoding="utf-8") as stream:
-            return read_recording(stream, source=path)
+            return read_recording(stream, source=shorten_path(path))
     except OSError as error:
-        raise RecordingError(f"{path}: {error.strerror or error}") from None
+        raise RecordingError(f"{shorten_path(path)}: {error.strerror or error}") from None
     except UnicodeDecodeError:
-        raise RecordingError(f"{path}: not a text file") from None
+        raise RecordingError(f"{shorten_path(path)}: not a text file") from None

@@ -42,6 +42,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from memtui.core.input_echo import shorten_path
 from memtui.core.processes.process_table import ProcessRow
 from memtui.core.store.frame_codec import CorruptFrame, Values, decode, encode
 
@@ -143,14 +144,17 @@ def _check_own_file(path: str) -> None:
         except FileNotFoundError:
             continue
         except OSError as error:
-            raise StoreError(f"{candidate}: {error.strerror or error}") from None
+            raise StoreError(f"{shorten_path(candidate)}: {error.strerror or error}") from None
         if stat.S_ISLNK(info.st_mode):
-            raise StoreError(f"{candidate} is a symbolic link: refusing to write through it")
+            raise StoreError(
+                f"{shorten_path(candidate)} is a symbolic link: refusing to write through it"
+            )
         if not stat.S_ISREG(info.st_mode):
-            raise StoreError(f"{candidate} is not a regular file")
+            raise StoreError(f"{shorten_path(candidate)} is not a regular file")
         if info.st_uid != os.geteuid():
             raise StoreError(
-                f"{candidate} belongs to uid {info.st_uid}, not to you: refusing to write into it"
+                f"{shorten_path(candidate)} belongs to uid {info.st_uid}, not to you: "
+                "refusing to write into it"
             )
 
 
@@ -162,7 +166,7 @@ def _connect(path: str, readonly: bool) -> sqlite3.Connection:
         else:
             connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as error:
-        raise StoreError(f"{path}: {error}") from None
+        raise StoreError(f"{shorten_path(path)}: {error}") from None
     return connection
 
 
@@ -240,18 +244,21 @@ class StoreWriter:
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             except OSError as error:
-                raise StoreError(f"cannot create {path}: {error.strerror or error}") from None
+                raise StoreError(
+                    f"cannot create {shorten_path(path)}: {error.strerror or error}"
+                ) from None
             os.close(fd)
         elif not is_store(path):
             raise StoreError(
-                f"{path} exists and is not a memtui recording store: refusing to overwrite it"
+                f"{shorten_path(path)} exists and is not a memtui recording store: "
+                "refusing to overwrite it"
             )
         self._db = _connect(path, readonly=False)
         try:
             self._prepare(new)
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise StoreError(f"{path}: {error}") from None
+            raise StoreError(f"{shorten_path(path)}: {error}") from None
         self._fields: dict[str, int] = dict(
             (name, ident) for ident, name in self._db.execute("SELECT id, name FROM field")
         )
@@ -580,13 +587,16 @@ def check_format(db: sqlite3.Connection, path: str) -> None:
     try:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.DatabaseError as error:
-        raise StoreError(f"{path} is not a memtui recording store ({error})") from None
+        raise StoreError(
+            f"{shorten_path(path)} is not a memtui recording store ({error})"
+        ) from None
     if meta.get("format") != FORMAT:
-        raise StoreError(f"{path} is not a memtui recording store")
+        raise StoreError(f"{shorten_path(path)} is not a memtui recording store")
     version = meta.get("version", "?")
     if version != str(VERSION):
         raise StoreError(
-            f"{path} is a store of format version {version}; this memtui reads version {VERSION}"
+            f"{shorten_path(path)} is a store of format version {version}; "
+            f"this memtui reads version {VERSION}"
         )
 
 
@@ -596,9 +606,9 @@ class StoreReader:
     def __init__(self, path: str) -> None:
         self.path = path
         if not os.path.exists(path):
-            raise StoreError(f"{path}: no such file")
+            raise StoreError(f"{shorten_path(path)}: no such file")
         if not is_store(path):
-            raise StoreError(f"{path} is not a memtui recording store")
+            raise StoreError(f"{shorten_path(path)} is not a memtui recording store")
         self._db = _connect(path, readonly=True)
         try:
             check_format(self._db, path)
@@ -608,7 +618,7 @@ class StoreReader:
             }
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise StoreError(f"{path}: {error}") from None
+            raise StoreError(f"{shorten_path(path)}: {error}") from None
 
     def close(self) -> None:
         self._db.close()
