@@ -117,6 +117,20 @@ class FloatRing:
             raise IndexError("empty ring")
         return self._values[(self._head - self._count) % len(self._values)]
 
+    def slice(self, low: int, high: int) -> list[float]:
+        """The values from logical index ``low`` (0: the oldest) up to ``high``: only
+        those are turned into Python floats, not the whole ring."""
+        low = max(0, low)
+        high = min(high, self._count)
+        if low >= high:
+            return []
+        size = len(self._values)
+        start = (self._head - self._count + low) % size
+        end = start + (high - low)
+        if end <= size:
+            return self._values[start:end].tolist()
+        return self._values[start:].tolist() + self._values[: end - size].tolist()
+
     def to_list(self, newest: int | None = None) -> list[float]:
         """The values oldest first; only the ``newest`` N of them when given."""
         count = self._count if newest is None else max(0, min(newest, self._count))

@@ -299,7 +299,8 @@ class TieredSeries(Generic[K]):
         self, start: float, end: float | None = None, *, complete_only: bool = False
     ) -> SeriesView[K] | None:
         """The points of every column from ``start`` to ``end``, chosen as ``series``
-        chooses them: the times are found once, then each column is a slice."""
+        chooses them: the times are found once (by bisection on the rings, so only
+        the points in the window become Python floats), then each column is a slice."""
         stop = end
         if stop is None:
             stop = self.latest_time
@@ -308,33 +309,31 @@ class TieredSeries(Generic[K]):
                 if not filled:
                     return None
                 stop = max(filled)
-        raw_times = self._times.to_list()
-        if raw_times and raw_times[0] <= start:
-            return self._raw_view(raw_times, start, stop)
+        raw = self._times
+        if len(raw) and raw.first() <= start:
+            return self._ring_view(raw, self._raw, start, stop)
         tier = self._tier_for(start)
         if tier is None:
-            return self._raw_view(raw_times, start, stop) if raw_times else None
-        tier_times = tier.times.to_list()
-        low = bisect.bisect_left(tier_times, start)
-        high = bisect.bisect_right(tier_times, stop)
-        parts = [(tier.columns, len(tier_times), low, high)]
-        times = tier_times[low:high]
+            return self._ring_view(raw, self._raw, start, stop) if len(raw) else None
+        low = bisect.bisect_left(tier.times, start)
+        high = bisect.bisect_right(tier.times, stop)
+        parts = [(tier.columns, low, high)]
+        times = tier.times.slice(low, high)
         tail_from = tier.bucket_end()
-        if not complete_only and tail_from is not None and raw_times:
-            tail_low = max(
-                bisect.bisect_left(raw_times, tail_from), bisect.bisect_left(raw_times, start)
-            )
-            tail_high = bisect.bisect_right(raw_times, stop)
+        if not complete_only and tail_from is not None and len(raw):
+            tail_low = max(bisect.bisect_left(raw, tail_from), bisect.bisect_left(raw, start))
+            tail_high = bisect.bisect_right(raw, stop)
             if tail_low < tail_high:
-                parts.append((self._raw, len(raw_times), tail_low, tail_high))
-                times += raw_times[tail_low:tail_high]
+                parts.append((self._raw, tail_low, tail_high))
+                times += raw.slice(tail_low, tail_high)
         return SeriesView(self._index, times, parts)
 
-    def _raw_view(self, raw_times: list[float], start: float, stop: float) -> SeriesView[K]:
-        low = bisect.bisect_left(raw_times, start)
-        high = bisect.bisect_right(raw_times, stop)
-        parts = [(self._raw, len(raw_times), low, high)]
-        return SeriesView(self._index, raw_times[low:high], parts)
+    def _ring_view(
+        self, times: FloatRing, rings: list[FloatRing], start: float, stop: float
+    ) -> SeriesView[K]:
+        low = bisect.bisect_left(times, start)
+        high = bisect.bisect_right(times, stop)
+        return SeriesView(self._index, times.slice(low, high), [(rings, low, high)])
 
     def _tier_for(self, start: float) -> _Tier | None:
         filled = [tier for tier in self._tiers if len(tier.times)]
@@ -369,11 +368,12 @@ class SeriesView(Generic[K]):
         self,
         index: Mapping[K, int],
         times: list[float],
-        parts: list[tuple[list[FloatRing], int, int, int]],
+        parts: list[tuple[list[FloatRing], int, int]],
     ) -> None:
         self._index = index
         self.times = times
-        # (rings, how many points the rings held when the times were read, low, high)
+        # (the rings of a tier or the raw samples, low, high): logical indices, the
+        # same in every ring of one kind, which all hold as many values.
         self._parts = parts
 
     def values(self, key: K) -> list[float]:
@@ -381,8 +381,8 @@ class SeriesView(Generic[K]):
         if index is None:
             return [math.nan] * len(self.times)
         values: list[float] = []
-        for rings, count, low, high in self._parts:
-            values.extend(rings[index].to_list(newest=count)[low:high])
+        for rings, low, high in self._parts:
+            values.extend(rings[index].slice(low, high))
         return values
 
     def endpoints(self, key: K) -> tuple[float, float]:
@@ -390,8 +390,8 @@ class SeriesView(Generic[K]):
         index = self._index.get(key)
         if index is None or not self.times:
             return math.nan, math.nan
-        rings, _, low, _ = self._parts[0]
+        rings, low, _ = self._parts[0]
         first = rings[index][low]
-        rings, _, _, high = self._parts[-1]
+        rings, _, high = self._parts[-1]
         last = rings[index][high - 1]
         return first, last
