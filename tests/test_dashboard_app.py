@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import model_from_argv, replay_ready
+from conftest import LEAK_RECORDING, model_from_argv, replay_ready
 
 from memtui.app import MemtuiApp
 from memtui.core.model.dashboard_model import DashboardModel
@@ -280,3 +280,18 @@ async def test_a_sample_that_lands_after_quitting_is_ignored(
     # ScreenStackError); a late sample must be dropped quietly.
     assert not app.screen_stack
     app.on_meminfo_sampled(MeminfoSampled(time.time(), {"MemFree": 1 << 30}))
+
+
+async def test_a_replay_redraws_its_charts_for_the_width_they_got() -> None:
+    # A replay never gets another sample: a chart built before its tile had its size
+    # (a page that loads before the first layout, a resize) must be built again.
+    app = MemtuiApp(model_from_argv("--replay", str(LEAK_RECORDING)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_ready(pilot)
+        for size in ((80, 24), (200, 50), (100, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            for tile in tiles(app):
+                assert tile.series is not None
+                assert tile.series.key[1] == tile.plot_columns, (size, tile.field)

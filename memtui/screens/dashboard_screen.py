@@ -77,6 +77,7 @@ class DashboardScreen(Screen[None]):
         self.model = model
         self._columns = 1
         self._shown_fields: list[str] = []
+        self._refresh_pending = False
         self._tracker: MappingGrowthTracker | None = None
         self._mappings_timer: Timer | None = None
 
@@ -175,6 +176,16 @@ class DashboardScreen(Screen[None]):
         """The process the user highlighted in the leak panel, if they are in it."""
         panel = self.query_one(GrowthPanel)
         return panel.highlighted_pid if panel.display and panel.has_focus_within else None
+
+    def on_meminfo_chart_width_changed(self, message: MeminfoChart.WidthChanged) -> None:
+        message.stop()
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_after_refresh(self._refresh_after_resize)
+
+    def _refresh_after_resize(self) -> None:
+        self._refresh_pending = False
+        self.refresh_charts()
 
     def on_meminfo_chart_zoom_requested(self, message: MeminfoChart.ZoomRequested) -> None:
         self.post_message(self.ZoomRequested(message.field))

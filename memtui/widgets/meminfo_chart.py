@@ -78,6 +78,9 @@ class MeminfoChart(Widget, can_focus=True):
             super().__init__()
             self.field = field
 
+    class WidthChanged(Message):
+        """The tile's plot has another number of columns than its series was built for."""
+
     def __init__(self, field: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.field = field
@@ -121,6 +124,9 @@ class MeminfoChart(Widget, can_focus=True):
 
     def on_resize(self) -> None:
         self._bars_size = None
+        # Live, the next sample would rebuild the series; a replay gets none.
+        if self.series is not None and self.series.key[1] != self.plot_columns:
+            self.post_message(self.WidthChanged())
 
     def notify_style_update(self) -> None:
         # A theme or CSS change: styles and the colours baked into the bars are stale.
