@@ -22,19 +22,22 @@ STOPPED_STATES = ("t", "T")
 class Binaries:
     target: Path
     tracer: Path
+    threads: Path
 
 
 def build(out_dir: Path) -> Binaries:
-    """Compile target.c and tracer.c into ``out_dir``."""
+    """Compile target.c, tracer.c and threads_target.c into ``out_dir``."""
     compiler = shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
         raise RuntimeError("the reader tests need a C compiler (gcc or cc)")
     target = out_dir / "target"
     # The tracer's file name becomes its comm, which the "already traced" error names.
     tracer = out_dir / "memtui-tracer"
+    threads = out_dir / "threads_target"
     for source, binary, extra in (
         ("target.c", target, ["-pthread"]),
         ("tracer.c", tracer, []),
+        ("threads_target.c", threads, ["-pthread"]),
     ):
         subprocess.run(
             [compiler, "-O2", "-Wall", *extra, "-o", str(binary), str(SOURCES / source)],
@@ -42,7 +45,7 @@ def build(out_dir: Path) -> Binaries:
         )
     # Other users (the setpriv test runs as nobody) must be able to reach the binaries.
     os.chmod(out_dir, 0o755)
-    return Binaries(target, tracer)
+    return Binaries(target, tracer, threads)
 
 
 @dataclass
@@ -106,6 +109,22 @@ def start_target(
     argv = [str(binary), str(threads), str(data_file) if data_file else "-"]
     if churn:
         argv.append("churn")
+    return _start(argv, threads + 1)
+
+
+def start_threads_target(
+    binary: Path, threads: int, churn: bool = False, vfork_seconds: int = 0
+) -> Target:
+    """Start threads_target.c: ``threads`` workers, plus a churning or a vfork-stalled thread."""
+    argv = [str(binary), str(threads)]
+    if churn:
+        argv.append("churn")
+    if vfork_seconds:
+        argv += ["vfork", str(vfork_seconds)]
+    return _start(argv, threads + 1, timeout=30.0)
+
+
+def _start(argv: list[str], threads: int, timeout: float = 5.0) -> Target:
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert process.stdout is not None
     line = process.stdout.readline().decode()
@@ -114,7 +133,7 @@ def start_target(
         raise RuntimeError(f"target did not start: {argv}")
     addresses = {key: int(value, 0) for key, value in re.findall(r"(\w+)=(0x[0-9a-f]+|\d+)", line)}
     target = Target(process, addresses)
-    wait_for_threads(target.pid, threads + 1)
+    wait_for_threads(target.pid, threads, timeout)
     return target
 
 
@@ -155,6 +174,18 @@ def live_task(pid: int) -> int:
     if states.get(pid) not in ("Z", "X"):
         return pid
     return min(tid for tid, state in states.items() if state not in ("Z", "X"))
+
+
+def traced_tasks(pid: int) -> list[int]:
+    """The threads of ``pid`` that some process traces (each thread has its own tracer)."""
+    traced = []
+    for name in os.listdir(f"/proc/{pid}/task"):
+        try:
+            if tracer_of(int(name)):
+                traced.append(int(name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return traced
 
 
 def read_counters(target: Target) -> list[int]:
