@@ -23,6 +23,8 @@ PTRACE_INTERRUPT = 0x4207
 PTRACE_EVENT_STOP = 128
 # Without __WALL, waitpid ignores tracees that are not our children (other threads).
 WALL = 0x40000000
+# Only this thread's tracees: a freeze must never collect another thread's reports.
+WNOTHREAD = 0x20000000
 
 WORD_SIZE = ctypes.sizeof(ctypes.c_long)
 
@@ -125,7 +127,11 @@ def peekdata_into(tid: int, address: int, words: memoryview) -> tuple[int, int]:
 
 
 def waitpid(tid: int, options: int = WALL) -> tuple[int, int]:
-    """waitpid(2) with ``__WALL`` by default; retries EINTR after letting signal handlers run."""
+    """waitpid(2) with ``__WALL`` by default; retries EINTR after letting signal handlers run.
+
+    With ``os.WNOHANG`` in ``options`` it returns ``(0, 0)`` when ``tid`` has nothing
+    to report yet.
+    """
     status = ctypes.c_int(0)
     while True:
         result = _waitpid(tid, ctypes.byref(status), options)

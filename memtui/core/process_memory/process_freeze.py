@@ -4,28 +4,52 @@ SEIZE, unlike ATTACH, sends no SIGSTOP: if memtui dies mid-freeze (even by kill 
 the kernel detaches its tracees and they simply run on. Linux accepts ptrace
 requests only from the thread that attached, so a freeze remembers the thread that
 created it and refuses to be used from any other.
+
+Nothing here waits for a report that may never come. Stops are collected with
+``waitpid(WNOHANG)`` polls under a deadline, and the release asks each task where it
+is rather than trusting what the freeze saw: a task that stopped is detached, one
+that exited is done, one still running is interrupted and polled. SIGINT and
+SIGTERM are held while ptrace state changes hands, so a handler cannot raise
+between a report and its bookkeeping; they are delivered the moment it is done,
+and a freeze under way gives up as soon as one is pending.
 """
 
 from __future__ import annotations
 
 import _thread
 import contextlib
-import errno
 import os
 import signal
+import time
+from collections.abc import Iterator
 from types import TracebackType
 
 from memtui.core.process_memory import libc_ptrace
 from memtui.core.process_memory.process_facts import explain_permission_denied
 from memtui.core.process_memory.reader_errors import (
     FreezeThreadError,
+    FreezeTimedOut,
     PermissionDenied,
     ProcessGone,
 )
 
-# Signals that would otherwise raise out of the middle of a release and leave
-# threads stopped; they are held until every thread is detached.
-_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_HELD_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+# Every thread stops within microseconds unless it sleeps uninterruptibly; then the
+# others must not wait on it for long.
+STOP_TIMEOUT = 2.0
+# A release only waits for threads seized but not yet seen stopped: they stop at
+# once unless they sleep uninterruptibly, and then the kernel or a later freeze
+# lets them go (see _left_seized).
+RELEASE_TIMEOUT = 0.5
+_FIRST_PAUSE = 20e-6
+_LAST_PAUSE = 2e-3
+_WAIT_OPTIONS = libc_ptrace.WALL | libc_ptrace.WNOTHREAD | os.WNOHANG
+
+# Tasks a release had to leave seized (interrupted, but they never stopped before
+# its deadline), as {tracing thread: {tid: pid}}: only the thread that seized a task
+# can detach it. The next freeze of that pid on that thread takes them over and lets
+# them go; the kernel detaches whatever is left when the thread exits.
+_left_seized: dict[int, dict[int, int]] = {}
 
 
 def list_tids(pid: int) -> list[int]:
@@ -47,16 +71,48 @@ def _task_state(pid: int, tid: int) -> str | None:
     return fields[0].decode("ascii", "replace") if fields else None
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[frozenset[int]]:
+    """Block SIGINT and SIGTERM inside; yield those of them that were not blocked before.
+
+    Leaving delivers what arrived meanwhile, so its handler raises on the way out.
+    """
+    try:
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    except BaseException:
+        # pthread_sigmask runs handlers that were already due after it changed the
+        # mask: one raised with the signals blocked. Unblock them before leaving.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD_SIGNALS)
+        raise
+    try:
+        yield _HELD_SIGNALS - before
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _owed_signal(status: int) -> int:
+    """The signal a stopped tracee must get back on detach.
+
+    An interrupt or group stop (PTRACE_EVENT_STOP) owes it none; a
+    signal-delivery-stop swallowed the signal that stopped it.
+    """
+    return 0 if status >> 16 == libc_ptrace.PTRACE_EVENT_STOP else os.WSTOPSIG(status)
+
+
 class ProcessFreeze:
     """Context manager: every thread of ``pid`` is in a ptrace-stop inside the ``with``.
 
     On exit (normal, exception, KeyboardInterrupt, or SystemExit raised by a SIGTERM
     handler) every thread is detached; threads that exited meanwhile are skipped.
+    Entering raises FreezeTimedOut if a thread does not stop within ``stop_timeout``,
+    and PermissionDenied if the kernel refuses (another tracer, permissions).
     """
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, stop_timeout: float = STOP_TIMEOUT) -> None:
         self.pid = pid
+        self._stop_timeout = stop_timeout
         self._owner = _thread.get_ident()
+        # Tasks this thread traces now: seized here, or left seized by an earlier freeze.
         self._seized: set[int] = set()
         # tid -> the signal to hand back on detach (the one that stopped it, if any).
         self._stopped: dict[int, int] = {}
@@ -74,11 +130,9 @@ class ProcessFreeze:
 
     def __enter__(self) -> ProcessFreeze:
         self.check_thread()
-        try:
-            self._freeze()
-        except BaseException:
-            self._release()
-            raise
+        # False: a held signal came whose handler did not raise; freeze afresh.
+        while not self._try_freeze():
+            pass
         return self
 
     def __exit__(
@@ -103,7 +157,35 @@ class ProcessFreeze:
         """One word at ``address`` via PTRACE_PEEKDATA on a stopped thread."""
         return libc_ptrace.peekdata(self.stopped_tid(), address)
 
-    def _freeze(self) -> None:
+    # -- freezing ---------------------------------------------------------------------
+
+    def _try_freeze(self) -> bool:
+        """Freeze; False (everything let go again) if SIGINT or SIGTERM came first."""
+        try:
+            with _signals_held() as watched:
+                self._take_over_left_seized()
+                try:
+                    frozen = self._freeze(watched)
+                except BaseException:
+                    self._release_held()
+                    raise
+                if not frozen:
+                    self._release_held()
+        except BaseException:
+            # Unblocking delivered a signal whose handler raised: the freeze is done,
+            # but nobody will leave the ``with`` that never began.
+            self._release()
+            raise
+        return frozen
+
+    def _take_over_left_seized(self) -> None:
+        left = _left_seized.get(self._owner, {})
+        for tid in [tid for tid, pid in left.items() if pid == self.pid]:
+            del left[tid]
+            self._seized.add(tid)
+
+    def _freeze(self, watched: frozenset[int]) -> bool:
+        deadline = time.monotonic() + self._stop_timeout
         seen: set[int] = set()
         # A thread created between listing and stopping is missed by one scan; scan
         # again until a scan finds nothing new. Stopped threads cannot clone, so
@@ -115,76 +197,111 @@ class ProcessFreeze:
             seen.update(new)
             for tid in new:
                 self._seize(tid)
-            for tid in new:
-                if tid in self._seized:
-                    self._wait_for_stop(tid)
+            if not self._await_stops(deadline, watched):
+                return False
         if not self._stopped:
             raise ProcessGone(self.pid)
+        return True
 
     def _seize(self, tid: int) -> None:
-        self.check_thread()
-        if _task_state(self.pid, tid) in (None, "Z", "X"):
-            return  # exited or a zombie (seizing one fails with EPERM); nothing to stop
+        if tid in self._seized:
+            # Left seized by an earlier freeze; ask again, unless it is no longer ours.
+            try:
+                libc_ptrace.interrupt(tid)
+                return
+            except ProcessLookupError:
+                self._seized.discard(tid)
         try:
             libc_ptrace.seize(tid)
         except ProcessLookupError:
-            return
+            return  # it exited after the listing
         except PermissionError:
             if _task_state(self.pid, tid) in (None, "Z", "X"):
-                return  # it exited between the check and the seize
+                return  # a zombie (seizing one fails with EPERM), or it exited
             raise PermissionDenied(self.pid, explain_permission_denied(self.pid)) from None
         self._seized.add(tid)
         with contextlib.suppress(ProcessLookupError):
-            libc_ptrace.interrupt(tid)  # if it is exiting, _wait_for_stop sees its exit
+            libc_ptrace.interrupt(tid)  # if it is exiting, _await_stops sees its exit
 
-    def _wait_for_stop(self, tid: int) -> None:
-        self.check_thread()
+    def _await_stops(self, deadline: float, watched: frozenset[int]) -> bool:
+        """Poll until every seized thread has stopped or gone; False if a held signal came."""
+        waiting = [tid for tid in self._seized if tid not in self._stopped]
+        pause = _FIRST_PAUSE
         while True:
-            try:
-                _, status = libc_ptrace.waitpid(tid)
-            except ChildProcessError:
-                self._seized.discard(tid)  # gone and already reaped by someone else
-                return
-            if os.WIFSTOPPED(status):
-                stop_signal = os.WSTOPSIG(status)
-                event = status >> 16
-                # An interrupt or group stop (PTRACE_EVENT_STOP) owes the thread no
-                # signal; a signal-delivery-stop swallowed a signal we must give back.
-                self._stopped[tid] = 0 if event == libc_ptrace.PTRACE_EVENT_STOP else stop_signal
-                return
-            if os.WIFEXITED(status) or os.WIFSIGNALED(status):
-                self._seized.discard(tid)
-                return
+            waiting = [tid for tid in waiting if not self._collect(tid)]
+            if not waiting:
+                return True
+            if watched and not watched.isdisjoint(signal.sigpending()):
+                return False
+            if time.monotonic() > deadline:
+                tid = waiting[0]
+                state = _task_state(self.pid, tid) or "?"
+                raise FreezeTimedOut(self.pid, tid, state, self._stop_timeout)
+            time.sleep(pause)
+            pause = min(pause * 2, _LAST_PAUSE)
+
+    def _collect(self, tid: int) -> bool:
+        """Take ``tid``'s report if it has one; True once it is stopped or gone."""
+        try:
+            reported, status = libc_ptrace.waitpid(tid, _WAIT_OPTIONS)
+        except ChildProcessError:
+            self._seized.discard(tid)  # no longer ours: it exited and was reaped
+            return True
+        if not reported:
+            return False
+        if os.WIFSTOPPED(status):
+            self._stopped[tid] = _owed_signal(status)
+            return True
+        self._seized.discard(tid)  # it exited or was killed
+        return True
+
+    # -- letting go --------------------------------------------------------------------
 
     def _release(self) -> None:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-        first_error: OSError | None = None
+        with _signals_held():
+            self._release_held()
+
+    def _release_held(self) -> None:
+        """Detach every task this freeze traces, whatever state each one is in."""
+        pending = set(self._seized)
+        interrupted: set[int] = set()
+        deadline = time.monotonic() + RELEASE_TIMEOUT
+        pause = _FIRST_PAUSE
         try:
-            for tid in sorted(self._seized):
-                # One thread failing to detach must not keep the others stopped.
-                try:
-                    self._detach(tid)
-                except OSError as error:
-                    first_error = first_error or error
-            if first_error is not None:
-                raise first_error
+            while True:
+                pending = {tid for tid in pending if not self._let_go(tid, interrupted)}
+                if not pending or time.monotonic() > deadline:
+                    break
+                time.sleep(pause)
+                pause = min(pause * 2, _LAST_PAUSE)
         finally:
+            if pending:
+                _left_seized.setdefault(self._owner, {}).update(dict.fromkeys(pending, self.pid))
             self._seized.clear()
             self._stopped.clear()
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
-    def _detach(self, tid: int) -> None:
+    def _let_go(self, tid: int, interrupted: set[int]) -> bool:
+        """One step of releasing ``tid``; True once it is no longer ours."""
         if tid not in self._stopped:
-            # Seized but its stop not yet collected (we were interrupted while
-            # freezing): DETACH needs a stopped tracee, so collect the stop first.
-            with contextlib.suppress(ProcessLookupError):
-                libc_ptrace.interrupt(tid)
-            self._wait_for_stop(tid)
-            if tid not in self._stopped:
-                return
+            try:
+                reported, status = libc_ptrace.waitpid(tid, _WAIT_OPTIONS)
+            except ChildProcessError:
+                return True  # not traced by this thread: gone, or never seized
+            if reported and not os.WIFSTOPPED(status):
+                return True  # it exited
+            if reported:
+                self._stopped[tid] = _owed_signal(status)
         try:
-            libc_ptrace.detach(tid, self._stopped[tid])
-        except OSError as error:
-            # ESRCH: it was killed while stopped; nothing left to release.
-            if error.errno != errno.ESRCH:
-                raise
+            libc_ptrace.detach(tid, self._stopped.get(tid, 0))
+            return True
+        except OSError:
+            pass  # ESRCH: not in a ptrace-stop (still running, or dying)
+        self._stopped.pop(tid, None)
+        if tid not in interrupted:
+            interrupted.add(tid)
+            try:
+                # DETACH needs a stopped tracee; INTERRUPT brings it to a stop.
+                libc_ptrace.interrupt(tid)
+            except ProcessLookupError:
+                return True  # not ours at all
+        return False

@@ -98,3 +98,21 @@ class CannotFreezeItself(ReaderError):
             f"process {pid} is memtui itself, and a process cannot freeze (ptrace) itself: "
             "add --no-freeze to read it without stopping it",
         )
+
+
+class FreezeTimedOut(ReaderError):
+    """A thread did not enter its ptrace-stop in time, so the freeze was let go again.
+
+    PTRACE_INTERRUPT wakes only an interruptible sleep: a thread in uninterruptible
+    sleep (state D: a vfork parent, a stuck disk or network file system) stops only
+    when it leaves it, and every other thread would stay stopped meanwhile.
+    """
+
+    def __init__(self, pid: int, tid: int, state: str, seconds: float) -> None:
+        what = f"state {state}, uninterruptible sleep" if state == "D" else f"state {state}"
+        super().__init__(
+            pid,
+            f"could not freeze process {pid}: thread {tid} did not stop within "
+            f"{seconds:g} s ({what}); it runs on: try again, or read with --no-freeze",
+        )
+        self.tid = tid
