@@ -1,8 +1,10 @@
-"""A freeze always lets go: under SIGTERM and Ctrl-C, and of threads that cannot stop."""
+"""A freeze always lets go: under SIGTERM and Ctrl-C, of threads that cannot stop,
+and while its output waits."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
 import signal
@@ -11,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from targets import (
@@ -168,3 +171,52 @@ def test_a_long_lived_thread_lets_go_of_a_thread_that_stopped_late(binaries: Bin
         assert_running(stalled)
     finally:
         stalled.stop()
+
+
+def pipe_writer_blocked(pid: int) -> bool:
+    try:
+        return "pipe" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def test_a_dump_waiting_on_its_output_leaves_the_target_running(
+    big_target: Target, big_bytes: bytes
+) -> None:
+    # `memtui dump ... | sleep 5` used to keep every thread stopped while the write
+    # waited: the freeze must cover a chunk's read, never a write.
+    digest, code = dump_into_a_full_pipe(big_target, big_target.data)
+    assert code == 0
+    assert digest == hashlib.sha256(big_bytes).hexdigest()
+
+
+def test_a_dump_waiting_on_its_output_leaves_1000_threads_running(binaries: Binaries) -> None:
+    with running(binaries, 1000) as target:
+        dump_into_a_full_pipe(target, target.counters)
+
+
+def dump_into_a_full_pipe(target: Target, address: int) -> tuple[str, int]:
+    """Dump 64 MiB into a pipe read only once the dump waits on it; check the target
+    runs meanwhile; return the output's sha256 and the exit code."""
+    dump = subprocess.Popen(
+        [*MEMTUI, "dump", str(target.pid), hex(address), "64M", "--format", "raw"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert dump.stdout is not None
+    try:
+        deadline = time.monotonic() + EXIT_TIMEOUT
+        while not pipe_writer_blocked(dump.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pipe_writer_blocked(dump.pid)
+        for _ in range(20):
+            assert stopped_tasks(target.pid) == []
+            assert traced_tasks(target.pid) == []
+            time.sleep(0.01)
+        assert pipe_writer_blocked(dump.pid)
+        digest = hashlib.sha256(dump.stdout.read()).hexdigest()
+    finally:
+        dump.stdout.close()
+        dump.wait(timeout=EXIT_TIMEOUT)
+    assert_running(target)
+    return digest, dump.returncode

@@ -102,7 +102,7 @@ def test_a_missing_process() -> None:
 
 
 def test_kill_9_mid_freeze_leaves_the_target_running(big_target: Target) -> None:
-    # The dump freezes the target for its whole 128 MiB read (64 MiB of it mapped);
+    # The dump freezes the target for each chunk of its 128 MiB read (64 MiB mapped);
     # SIGKILL lands at random points: before, during and after the freeze.
     rng = random.Random(6)
     command = [

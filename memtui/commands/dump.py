@@ -1,7 +1,10 @@
 """`memtui dump`: print (hex) or save (raw) a range of a live process's memory.
 
-Large ranges stream through one reused buffer, chunk by chunk, under a single
-freeze, so a 64 MiB dump costs 1 MiB of memory and one stop of the target.
+Large ranges stream through one reused buffer, 4 MiB at a time. In freeze mode each
+chunk is read under its own freeze and written after it is released: the target
+runs between chunks and while the output (a pipe nobody reads, a slow disk) keeps
+the dump waiting, so it is never stopped for longer than one chunk's read. Each
+chunk is one consistent moment; the dump as a whole is not.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ def run_dump(args: argparse.Namespace) -> int:
     try:
         with MemoryReader(pid, method=args.method, freeze=not args.no_freeze) as reader:
             output = open_output(args.output)
-            for chunk_address, chunk, spans in reader.stream(address, length, CHUNK):
+            for chunk_address, chunk, spans in reader.stream(address, length):
                 # Merge as we go: a hole spanning many chunks is one span, not one per chunk.
                 for start, end in spans:
                     if unreadable and unreadable[-1][1] == start:
@@ -51,8 +54,10 @@ def run_dump(args: argparse.Namespace) -> int:
                         unreadable.append((start, end))
                 if args.format == "raw":
                     write_all(output, chunk)
-                else:
-                    text = hex_rows(chunk_address, chunk, spans, width)
+                    continue
+                for offset in range(0, len(chunk), CHUNK):
+                    piece = chunk[offset : offset + CHUNK]
+                    text = hex_rows(chunk_address + offset, piece, spans, width)
                     write_all(output, text.encode("ascii"))
     except ReaderError as error:
         print(f"memtui: {error}", file=sys.stderr)

@@ -14,8 +14,8 @@ import sys
 from memtui.core.process_memory.memory_reader import Span
 
 ROW = 16
-# A whole number of rows, so rows never straddle two chunks; 1 MiB stays in the CPU
-# cache between the read and the write, and measured faster than 4 or 16 MiB.
+# A whole number of rows, so rows never straddle two chunks. Hex text is made this
+# much at a time, so about 4.3 MiB of text is all that is held at once.
 CHUNK = 1 << 20
 _SPANS_SHOWN = 8
 _ASCII = bytes(c if 0x20 <= c < 0x7F else ord(".") for c in range(256))

@@ -100,9 +100,9 @@ def merge_spans(spans: list[Span]) -> list[Span]:
 class MemoryReader:
     """A reading session on one process. Use as a context manager, or call close().
 
-    ``freeze`` (the default) stops every thread around each read (or each
-    read_many/stream), so what is read is a consistent snapshot; all ptrace work of
-    a freeze runs on the thread that called the read.
+    ``freeze`` (the default) stops every thread around each read (each read_many,
+    each chunk of a stream), so what one read returns is a consistent snapshot; all
+    ptrace work of a freeze runs on the thread that called the read.
 
     ``task`` is the thread whose /proc files are read: the process itself, or a live
     thread once its main thread has exited.
@@ -204,9 +204,12 @@ class MemoryReader:
     def stream(
         self, address: int, length: int, chunk_size: int = STREAM_CHUNK
     ) -> Iterator[tuple[int, memoryview, list[Span]]]:
-        """Yield (address, bytes, unreadable spans) chunk by chunk, all under one freeze.
+        """Yield (address, bytes, unreadable spans) chunk by chunk, each under its own freeze.
 
-        The yielded view is a reused buffer: consume it before asking for the next.
+        The target runs between chunks and while the caller consumes one, so a
+        consumer that blocks (a full pipe) never keeps it stopped; each chunk is one
+        consistent moment, the whole range is not. The yielded view is a reused
+        buffer: consume it before asking for the next.
         """
         _check_range(address, length)
         # MAP_POPULATE faults the pages in with one call rather than one trap each,
@@ -215,12 +218,11 @@ class MemoryReader:
         buffer = mmap.mmap(-1, max(min(chunk_size, length), 1), flags=flags)
         view = memoryview(buffer)
         try:
-            with self._session():
-                position, end = address, address + length
-                while position < end:
-                    part = view[: min(chunk_size, end - position)]
-                    yield position, part, self._read(position, part)
-                    position += len(part)
+            position, end = address, address + length
+            while position < end:
+                part = view[: min(chunk_size, end - position)]
+                yield position, part, self.read_into(position, part)
+                position += len(part)
         finally:
             view.release()
             with contextlib.suppress(BufferError):
