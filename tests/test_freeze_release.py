@@ -1,5 +1,5 @@
 """A freeze always lets go: under SIGTERM and Ctrl-C, of threads that cannot stop,
-and while its output waits."""
+while its output waits, and when another memtui holds the target for a moment."""
 
 from __future__ import annotations
 
@@ -220,3 +220,65 @@ def dump_into_a_full_pipe(target: Target, address: int) -> tuple[str, int]:
         dump.wait(timeout=EXIT_TIMEOUT)
     assert_running(target)
     return digest, dump.returncode
+
+
+def test_two_memtuis_on_one_target_do_not_fail_each_other(big_target: Target) -> None:
+    # A second memtui freezing the same process (a view, a search) holds it a few
+    # milliseconds at a time; meeting such a freeze is waited out, not an error.
+    pid = str(big_target.pid)
+    search = [*MEMTUI, "search", pid, "qqzzxxyy"]
+    dump = [*MEMTUI, "dump", pid, hex(big_target.data), "64M", "--format", "raw"]
+    dump += ["--output", os.devnull]
+    done = threading.Event()
+    failures: list[str] = []
+
+    def run(command: list[str], expected: int) -> None:
+        ran = subprocess.run(command, capture_output=True, text=True, check=False)
+        if ran.returncode != expected:
+            failures.append(ran.stderr)
+
+    def other_memtui() -> None:
+        while not done.is_set():
+            run(search, 1)
+
+    looping = threading.Thread(target=other_memtui)
+    looping.start()
+    try:
+        for _ in range(10):
+            run(search, 1)
+            run(dump, 0)
+    finally:
+        done.set()
+        looping.join(timeout=60)
+    assert failures == []
+    assert_running(big_target)
+
+
+def test_a_debugger_holding_the_target_fails_the_dump_at_once(
+    target: Target, binaries: Binaries, tmp_path: Path
+) -> None:
+    # Only another memtui's freeze is waited for: a debugger keeps its tracee, so the
+    # dump fails on its first attempt, naming it.
+    tracer = subprocess.Popen(
+        [str(binaries.tracer), str(target.pid)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert tracer.stdout is not None and tracer.stdout.readline().strip() == "seized"
+        log = tmp_path / "ptrace.log"
+        dump = subprocess.run(
+            [
+                "strace", "-f", "-qq", "-e", "trace=ptrace", "-o", str(log),
+                *MEMTUI, "dump", str(target.pid), hex(target.known), "64",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=EXIT_TIMEOUT,
+            check=False,
+        )  # fmt: skip
+        assert dump.returncode == 1
+        assert f"TracerPid {tracer.pid} (memtui-tracer)" in dump.stderr
+        assert "detach that debugger" in dump.stderr
+        assert log.read_text().count("PTRACE_SEIZE") == 1
+    finally:
+        tracer.kill()
+        tracer.wait()

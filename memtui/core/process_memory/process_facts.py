@@ -128,6 +128,43 @@ def _zombie(pid: int) -> ProcessGone:
     return ZombieProcess(pid, status.get("Name", "?"), f"{parent} ({parent_name or 'unknown'})")
 
 
+def task_tracer(pid: int, tid: int) -> int:
+    """The TracerPid of one thread (each thread has its own tracer), or 0 if none or gone."""
+    try:
+        status = parse_status(_read_bytes(f"/proc/{pid}/task/{tid}/status"))
+    except OSError:
+        return 0
+    text = status.get("TracerPid", "0")
+    return int(text) if text.isdigit() else 0
+
+
+def is_memtui(pid: int) -> bool:
+    """Whether ``pid`` runs memtui: the ``memtui`` script, or ``python -m memtui``.
+
+    Another memtui traces a process only for its millisecond freezes, so meeting
+    one is worth a short wait, unlike meeting a debugger.
+    """
+    if process_name(pid) == "memtui":
+        return True
+    try:
+        argv = _read_bytes(f"/proc/{pid}/cmdline").split(b"\0")[:3]
+    except OSError:
+        return False
+    # [python, -m, memtui, ...] or [python, .../bin/memtui, ...]
+    return argv[1:3] == [b"-m", b"memtui"] or any(
+        os.path.basename(arg) == b"memtui" for arg in argv[:2]
+    )
+
+
+def already_traced(tracer_pid: int) -> str:
+    """Why a process whose tracer is ``tracer_pid`` cannot be frozen, naming the tracer."""
+    tracer = process_name(tracer_pid) or "unknown"
+    return (
+        f"it is already traced by TracerPid {tracer_pid} ({tracer}); a process "
+        "can have one tracer only: detach that debugger, or read with --no-freeze"
+    )
+
+
 def read_process_facts(pid: int) -> ProcessFacts:
     """Read the facts of ``pid``; raises ProcessGone if it does not exist."""
     try:
@@ -274,10 +311,7 @@ def explain_permission_denied(pid: int) -> str:
         tid, tracer_pid = traced
         tracer = process_name(tracer_pid) or "unknown"
         if tid == pid:
-            return (
-                f"it is already traced by TracerPid {tracer_pid} ({tracer}); a process "
-                "can have one tracer only: detach that debugger, or read with --no-freeze"
-            )
+            return already_traced(tracer_pid)
         return (
             f"its thread {tid} is already traced by TracerPid {tracer_pid} ({tracer}); a "
             "thread can have one tracer only: detach that debugger, or read with --no-freeze"

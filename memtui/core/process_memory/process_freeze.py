@@ -19,13 +19,19 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
+import random
 import signal
 import time
 from collections.abc import Iterator
 from types import TracebackType
 
 from memtui.core.process_memory import libc_ptrace
-from memtui.core.process_memory.process_facts import explain_permission_denied
+from memtui.core.process_memory.process_facts import (
+    already_traced,
+    explain_permission_denied,
+    is_memtui,
+    task_tracer,
+)
 from memtui.core.process_memory.reader_errors import (
     FreezeThreadError,
     FreezeTimedOut,
@@ -41,6 +47,8 @@ STOP_TIMEOUT = 2.0
 # once unless they sleep uninterruptibly, and then the kernel or a later freeze
 # lets them go (see _left_seized).
 RELEASE_TIMEOUT = 0.5
+# Another memtui's freeze lasts about a millisecond: wait this long for it to end.
+MEMTUI_RETRY = 1.5
 _FIRST_PAUSE = 20e-6
 _LAST_PAUSE = 2e-3
 _WAIT_OPTIONS = libc_ptrace.WALL | libc_ptrace.WNOTHREAD | os.WNOHANG
@@ -99,13 +107,22 @@ def _owed_signal(status: int) -> int:
     return 0 if status >> 16 == libc_ptrace.PTRACE_EVENT_STOP else os.WSTOPSIG(status)
 
 
+class _HeldByMemtui(Exception):
+    """Another memtui's freeze holds a thread; let go of ours and try again shortly."""
+
+    def __init__(self, tracer: int) -> None:
+        super().__init__(tracer)
+        self.tracer = tracer
+
+
 class ProcessFreeze:
     """Context manager: every thread of ``pid`` is in a ptrace-stop inside the ``with``.
 
     On exit (normal, exception, KeyboardInterrupt, or SystemExit raised by a SIGTERM
     handler) every thread is detached; threads that exited meanwhile are skipped.
     Entering raises FreezeTimedOut if a thread does not stop within ``stop_timeout``,
-    and PermissionDenied if the kernel refuses (another tracer, permissions).
+    and PermissionDenied if a debugger (or, for longer than :data:`MEMTUI_RETRY`,
+    another memtui) traces a thread.
     """
 
     def __init__(self, pid: int, stop_timeout: float = STOP_TIMEOUT) -> None:
@@ -130,10 +147,17 @@ class ProcessFreeze:
 
     def __enter__(self) -> ProcessFreeze:
         self.check_thread()
-        # False: a held signal came whose handler did not raise; freeze afresh.
-        while not self._try_freeze():
-            pass
-        return self
+        give_up = time.monotonic() + MEMTUI_RETRY
+        while True:
+            try:
+                if self._try_freeze():
+                    return self
+                # A held signal came whose handler did not raise: freeze afresh.
+            except _HeldByMemtui as held:
+                if time.monotonic() > give_up:
+                    raise PermissionDenied(self.pid, already_traced(held.tracer)) from None
+                # Random, so that two memtuis meeting each other fall out of step.
+                time.sleep(random.uniform(0.001, 0.005))
 
     def __exit__(
         self,
@@ -211,14 +235,21 @@ class ProcessFreeze:
                 return
             except ProcessLookupError:
                 self._seized.discard(tid)
-        try:
-            libc_ptrace.seize(tid)
-        except ProcessLookupError:
-            return  # it exited after the listing
-        except PermissionError:
-            if _task_state(self.pid, tid) in (None, "Z", "X"):
-                return  # a zombie (seizing one fails with EPERM), or it exited
-            raise PermissionDenied(self.pid, explain_permission_denied(self.pid)) from None
+        for attempt in range(2):
+            try:
+                libc_ptrace.seize(tid)
+                break
+            except ProcessLookupError:
+                return  # it exited after the listing
+            except PermissionError:
+                if _task_state(self.pid, tid) in (None, "Z", "X"):
+                    return  # a zombie (seizing one fails with EPERM), or it exited
+                tracer = task_tracer(self.pid, tid)
+                if tracer and (tracer == os.getpid() or is_memtui(tracer)):
+                    raise _HeldByMemtui(tracer) from None
+                if tracer or attempt:
+                    raise PermissionDenied(self.pid, explain_permission_denied(self.pid)) from None
+                # No tracer by now: perhaps another memtui's freeze just ended.
         self._seized.add(tid)
         with contextlib.suppress(ProcessLookupError):
             libc_ptrace.interrupt(tid)  # if it is exiting, _await_stops sees its exit
