@@ -5,7 +5,9 @@
 Issue 9's loop, many times over: start ``memtui search PID qqzzxxyy`` or ``memtui dump
 PID ADDR 64M --output /dev/null`` against a running target, signal it (SIGTERM or
 SIGINT), and check that it is gone within ``--exit-timeout`` seconds and that no
-thread of the target is left stopped (state t or T) or traced (TracerPid).
+thread of the target is left stopped (state t or T) or traced (TracerPid). A memtui
+still running then counts as a hang; one still running 10 s later is stuck, and is
+killed with SIGABRT so that faulthandler prints where (in the raw results).
 
 The iterations are shared out, in turn, over:
 
@@ -48,6 +50,7 @@ SOURCE = ROOT / "tests" / "targets" / "threads_target.c"
 TARGETS = {"10 threads": (10, False), "churning": (4, True), "1,000 threads": (1000, False)}
 SHARES = {"10 threads": 5, "churning": 3, "1,000 threads": 2}
 STOPPED = ("t", "T")
+HANG_GRACE = 10.0
 
 
 @dataclass
@@ -61,6 +64,11 @@ class Outcome:
     left_traced: int
     exit_code: int | None
     seconds_to_exit: float | None
+    # For a hang: where memtui sat (wchan, blocked and pending signals) and, if it
+    # still had not exited HANG_GRACE seconds later, its Python stack (faulthandler).
+    stuck_in: str = ""
+    killed: bool = False
+    stack: str = ""
 
 
 class Target:
@@ -113,13 +121,16 @@ def one_round(
     env: dict[str, str],
     exit_timeout: float,
 ) -> Outcome:
-    memtui = [sys.executable, "-m", "memtui"]
+    # -X faulthandler: SIGABRT makes a stuck memtui print its Python stack.
+    memtui = [sys.executable, "-X", "faulthandler", "-m", "memtui"]
     if command == "search":
         argv = [*memtui, "search", str(target.pid), "qqzzxxyy"]
     else:
         argv = [*memtui, "dump", str(target.pid), hex(target.counters), "64M"]
         argv += ["--output", os.devnull]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True
+    )
     if timing == "sleep":
         time.sleep(rng.uniform(0.06, 0.3))
     else:
@@ -131,18 +142,35 @@ def one_round(
         time.sleep(rng.uniform(0, 0.01))
     sent = time.monotonic()
     process.send_signal(signum)
-    hung = False
+    hung, stuck_in, killed, stack = False, "", False, ""
     try:
-        code: int | None = process.wait(timeout=exit_timeout)
-        seconds: float | None = time.monotonic() - sent
+        process.communicate(timeout=exit_timeout)
     except subprocess.TimeoutExpired:
-        hung, code, seconds = True, None, None
+        hung, stuck_in = True, where_stuck(process.pid)
     # Counted while a hung memtui still holds the target, before it is killed.
     stopped, traced = target.stopped(), target.traced()
     if hung:
-        process.kill()
-        process.wait()
-    return Outcome(name, command, signum.name, timing, hung, stopped, traced, code, seconds)
+        try:
+            process.communicate(timeout=HANG_GRACE)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            killed, stack = True, process.communicate()[1][-4000:]
+    code = process.returncode
+    seconds = None if killed else time.monotonic() - sent
+    return Outcome(
+        name, command, signum.name, timing, hung, stopped, traced, code, seconds,
+        stuck_in, killed, stack,
+    )  # fmt: skip
+
+
+def where_stuck(pid: int) -> str:
+    try:
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "(exited)"
+    masks = [line for line in status if line.startswith(("State", "SigPnd", "ShdPnd", "SigBlk"))]
+    return f"wchan={wchan} " + " ".join(line.replace("\t", "") for line in masks)
 
 
 def plan(iterations: int) -> list[str]:
@@ -171,6 +199,7 @@ def summarize(outcomes: list[Outcome]) -> list[dict[str, object]]:
                         "signal": signum,
                         "runs": len(group),
                         "hangs": sum(o.hung for o in group),
+                        "stuck": sum(o.killed for o in group),
                         "left_stopped": sum(o.left_stopped > 0 for o in group),
                         "exit_median_ms": 1e3 * statistics.median(exits) if exits else None,
                         "exit_max_ms": 1e3 * exits[-1] if exits else None,
@@ -224,14 +253,17 @@ def main() -> int:
     hangs = sum(o.hung for o in outcomes)
     left = sum(o.left_stopped > 0 or o.left_traced > 0 for o in outcomes)
     print(f"{len(outcomes)} signals in {elapsed:.0f} s: {hangs} hangs, {left} left threads held\n")
-    print("| target | command | signal | runs | hangs | left stopped | exit median | exit max |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| target | command | signal | runs | hangs (> 3 s) | stuck (> 13 s) | left stopped "
+        "| exit median | exit max |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         median = row["exit_median_ms"]
         worst = row["exit_max_ms"]
         print(
             f"| {row['target']} | {row['command']} | {row['signal']} | {row['runs']} "
-            f"| {row['hangs']} | {row['left_stopped']} "
+            f"| {row['hangs']} | {row['stuck']} | {row['left_stopped']} "
             f"| {f'{median:.0f} ms' if isinstance(median, float) else '-'} "
             f"| {f'{worst:.0f} ms' if isinstance(worst, float) else '-'} |"
         )
