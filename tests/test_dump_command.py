@@ -182,7 +182,8 @@ def test_a_huge_hole_is_skipped_not_probed_page_by_page(
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1 and "0x10000-0x40010000" in result.stderr
-    reads = log.read_text().count("\n")
+    # Signal lines (each 4 MiB chunk has its own freeze, so its own SIGCHLD) are not reads.
+    reads = sum(1 for line in log.read_text().splitlines() if "(" in line and "---" not in line)
     assert reads < 2000, f"{reads} read calls for one hole"
 
 

@@ -68,8 +68,11 @@ def signal_mid_freeze(command: list[str], target: Target, signum: int, rng: rand
     if left:
         return f"threads left stopped or traced: {left}"
     # The signal ends memtui (130, 143), unless it came after the work was done
-    # (1: nothing found, or unmapped bytes in the dump); never with a traceback.
-    if memtui.returncode not in (1, 128 + signal.SIGINT, 128 + signal.SIGTERM):
+    # (1: nothing found, or unmapped bytes in the dump), or while the interpreter shut
+    # down, after the release, when the default action is back (-2, -15); never with
+    # a traceback.
+    ended = (1, 128 + signal.SIGINT, 128 + signal.SIGTERM, -signal.SIGINT, -signal.SIGTERM)
+    if memtui.returncode not in ended:
         return f"exit {memtui.returncode}"
     return "a traceback" if "Traceback" in errors else ""
 
