@@ -9,6 +9,7 @@ Exit codes: 0 success, 1 a runtime error (one line on stderr), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import re
 import signal
@@ -428,9 +429,19 @@ def _raise_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, terminate)
 
 
+def _print_under_any_locale() -> None:
+    """Let stdout take any text, as stderr does: what the locale's encoding lacks
+    (``€`` under ISO-8859-1) is printed as an escape rather than raising
+    UnicodeEncodeError. Names are already printable (:mod:`memtui.core.printable`)."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None:
+        _print_under_any_locale()
     try:
         if args.command == "record":
             from memtui.commands.record import run_record

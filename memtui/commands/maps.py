@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from memtui.core.printable import printable
 from memtui.core.process_memory.proc_maps import Mapping, read_maps
 from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.core.units import format_bytes
@@ -18,7 +19,9 @@ def format_maps(mappings: list[Mapping]) -> str:
     for m in mappings:
         span = f"{m.start:0{width}x}-{m.end:0{width}x}"
         size = format_bytes(m.size, precision=1)
-        lines.append(f"{span:<{range_width}}  {size:>10}  {m.perms:<5}  {m.offset:>8x}  {m.path}")
+        # Anonymous mappings keep a blank path, as in /proc/PID/maps.
+        path = printable(m.path)
+        lines.append(f"{span:<{range_width}}  {size:>10}  {m.perms:<5}  {m.offset:>8x}  {path}")
     return "\n".join(lines) + "\n"
 
 
@@ -29,6 +32,5 @@ def run_maps(args: argparse.Namespace) -> int:
     except ReaderError as error:
         print(f"memtui: {error}", file=sys.stderr)
         return 1
-    # File names need not be UTF-8; write their bytes back as the kernel gave them.
-    sys.stdout.buffer.write(format_maps(mappings).encode("utf-8", "surrogateescape"))
+    sys.stdout.write(format_maps(mappings))
     return 0

@@ -37,7 +37,7 @@ def run_search(args: argparse.Namespace) -> int:
     except ReaderError as error:
         print(f"memtui: {error}", file=sys.stderr)
         return 1
-    found = sorted((m.address, m.mapping.path or "[anon]") for m in result.matches)
+    found = sorted((m.address, m.mapping.display_path) for m in result.matches)
     sys.stdout.write("".join(f"0x{address:x} {path}\n" for address, path in found))
     sys.stdout.flush()
     if result.truncated:

@@ -122,7 +122,7 @@ def mapping_row(mapping: Mapping, rss: int | None) -> tuple[Text, ...]:
         format_bytes_short(mapping.size),
         "—" if rss is None else format_bytes_short(rss),
         mapping.perms,
-        mapping.path or "[anon]",
+        mapping.display_path,
     )
     return tuple(Text(cell, no_wrap=True) for cell in cells)
 

@@ -53,7 +53,7 @@ class SearchResultsScreen(ModalScreen[int | None]):
                     mapping.name,
                     f"+0x{match.address - mapping.start:x}",
                     mapping.perms,
-                    mapping.path or "[anon]",
+                    mapping.display_path,
                 )
                 table.add_row(*(Text(cell, no_wrap=True) for cell in cells), key=str(match.address))
             yield table

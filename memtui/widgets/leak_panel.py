@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from memtui.core.leak.leak_detector import LeakVerdict, ProcessGrowth, format_leak_rate
 from memtui.core.leak.mapping_growth import MappingGrowth
+from memtui.core.printable import printable
 from memtui.core.units import format_bytes_short, format_rate
 
 # The panel lists at most this many processes; a fixed height means updates never
@@ -74,7 +75,7 @@ def mappings_line(pid: int, rows: list[MappingGrowth] | None, error: str | None)
         rate = row.rate_per_minute
         change = format_rate(rate) if rate is not None else f"+{format_bytes_short(row.change)}"
         # Anonymous regions (glibc's per-thread arenas among them) differ only by address.
-        name = f"[anon {row.start:x}]" if row.name == "[anon]" else row.name
+        name = f"[anon {row.start:x}]" if row.name == "[anon]" else printable(row.name)
         shown.append(f"{name}{' (new)' if row.new else ''} {change}")
     new_count = sum(1 for row in growing if row.new)
     tail = f"  ·  {new_count} new mappings" if new_count > 1 else ""

@@ -105,7 +105,9 @@ def parse_smaps(data: bytes) -> list[SmapsRegion]:
         if len(fields) < 4:
             continue
         flush()
-        path = fields[4].strip().decode("utf-8", "surrogateescape") if len(fields) == 5 else ""
+        # Not stripped: a file name may end in a form feed or a space. split() has
+        # already taken the kernel's padding off its start.
+        path = fields[4].decode("utf-8", "surrogateescape") if len(fields) == 5 else ""
         header = (start, end, fields[0].decode("ascii", "replace"), path or ANON)
         rss = swap = 0
     flush()

@@ -21,7 +21,9 @@ def parse_meminfo(data: bytes | str) -> dict[str, int]:
     """
     raw = data.encode("ascii", "replace") if isinstance(data, str) else data
     fields: dict[str, int] = {}
-    for line in raw.splitlines():
+    # A line ends at a newline only, as the kernel writes it (splitlines would also
+    # end one at a carriage return).
+    for line in raw.split(b"\n"):
         name, sep, rest = line.partition(b":")
         if not sep:
             continue

@@ -51,7 +51,8 @@ def parse_number(text: str) -> int | None:
 
 
 def _names(mapping: Mapping) -> set[str]:
-    names = {mapping.path, mapping.name}
+    # What the view shows (printable, escaped) as well as the raw path.
+    names = {mapping.path, mapping.name, mapping.display_path}
     if mapping.is_special:
         names.add(mapping.path[1:-1])  # heap, stack
     elif mapping.deleted:

@@ -153,7 +153,8 @@ def parse_smaps_rss(text: str) -> dict[int, int]:
     """Each mapping's start -> its ``Rss`` in bytes, from the text of /proc/PID/smaps."""
     rss: dict[int, int] = {}
     start: int | None = None
-    for line in text.splitlines():
+    # Lines end at a newline only: a file name may hold a form feed (see parse_maps).
+    for line in text.split("\n"):
         if line.startswith("Rss:"):
             fields = line.split()
             if start is not None and len(fields) >= 2 and fields[1].isdigit():

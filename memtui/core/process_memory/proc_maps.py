@@ -11,9 +11,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memtui.core.printable import printable
 from memtui.core.process_memory.reader_errors import KernelThread, PermissionDenied, ProcessGone
 
 _DELETED = " (deleted)"
+ANON = "[anon]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,14 +50,22 @@ class Mapping:
 
     @property
     def name(self) -> str:
-        """A short label: the file's base name, the bracketed kernel name, or [anon]."""
+        """A short label: the file's base name, the bracketed kernel name, or [anon].
+
+        Printable (see :func:`printable`): what the view shows, and what ``g`` takes back.
+        """
         if not self.path:
-            return "[anon]"
+            return ANON
         if self.is_special:
-            return self.path
+            return printable(self.path)
         path = self.path[: -len(_DELETED)] if self.deleted else self.path
         base = path.rsplit("/", 1)[-1] or path
-        return f"{base} (deleted)" if self.deleted else base
+        return printable(f"{base} (deleted)" if self.deleted else base)
+
+    @property
+    def display_path(self) -> str:
+        """The whole path as shown: printable, or [anon] for an anonymous mapping."""
+        return printable(self.path) if self.path else ANON
 
     def contains(self, address: int) -> bool:
         return self.start <= address < self.end
@@ -86,8 +96,13 @@ def parse_maps_line(line: str) -> Mapping | None:
 
 
 def parse_maps(text: str) -> list[Mapping]:
-    """Parse the text of /proc/PID/maps; malformed lines are skipped."""
-    mappings = [m for m in map(parse_maps_line, text.splitlines()) if m is not None]
+    """Parse the text of /proc/PID/maps; malformed lines are skipped.
+
+    Lines end at a newline only: the kernel escapes a newline in a file name, and
+    nothing else, so a form feed or U+2028 there is part of the name (splitlines
+    would cut the name there and read the rest as a mapping of its own).
+    """
+    mappings = [m for m in map(parse_maps_line, text.split("\n")) if m is not None]
     # The kernel lists mappings in address order; sort anyway so lookups can bisect.
     mappings.sort(key=lambda m: m.start)
     return mappings

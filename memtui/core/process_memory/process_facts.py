@@ -48,9 +48,13 @@ def _read_bytes(path: str) -> bytes:
 
 
 def parse_status(raw: bytes) -> dict[str, str]:
-    """The ``Key:\\tvalue`` lines of /proc/PID/status as a dict of stripped strings."""
+    """The ``Key:\\tvalue`` lines of /proc/PID/status as a dict of stripped strings.
+
+    Lines end at a newline only: a process name may hold a carriage return, which
+    the kernel does not escape.
+    """
     fields: dict[str, str] = {}
-    for line in raw.splitlines():
+    for line in raw.split(b"\n"):
         key, sep, value = line.partition(b":")
         if sep:
             fields[key.decode("ascii", "replace")] = value.strip().decode("utf-8", "replace")
