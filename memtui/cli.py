@@ -111,6 +111,12 @@ def _pid(text: str) -> int:
     return value
 
 
+def _output_path(text: str) -> str:
+    if not text:
+        raise ValueError("give a file name (or leave --output out for stdout)")
+    return text
+
+
 def _field_list(text: str) -> list[str]:
     fields = [name.strip() for name in text.split(",") if name.strip()]
     if not fields:
@@ -148,6 +154,7 @@ duration_arg = _arg_type(parse_duration, "duration")
 count_arg = _arg_type(_positive_int, "count")
 pid_arg = _arg_type(_pid, "pid")
 fields_arg = _arg_type(_field_list, "fields")
+output_arg = _arg_type(_output_path, "output")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,8 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--fields", type=fields_arg, metavar="A,B,...", help="CSV columns")
     record.add_argument(
         "--output",
+        type=output_arg,
         metavar="FILE",
-        help="the store to write (FILE.csv: CSV); default: CSV on stdout",
+        help="the store to write (FILE.csv: CSV), created with mode 0600; default: CSV on stdout",
     )
     record.add_argument(
         "--process-interval",
@@ -299,7 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="last time: Unix seconds, 2026-11-30T22:00, '2026-11-30 22:00', 22:00 (that day"
         " of the recording), or -2h (before the recording's end)",
     )
-    export.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    export.add_argument(
+        "--output",
+        type=output_arg,
+        metavar="FILE",
+        help="write to FILE instead of stdout (created with mode 0600)",
+    )
 
     dump = commands.add_parser(
         "dump",
@@ -316,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read without stopping the process (the bytes may be torn)",
     )
-    dump.add_argument("--output", metavar="FILE", help="write to FILE (created with mode 0600)")
+    dump.add_argument(
+        "--output", type=output_arg, metavar="FILE", help="write to FILE (created with mode 0600)"
+    )
 
     search = commands.add_parser(
         "search",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from targets import Target, stopped_tasks
+from targets import NOBODY, Target, as_nobody, stopped_tasks
 from targets.numbers_process import running_numbers_target
 from targets.numbers_target import F32_NAN_AT, F64_NAN_AT, FLT_MAX_AT, FLT_MAX_BE_AT
 from targets.pattern import build_pattern_target, running_pattern_target
@@ -33,6 +33,7 @@ from targets.values import (
     running_values_target,
 )
 from test_memory_view import ViewApp, go_to, open_view, wait_until
+from test_output_files import LINK_REFUSED, NOT_YOURS
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -43,6 +44,8 @@ from memtui.core.process_memory.proc_maps import read_maps
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
 from memtui.widgets.data_inspector import DataInspector
+
+pytest_plugins = ["targets.fixtures"]
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +276,37 @@ async def test_the_inspector_shows_flt_max_and_nan_payloads_without_crashing() -
             assert (await inspect(F32_NAN_AT))["f32"][0] == "nan(0x1)"  # signalling, kept
             assert (await inspect(F64_NAN_AT))["f64"][0] == "-nan(0x8000000001234)"
             assert app.is_running
+
+
+async def test_s_refuses_a_planted_link_another_users_file_and_no_name(
+    values: Target, shared_dir: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    link = shared_dir / "link.bin"
+    as_nobody("ln", "-s", str(victim), str(link))
+    planted = shared_dir / "planted.bin"
+    as_nobody("sh", "-c", f"echo nobody-was-here > '{planted}'")
+    app = ViewApp(values.pid, auto_refresh=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, _ = await open_view(pilot)
+        await go_to(pilot, f"{values.values:x}")
+
+        def said(text: str) -> bool:
+            return any(text in n.message for n in app._notifications)
+
+        for path, reason in ((link, LINK_REFUSED), (planted, NOT_YOURS)):
+            await pilot.press("s", *str(path), "enter")
+            await wait_until(pilot, lambda r=reason: said(r))
+            assert said(f"cannot write {path}: it {reason}")
+            assert screen._save_job is None
+        for text in ("", f"0x{values.values:x}..+16"):
+            await pilot.press("s", *text, "enter")
+            await wait_until(pilot, lambda: said("type a file name"))
+            app.clear_notifications()
+            await pilot.press("escape")  # close the prompt, which stays open to be fixed
+        assert not os.path.exists(f"0x{values.values:x}..+16")
+    assert victim.read_bytes() == b"precious"
+    assert link.is_symlink() and planted.read_bytes() == b"nobody-was-here\n"
+    assert os.stat(planted).st_uid == NOBODY
+    assert sorted(os.listdir(shared_dir)) == ["link.bin", "planted.bin"]

@@ -176,6 +176,32 @@ def test_search_prints_matches_in_oddly_named_files(
     assert decoded(result.stdout, locale).splitlines() == expected
 
 
+@pytest.mark.parametrize("locale", ["C", "POSIX", "en_US.UTF-8"])
+def test_errors_print_odd_paths_escaped_on_one_line(
+    odd: OddNamesTarget, locale_dir: Path, locale: str, tmp_path: Path
+) -> None:
+    missing = os.fsencode(tmp_path) + b"/no-dir-\xff\x0c\x1c/out.bin"
+    shown = f"{tmp_path}/no-dir-\\xff\\f\\x1c/out.bin"
+    address = hex(odd.addresses["fake"])
+    for argv in (
+        ["dump", str(odd.pid), address, "16", "--output", missing],
+        ["record", "--count", "1", "--output", missing],
+    ):
+        result = run_under(locale_dir, locale, *argv)
+        assert result.returncode == 1, argv
+        assert result.stdout == b""
+        assert decoded(result.stderr, locale) == (
+            f"memtui: cannot write {shown}: No such file or directory\n"
+        ), argv
+    # And a dump into a file of such a name writes that file.
+    out = os.fsencode(tmp_path) + b"/dump-\xff\x0c.bin"
+    result = run_under(locale_dir, locale, "dump", str(odd.pid), address, "16", "--format",
+                       "raw", "--output", out)  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, b"")
+    with open(out, "rb") as file:
+        assert file.read() == (NEEDLE_PREFIX + b"fake")[:16]
+
+
 # -- the memory view -------------------------------------------------------------------
 
 

@@ -10,10 +10,10 @@ chunk is one consistent moment; the dump as a whole is not.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from memtui.core.input_echo import shorten_path
+from memtui.core.output_file import OutputFileError
 from memtui.core.process_memory.dump_output import (
     CHUNK,
     describe_spans,
@@ -41,10 +41,11 @@ def run_dump(args: argparse.Namespace) -> int:
         return _usage_error(f"0x{address:x} + {length} runs past the end of the address space")
     width = 16 if address + length > 1 << 48 else 12
     unreadable: list[Span] = []
-    output = -1
     try:
-        with MemoryReader(pid, method=args.method, freeze=not args.no_freeze) as reader:
-            output = open_output(args.output)
+        with (
+            MemoryReader(pid, method=args.method, freeze=not args.no_freeze) as reader,
+            open_output(args.output) as output,
+        ):
             for chunk_address, chunk, spans in reader.stream(address, length):
                 # Merge as we go: a hole spanning many chunks is one span, not one per chunk.
                 for start, end in spans:
@@ -53,13 +54,13 @@ def run_dump(args: argparse.Namespace) -> int:
                     else:
                         unreadable.append((start, end))
                 if args.format == "raw":
-                    write_all(output, chunk)
+                    write_all(output.fd, chunk)
                     continue
                 for offset in range(0, len(chunk), CHUNK):
                     piece = chunk[offset : offset + CHUNK]
                     text = hex_rows(chunk_address + offset, piece, spans, width)
-                    write_all(output, text.encode("ascii"))
-    except ReaderError as error:
+                    write_all(output.fd, text.encode("ascii"))
+    except (ReaderError, OutputFileError) as error:
         print(f"memtui: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:
@@ -71,9 +72,6 @@ def run_dump(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    finally:
-        if args.output and output >= 0:
-            os.close(output)
     if not unreadable:
         return 0
     total = sum(end - start for start, end in unreadable)

@@ -8,10 +8,10 @@ import sys
 import time
 from typing import TextIO
 
-from memtui.core.input_echo import shorten_path
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.output_file import OutputFileError, open_stream
 from memtui.core.store.csv_recording import csv_header, csv_row
 
 
@@ -42,14 +42,14 @@ def run_record(args: argparse.Namespace) -> int:
 
     output: TextIO
     if args.output:
+        # In place at once, 0600, never through a link or into another user's file
+        # (memtui.core.output_file): a recording is read while it grows.
         try:
-            output = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as error:
-            print(
-                f"memtui: cannot write {shorten_path(args.output)}: {error.strerror}",
-                file=sys.stderr,
-            )
+            fd = open_stream(args.output)
+        except OutputFileError as error:
+            print(f"memtui: {error}", file=sys.stderr)
             return 1
+        output = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
     else:
         output = sys.stdout
     try:

@@ -8,6 +8,8 @@ through these, so the cut is the same everywhere.
 
 from __future__ import annotations
 
+from memtui.core.printable import printable
+
 ECHO_LIMIT = 40
 """Characters of the input a message shows at most (quotes and escapes included)."""
 PATH_LIMIT = 160
@@ -48,5 +50,6 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
 
 
 def shorten_path(path: str) -> str:
-    """A file name as a message names it: :func:`shorten` with room for a long path."""
-    return shorten(path, PATH_LIMIT)
+    """A file name as a message names it: escaped (:func:`printable`), and cut as
+    :func:`shorten` cuts it, with room for a long path."""
+    return shorten(printable(path), PATH_LIMIT)

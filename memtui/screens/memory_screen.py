@@ -831,7 +831,9 @@ class MemoryScreen(Screen[None]):
             self.notify(self.search_summary, title="Search", timeout=4)
         if self._save_job is not None:
             self._save_job = None
-            self.notify("Save cancelled: the file holds only what was written", timeout=4)
+            path = shorten_path(self._save_request.path) if self._save_request else "the file"
+            # The file takes its place only when whole (memtui.core.output_file).
+            self.notify(f"Save cancelled: {path} is left as it was", timeout=4, markup=False)
         self._hide_job()
 
     # -- the data inspector and pointers ------------------------------------------------------

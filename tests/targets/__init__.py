@@ -217,3 +217,15 @@ def assert_running(target: Target, settle: float = 0.05) -> None:
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"threads made no progress: {before} -> {after}")
+
+
+NOBODY = 65534
+
+
+def as_nobody(*argv: str) -> None:
+    """Run ``argv`` as the real second user, nobody (the tests run as root)."""
+    subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv],
+        check=True,
+        timeout=30,
+    )

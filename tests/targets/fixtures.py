@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +58,15 @@ def big_target(
         assert_running(running)
     finally:
         running.stop()
+
+
+@pytest.fixture(params=["plain", "sticky"])
+def shared_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A directory under /tmp where nobody may write too: 0777, where
+    fs.protected_symlinks never applies, or 1777 like /tmp itself."""
+    path = Path(tempfile.mkdtemp(prefix="memtui-shared-", dir="/tmp"))
+    path.chmod(0o1777 if request.param == "sticky" else 0o777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)

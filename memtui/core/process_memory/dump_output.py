@@ -1,5 +1,5 @@
-"""Writing dumped memory: xxd-like hex rows with ?? for unreadable bytes, and files
-created 0600 (memory may hold secrets).
+"""Writing dumped memory: xxd-like hex rows with ?? for unreadable bytes, into files
+created as :mod:`memtui.core.output_file` says (0600: memory may hold secrets).
 
 Shared by `memtui dump` and the memory view's save. It adds no import that `memtui
 dump` does not already make: the dump's start-up time is measured.
@@ -8,9 +8,9 @@ dump` does not already make: the dump's start-up time is measured.
 from __future__ import annotations
 
 import os
-import stat
 import sys
 
+from memtui.core.output_file import OutputFile
 from memtui.core.process_memory.memory_reader import Span
 
 ROW = 16
@@ -30,17 +30,15 @@ def write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[written:]
 
 
-def open_output(path: str | None) -> int:
-    """A descriptor for PATH (created or truncated, mode 0600), or stdout if None."""
+def open_output(path: str | None) -> OutputFile:
+    """Where a dump goes: PATH (in place once it is whole), or stdout if None.
+
+    Raises OutputFileError when PATH may not be written.
+    """
     if path is None:
         sys.stdout.flush()
-        return sys.stdout.fileno()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    # O_CREAT's mode applies only to a new file; an existing one keeps its mode
-    # unless we change it. Devices (/dev/null) are not ours to chmod.
-    if stat.S_ISREG(os.fstat(fd).st_mode):
-        os.fchmod(fd, 0o600)
-    return fd
+        return OutputFile("stdout", descriptor=sys.stdout.fileno())
+    return OutputFile(path)
 
 
 def describe_spans(spans: list[Span]) -> str:

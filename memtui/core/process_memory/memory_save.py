@@ -7,10 +7,12 @@ What the user types (:func:`parse_save_request`):
   ``g`` accepts (``0x7f…``, ``[heap]+0x100``); LENGTH is ``4096``, ``0x1000`` or ``16M``.
 
 A PATH ending in ``.txt`` or ``.hex`` gets hex text (the rows of ``memtui dump``),
-any other raw bytes. The file is created with mode 0600, as dump's are, with
-dump's own writer and formatter. The save runs a 1 MiB chunk per step on the
-view's session thread, each chunk read under its own freeze (in freeze mode), so a
-large mapping does not stop the process for the whole save.
+any other raw bytes. The file is created as dump's are (:mod:`memtui.core.output_file`:
+mode 0600, no links followed, no other user's file taken over), with dump's own
+writer and formatter, and put in place only when the save is whole: a save that
+fails or is cancelled leaves any old file as it was. The save runs a 1 MiB chunk
+per step on the view's session thread, each chunk read under its own freeze (in
+freeze mode), so a large mapping does not stop the process for the whole save.
 """
 
 from __future__ import annotations
@@ -21,14 +23,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from memtui.core.input_echo import shorten, shorten_path
+from memtui.core.output_file import OutputFile, OutputFileError
 from memtui.core.process_memory.address_expression import resolve_address
-from memtui.core.process_memory.dump_output import (
-    CHUNK,
-    describe_spans,
-    hex_rows,
-    open_output,
-    write_all,
-)
+from memtui.core.process_memory.dump_output import CHUNK, describe_spans, hex_rows, write_all
 from memtui.core.process_memory.hex_rows import address_digits
 from memtui.core.process_memory.memory_reader import MemoryReader, Span, merge_spans
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
@@ -73,6 +70,8 @@ def parse_save_request(text: str, mappings: Sequence[Mapping], cursor: int | Non
     if ".." in first and rest.strip():
         address, length = _parse_range(first, mappings)
         path = rest.strip()
+    elif ".." in first and _is_range(first, mappings):
+        raise ValueError(f"type a file name after the range: {USAGE}")
     else:
         path = text
         mapping = find_mapping(mappings, cursor) if cursor is not None else None
@@ -81,6 +80,15 @@ def parse_save_request(text: str, mappings: Sequence[Mapping], cursor: int | Non
         address, length = mapping.start, mapping.size
     path = os.path.expanduser(path)
     return SaveRequest(address, length, path, path.lower().endswith(HEX_SUFFIXES))
+
+
+def _is_range(text: str, mappings: Sequence[Mapping]) -> bool:
+    """Whether ``text`` reads as START..END (a file may be called ``a..b`` too)."""
+    try:
+        _parse_range(text, mappings)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_range(text: str, mappings: Sequence[Mapping]) -> tuple[int, int]:
@@ -108,14 +116,15 @@ def save_steps(reader: MemoryReader, request: SaveRequest) -> Iterator[SaveProgr
     """Read and write the range a chunk per step; the last report has ``done`` set.
 
     Unreadable bytes are written as zeros in a raw file and as ``??`` in hex text;
-    the final report lists them. A write error ends the save with ``error`` set (the
-    partial file stays, as cp leaves one).
+    the final report lists them. A write error ends the save with ``error`` set, and
+    so does a path that may not be written; the file takes its place at the path
+    only when the save is whole (closing the steps early drops it).
     """
     total = request.length
     try:
-        output = open_output(request.path)
-    except OSError as error:
-        yield SaveProgress(0, total, True, describe_write_error(request.path, error))
+        output = OutputFile(request.path)
+    except OutputFileError as error:
+        yield SaveProgress(0, total, True, str(error))
         return
     width = address_digits(request.end)
     buffer = bytearray(min(CHUNK, total))
@@ -123,23 +132,26 @@ def save_steps(reader: MemoryReader, request: SaveRequest) -> Iterator[SaveProgr
     unreadable: list[Span] = []
     written = 0
     try:
-        while written < total:
-            address = request.address + written
-            part = view[: min(CHUNK, total - written)]
-            spans = reader.read_into(address, part)
-            unreadable.extend(spans)
-            if request.hex_text:
-                write_all(output, hex_rows(address, part, spans, width).encode("ascii"))
-            else:
-                write_all(output, part)
-            written += len(part)
-            yield SaveProgress(written, total)
+        with output:
+            while written < total:
+                address = request.address + written
+                part = view[: min(CHUNK, total - written)]
+                spans = reader.read_into(address, part)
+                unreadable.extend(spans)
+                if request.hex_text:
+                    write_all(output.fd, hex_rows(address, part, spans, width).encode("ascii"))
+                else:
+                    write_all(output.fd, part)
+                written += len(part)
+                yield SaveProgress(written, total)
+    except OutputFileError as error:  # putting the whole file in place failed
+        yield SaveProgress(written, total, True, str(error))
+        return
     except OSError as error:
         yield SaveProgress(written, total, True, describe_write_error(request.path, error))
         return
     finally:
         view.release()
-        os.close(output)
     yield SaveProgress(written, total, True, unreadable=merge_spans(unreadable))
 
 

@@ -10,6 +10,7 @@ import os
 from typing import NamedTuple
 
 from memtui.core.process_memory.reader_errors import ProcessGone, ZombieProcess
+from memtui.core.user_names import user_label as _user
 
 # include/linux/sched.h: set on kernel threads, which have no user address space.
 PF_KTHREAD = 0x00200000
@@ -214,15 +215,6 @@ def have_cap_sys_ptrace() -> bool:
         return bool(int(status.get("CapEff", "0"), 16) >> CAP_SYS_PTRACE & 1)
     except (OSError, ValueError):
         return False
-
-
-def _user(uid: int) -> str:
-    import pwd  # only error messages need it; keep it off the fast path
-
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:
-        return f"uid {uid}"
 
 
 def is_memtui_itself(pid: int) -> bool:
