@@ -129,6 +129,46 @@ def _open_directory(directory: str, output: str) -> int:
     return fd
 
 
+def _open_parent(path: str) -> tuple[int, str]:
+    """The directory of ``path``, opened (see :func:`_open_directory`), and the name in it."""
+    directory, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        raise OutputFileError(path, os.strerror(errno.EISDIR))
+    return _open_directory(directory or ".", path), name
+
+
+def _lstat_in(directory: int, name: str, path: str) -> os.stat_result | None:
+    """What ``name`` is in the directory, links not followed; None if nothing."""
+    try:
+        return os.stat(name, dir_fd=directory, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise _os_error(path, error) from None
+
+
+def check_in_place(path: str) -> bool:
+    """Whether ``path`` exists, for a file that a library writes in place by its name
+    (SQLite: a store and its -wal, -shm and -journal), under the same rules short of
+    the rename: no link someone else could plant on the way, no link at the path,
+    and what is there must be a regular file of yours. Raises OutputFileError."""
+    directory, name = _open_parent(path)
+    try:
+        info = _lstat_in(directory, name, path)
+    finally:
+        os.close(directory)
+    if info is None:
+        return False
+    if stat.S_ISLNK(info.st_mode):
+        raise OutputFileError(path, _LINK_REFUSED)
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputFileError(path, os.strerror(errno.EISDIR))
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputFileError(path, "it is not a regular file")
+    _refuse_unless_yours(path, info)
+    return True
+
+
 class OutputFile:
     """A file being written at ``path``; it takes its place on :meth:`commit`.
 
@@ -151,25 +191,16 @@ class OutputFile:
             raise _os_error(self.path, error) from None
 
     def _open(self) -> int:
-        path = self.path
-        directory, name = os.path.split(path)
-        if name in ("", ".", ".."):
-            raise OutputFileError(path, os.strerror(errno.EISDIR))
-        directory_fd = _open_directory(directory or ".", path)
+        directory, name = _open_parent(self.path)
         try:
-            return self._open_in(directory_fd, name)
+            return self._open_in(directory, name)
         finally:
-            if self._directory != directory_fd:
-                os.close(directory_fd)
+            if self._directory != directory:
+                os.close(directory)
 
     def _open_in(self, directory: int, name: str) -> int:
         path = self.path
-        try:
-            info: os.stat_result | None = os.stat(name, dir_fd=directory, follow_symlinks=False)
-        except FileNotFoundError:
-            info = None
-        except OSError as error:
-            raise _os_error(path, error) from None
+        info = _lstat_in(directory, name, path)
         if info is None:
             return self._create_beside(directory, name)
         mode = info.st_mode

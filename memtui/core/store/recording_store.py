@@ -37,12 +37,12 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from memtui.core.input_echo import shorten_path
+from memtui.core.output_file import OutputFileError, check_in_place
 from memtui.core.processes.process_table import ProcessRow
 from memtui.core.store.frame_codec import CorruptFrame, Values, decode, encode
 
@@ -137,25 +137,13 @@ def is_store(path: str) -> bool:
 
 def _check_own_file(path: str) -> None:
     """Refuse a path that is a symbolic link, not a regular file, or someone else's:
-    the store and SQLite's -wal and -shm beside it must all be the user's own."""
+    the store and SQLite's -wal and -shm beside it must all be the user's own
+    (the rules of every file memtui writes, :mod:`memtui.core.output_file`)."""
     for candidate in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
         try:
-            info = os.lstat(candidate)
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            raise StoreError(f"{shorten_path(candidate)}: {error.strerror or error}") from None
-        if stat.S_ISLNK(info.st_mode):
-            raise StoreError(
-                f"{shorten_path(candidate)} is a symbolic link: refusing to write through it"
-            )
-        if not stat.S_ISREG(info.st_mode):
-            raise StoreError(f"{shorten_path(candidate)} is not a regular file")
-        if info.st_uid != os.geteuid():
-            raise StoreError(
-                f"{shorten_path(candidate)} belongs to uid {info.st_uid}, not to you: "
-                "refusing to write into it"
-            )
+            check_in_place(candidate)
+        except OutputFileError as error:
+            raise StoreError(str(error)) from None
 
 
 def _connect(path: str, readonly: bool) -> sqlite3.Connection:
