@@ -119,3 +119,35 @@ def test_echoes_are_whole_when_short_and_cut_when_long() -> None:
     # Escapes count: forty NULs would quote as 160 characters.
     cut = echo("\0" * 100)
     assert cut.startswith("'\\x00") and len(cut.partition("…")[0]) <= ECHO_LIMIT
+
+
+@pytest.mark.parametrize(
+    "text", ["9" * 400, "9" * 400 + "h", "1" + "0" * 310], ids=["400-digits", "hours", "1e310"]
+)
+def test_parse_duration_rejects_what_is_not_finite(text: str) -> None:
+    with pytest.raises(ValueError, match="too long"):
+        parse_duration(text)
+
+
+def test_parse_duration_takes_days_and_zero_when_asked() -> None:
+    assert parse_duration("7d") == 7 * 86400
+    assert parse_duration("0", allow_zero=True) == 0
+    with pytest.raises(ValueError, match="positive"):
+        parse_duration("0")
+
+
+@pytest.mark.parametrize("text", ["\u0663", "\uff11\uff12", "1\u0660M"])
+def test_sizes_and_durations_are_ascii_digits(text: str) -> None:
+    with pytest.raises(ValueError, match="ASCII digits"):
+        parse_size(text)
+    with pytest.raises(ValueError, match="ASCII digits"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["16777216T", "0x10000000000000000", "9" * 5000], ids=["16E", "hex", "5000-digits"]
+)
+def test_parse_size_refuses_2_to_the_64_and_more_in_one_short_line(text: str) -> None:
+    with pytest.raises(ValueError, match="too large") as error:
+        parse_size(text)
+    assert len(str(error.value)) < 120

@@ -6,6 +6,7 @@ everywhere.
 
 from __future__ import annotations
 
+import math
 import re
 
 from memtui.core.input_echo import echo
@@ -27,6 +28,8 @@ _DURATION_UNITS = {
     "h": 3600.0,
     "d": 86400.0,
 }
+# No length of memory reaches 2**64 bytes; above it a size is a typo, not a request.
+SIZE_LIMIT = 1 << 64
 
 
 def plain_number(text: str) -> str:
@@ -54,9 +57,13 @@ def parse_size(text: str) -> int:
     if match is None:
         raise ValueError(f"not a size: {echo(text)} (try 4096, 0x1000 or 16M)")
     number, suffix = match.groups()
+    too_large = f"size too large: {echo(text)} (the limit is 16 EiB, 2**64 bytes)"
     if _too_many_digits(number):
-        raise ValueError(f"size too large: {echo(text)}")
-    return _whole_number(number) * _BINARY_SUFFIXES[suffix.upper()]
+        raise ValueError(too_large)
+    value = _whole_number(number) * _BINARY_SUFFIXES[suffix.upper()]
+    if value >= SIZE_LIMIT:
+        raise ValueError(too_large)
+    return value
 
 
 def parse_address(text: str) -> int:
@@ -81,14 +88,19 @@ def _too_many_digits(number: str) -> bool:
     return len(digits.lstrip("0")) > _MAX_DIGITS
 
 
-def parse_duration(text: str) -> float:
-    """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``7d``, ``250ms``."""
+def parse_duration(text: str, *, allow_zero: bool = False) -> float:
+    """Parse a duration in seconds; accepts ``600``, ``90s``, ``10m``, ``1h``, ``7d``, ``250ms``.
+
+    It is positive (or zero, with ``allow_zero``) and finite: 400 digits are no duration.
+    """
     match = _DURATION_RE.match(plain_number(text))
     if match is None:
         raise ValueError(f"not a duration: {echo(text)} (try 600, 10m or 1h)")
     number, unit = match.groups()
     seconds = float(number) * _DURATION_UNITS[unit.lower() if unit else None]
-    if seconds <= 0:
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration too long: {echo(text)}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError(f"duration must be positive: {echo(text)}")
     return seconds
 
