@@ -1,3 +1,3 @@
-from memtui.cli import main
+from memtui.entry_point import main
 
 raise SystemExit(main())

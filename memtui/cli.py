@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import os
 import re
 import signal
 import sys
@@ -20,6 +21,7 @@ from typing import Any, NoReturn, TypeVar
 from memtui import __version__
 from memtui.core.input_echo import ECHO_LIMIT, echo, shorten
 from memtui.core.units import parse_address, parse_duration, parse_size, plain_number
+from memtui.entry_point import INTERRUPTED
 
 # The store's defaults, spelled out so `memtui --help` need not import the store.
 DEFAULT_PROCESS_INTERVAL = 5.0
@@ -73,7 +75,28 @@ class MemtuiArgumentParser(argparse.ArgumentParser):
             if len(argument) > ECHO_LIMIT:
                 message = message.replace(repr(argument), echo(argument))
                 message = message.replace(argument, shorten(argument))
-        super().error(message)
+        # One line, as every other error is; a long message is cut, not its option's name.
+        if len(message) > 200:
+            message = message[:200] + "…"
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# Upper bounds, each stated in its option's help. Past them a value is a typo (or a
+# fuzzer), not a plan: 400 digits of seconds, a week of 0.25 s samples.
+HOUR = 3600.0
+DAY = 24 * HOUR
+MAX_INTERVAL = HOUR
+MAX_RECORD_INTERVAL = DAY
+MAX_HISTORY = 7 * DAY
+MAX_RETAIN = 3650 * DAY
+MAX_LEAK_WINDOW = DAY
+MAX_RATE = float(1 << 20)
+"""MiB/min: 1 TiB a minute, past what any machine can leak."""
+MAX_DEMO_DURATION = 7 * DAY
+MAX_STATUS_INTERVAL = DAY
+MAX_DEMO_THREADS = 256
+MAX_DEMO_ALLOC = 1 << 30
+MAX_DEMO_ALLOCS = 10_000.0
 
 
 def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
@@ -89,14 +112,16 @@ def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
     return convert
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, maximum: int | None = None) -> int:
     number = plain_number(text)
     try:
         value = int(number)
     except ValueError:
-        value = 0
+        raise ValueError(f"must be a positive whole number: {echo(text)}") from None
     if value <= 0:
         raise ValueError(f"must be a positive whole number: {echo(text)}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"at most {maximum}: {echo(text)}")
     return value
 
 
@@ -105,7 +130,7 @@ def _pid(text: str) -> int:
     try:
         value = int(number)
     except ValueError:
-        value = 0
+        raise ValueError(f"not a pid: {echo(text)}") from None
     if value <= 0:
         raise ValueError(f"not a pid: {echo(text)}")
     return value
@@ -124,34 +149,77 @@ def _field_list(text: str) -> list[str]:
     return fields
 
 
-def _rate(text: str) -> float:
+def _number(text: str) -> float:
+    """A finite float: nan and inf are no one's rate or probability."""
     number = plain_number(text)
     try:
         value = float(number)
     except ValueError:
-        value = math.nan
-    if not value > 0:
-        raise ValueError(f"must be a positive rate in MiB/min: {echo(text)}")
+        raise ValueError(f"not a number: {echo(text)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {echo(text)}")
     return value
 
 
-def _fit(text: str) -> float:
-    number = plain_number(text)
-    try:
-        value = float(number)
-    except ValueError:
-        value = math.nan
-    if not 0 < value <= 1:
-        raise ValueError(f"must be between 0 and 1: {echo(text)}")
+def _within(
+    low: float, high: float, requirement: str, *, low_included: bool = False
+) -> Callable[[str], float]:
+    """A parser of finite numbers above ``low`` (or at it) and at most ``high``."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if value < low or (value == low and not low_included) or value > high:
+            raise ValueError(f"{requirement}: {echo(text)}")
+        return value
+
+    return parse
+
+
+def _allocation_size(text: str) -> int:
+    value = parse_size(text)
+    if not 0 < value <= MAX_DEMO_ALLOC:
+        raise ValueError(f"must be 1 B to 1G: {echo(text)}")
     return value
+
+
+def _bounded_duration(maximum: float, *, allow_zero: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        seconds = parse_duration(text, allow_zero=allow_zero)
+        if seconds > maximum:
+            raise ValueError(f"too long: {echo(text)} (at most {_format_duration(maximum)})")
+        return seconds
+
+    return parse
+
+
+def _format_duration(seconds: float) -> str:
+    """``7d``, ``24h``, ``1h``: how the bounds are written in the help and errors."""
+    if seconds % DAY == 0 and seconds > DAY:
+        return f"{seconds / DAY:g}d"
+    if seconds % HOUR == 0:
+        return f"{seconds / HOUR:g}h"
+    return f"{seconds:g}s"
+
+
+def _duration_arg(maximum: float, *, allow_zero: bool = False) -> Callable[[str], float]:
+    return _arg_type(_bounded_duration(maximum, allow_zero=allow_zero), "duration")
 
 
 size_arg = _arg_type(parse_size, "size")
-rate_arg = _arg_type(_rate, "rate")
-fit_arg = _arg_type(_fit, "fit")
+rate_arg = _arg_type(
+    _within(0, MAX_RATE, f"must be a positive rate in MiB/min, at most {MAX_RATE:.0f}"), "rate"
+)
+fit_arg = _arg_type(_within(0, 1, "must be between 0 and 1, and not 0"), "fit")
+probability_arg = _arg_type(
+    _within(0, 1, "must be between 0 and 1", low_included=True), "probability"
+)
+allocation_rate_arg = _arg_type(
+    _within(0, MAX_DEMO_ALLOCS, f"must be above 0, at most {MAX_DEMO_ALLOCS:.0f}"), "rate"
+)
+allocation_size_arg = _arg_type(_allocation_size, "size")
 address_arg = _arg_type(parse_address, "address")
-duration_arg = _arg_type(parse_duration, "duration")
 count_arg = _arg_type(_positive_int, "count")
+threads_arg = _arg_type(lambda text: _positive_int(text, MAX_DEMO_THREADS), "count")
 pid_arg = _arg_type(_pid, "pid")
 fields_arg = _arg_type(_field_list, "fields")
 output_arg = _arg_type(_output_path, "output")
@@ -160,6 +228,7 @@ output_arg = _arg_type(_output_path, "output")
 def build_parser() -> argparse.ArgumentParser:
     parser = MemtuiArgumentParser(
         prog="memtui",
+        allow_abbrev=False,
         description=(
             "Watch a Linux machine's memory (/proc/meminfo) live, and look inside a "
             "process's memory. With no command, starts the interactive dashboard."
@@ -174,17 +243,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--interval",
-        type=duration_arg,
+        type=_duration_arg(MAX_INTERVAL),
         default=DEFAULT_INTERVAL,
         metavar="SECONDS",
-        help="sampling interval in seconds (default: 1)",
+        help="sampling interval in seconds, at least 0.25, at most 1h (default: 1)",
     )
     parser.add_argument(
         "--history",
-        type=duration_arg,
+        type=_duration_arg(MAX_HISTORY),
         default=DEFAULT_HISTORY,
         metavar="DURATION",
-        help="how much history to keep, e.g. 600, 10m, 1h (default: 10m)",
+        help="how much history to keep, e.g. 600, 10m, 1h, at most 7d (default: 10m)",
     )
     leak = parser.add_argument_group(
         "leak verdict",
@@ -192,24 +261,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     leak.add_argument(
         "--leak-window",
-        type=duration_arg,
+        type=_duration_arg(MAX_LEAK_WINDOW),
         default=60.0,
         metavar="SECONDS",
-        help="how far back growth is fitted (default: 60)",
+        help="how far back growth is fitted, at least 30, at most 24h (default: 60)",
     )
     leak.add_argument(
         "--leak-threshold",
         type=rate_arg,
         default=16.0,
         metavar="MIB_PER_MIN",
-        help="system growth (AnonPages or Committed_AS) that counts as a leak (default: 16)",
+        help="system growth (AnonPages or Committed_AS) that counts as a leak, "
+        "at most 1048576 (default: 16)",
     )
     leak.add_argument(
         "--leak-process-threshold",
         type=rate_arg,
         default=8.0,
         metavar="MIB_PER_MIN",
-        help="growth of one process's RSS+swap that can name it (default: 8)",
+        help="growth of one process's RSS+swap that can name it, at most 1048576 (default: 8)",
     )
     leak.add_argument(
         "--leak-min-fit",
@@ -230,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a recording made by `memtui record` instead of live data",
     )
 
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=MemtuiArgumentParser
+    )
 
     record = commands.add_parser(
         "record",
@@ -245,10 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument(
         "--interval",
-        type=duration_arg,
+        type=_duration_arg(MAX_RECORD_INTERVAL),
         default=DEFAULT_INTERVAL,
         metavar="S",
-        help="seconds between meminfo samples (default: 1)",
+        help="seconds between meminfo samples, at most 24h (default: 1)",
     )
     record.add_argument("--count", type=count_arg, metavar="N", help="stop after N samples")
     record.add_argument("--fields", type=fields_arg, metavar="A,B,...", help="CSV columns")
@@ -260,17 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     record.add_argument(
         "--process-interval",
-        type=duration_arg,
+        type=_duration_arg(MAX_RECORD_INTERVAL),
         default=DEFAULT_PROCESS_INTERVAL,
         metavar="S",
-        help="store: seconds between samples of every process (default: 5)",
+        help="store: seconds between samples of every process, at most 24h (default: 5)",
     )
     record.add_argument(
         "--retain",
-        type=duration_arg,
+        type=_duration_arg(MAX_RETAIN),
         default=DEFAULT_RETAIN,
         metavar="DURATION",
-        help="store: how long to keep samples, e.g. 12h, 7d (default: 7d)",
+        help="store: how long to keep samples, e.g. 12h, 7d, at most 3650d (default: 7d)",
     )
     record.add_argument(
         "--max-size",
@@ -383,40 +455,51 @@ def build_parser() -> argparse.ArgumentParser:
             "everything on exit. Watch it with `memtui` in another terminal."
         ),
     )
-    demo.add_argument("--threads", type=count_arg, default=5, metavar="N", help="default: 5")
     demo.add_argument(
-        "--max-alloc", type=size_arg, default=4 << 20, metavar="SIZE", help="default: 4M"
+        "--threads", type=threads_arg, default=5, metavar="N", help="at most 256 (default: 5)"
+    )
+    demo.add_argument(
+        "--max-alloc",
+        type=allocation_size_arg,
+        default=4 << 20,
+        metavar="SIZE",
+        help="at most 1G (default: 4M)",
     )
     demo.add_argument(
         "--leak",
-        type=float,
+        type=probability_arg,
         default=0.1,
         metavar="P",
         help="probability that a block is never freed (default: 0.1)",
     )
     demo.add_argument(
-        "--duration", type=duration_arg, default=60.0, metavar="S", help="default: 60"
+        "--duration",
+        type=_duration_arg(MAX_DEMO_DURATION),
+        default=60.0,
+        metavar="S",
+        help="at most 7d (default: 60)",
     )
     demo.add_argument("--no-leak", action="store_true", help="free every block (the control)")
     demo.add_argument(
         "--allocs",
-        type=float,
+        type=allocation_rate_arg,
         default=10.0,
         metavar="N",
-        help="allocations per second per thread (default: 10)",
+        help="allocations per second per thread, at most 10000 (default: 10)",
     )
     demo.add_argument(
         "--rate",
-        type=float,
+        type=rate_arg,
         metavar="MIB_PER_MIN",
-        help="instead of --leak, leak touched memory at exactly this rate (for benchmarks)",
+        help="instead of --leak, leak touched memory at exactly this rate, at most 1048576 "
+        "(for benchmarks)",
     )
     demo.add_argument(
         "--start-after",
-        type=float,
+        type=_duration_arg(MAX_DEMO_DURATION, allow_zero=True),
         default=0.0,
         metavar="S",
-        help="churn without leaking for S seconds first, a baseline to compare with",
+        help="churn without leaking for S seconds first, a baseline to compare with, at most 7d",
     )
     demo.add_argument(
         "--cap",
@@ -427,10 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="seed of the random sizes (default: random)")
     demo.add_argument(
         "--status-interval",
-        type=duration_arg,
+        type=_duration_arg(MAX_STATUS_INTERVAL),
         default=5.0,
         metavar="S",
-        help="seconds between status lines on stderr (default: 5)",
+        help="seconds between status lines on stderr, at most 24h (default: 5)",
     )
     return parser
 
@@ -453,47 +536,80 @@ def _print_under_any_locale() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is not None:
-        _print_under_any_locale()
+    """Run the command line; returns the exit code (Ctrl-C: 130)."""
     try:
-        if args.command == "record":
-            from memtui.commands.record import run_record
-
-            return run_record(args)
-        if args.command == "export":
-            from memtui.commands.export import run_export
-
-            return run_export(args)
-        if args.command == "dump":
-            from memtui.commands.dump import run_dump
-
-            _raise_on_sigterm()
-            return run_dump(args)
-        if args.command == "search":
-            from memtui.commands.search import run_search
-
-            _raise_on_sigterm()
-            return run_search(args)
-        if args.command == "maps":
-            from memtui.commands.maps import run_maps
-
-            _raise_on_sigterm()
-            return run_maps(args)
-        if args.command == "demo-leak":
-            from memtui.commands.demo_leak import run_demo_leak
-
-            return run_demo_leak(args)
-        from memtui.commands.dashboard import run_dashboard
-
-        return run_dashboard(args)
+        args = build_parser().parse_args(argv)
+        if args.command is not None:
+            _print_under_any_locale()
+        code = _run(args)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         # `memtui dump ... | head`: the reader went away; that is not an error.
-        sys.stderr.close()
+        _discard_stdout()
         return 0
+    except OSError as error:
+        # What no command expects: too few file descriptors (ulimit -n), a full disk.
+        print(f"memtui: {describe_os_error(error)}", file=sys.stderr)
+        _discard_stdout()
+        return 1
+    try:
+        # Flushed here, not at exit, where a full disk would end in a traceback.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError as error:
+        print(f"memtui: cannot write stdout: {describe_os_error(error)}", file=sys.stderr)
+        _discard_stdout()
+        return 1
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "record":
+        from memtui.commands.record import run_record
+
+        return run_record(args)
+    if args.command == "export":
+        from memtui.commands.export import run_export
+
+        return run_export(args)
+    if args.command == "dump":
+        from memtui.commands.dump import run_dump
+
+        _raise_on_sigterm()
+        return run_dump(args)
+    if args.command == "search":
+        from memtui.commands.search import run_search
+
+        _raise_on_sigterm()
+        return run_search(args)
+    if args.command == "maps":
+        from memtui.commands.maps import run_maps
+
+        _raise_on_sigterm()
+        return run_maps(args)
+    if args.command == "demo-leak":
+        from memtui.commands.demo_leak import run_demo_leak
+
+        return run_demo_leak(args)
+    from memtui.commands.dashboard import run_dashboard
+
+    return run_dashboard(args)
+
+
+def describe_os_error(error: OSError) -> str:
+    """``Too many open files: /proc/42/maps``: the reason, and the file when there is one."""
+    reason = error.strerror or str(error)
+    return f"{reason}: {os.fsdecode(error.filename)}" if error.filename is not None else reason
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what could not be
+    written (a closed pipe, a full disk) does not fail again with a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,20 @@ def pid_problem(pid: int) -> str | None:
     return None
 
 
+def terminal_problem() -> str | None:
+    """Why the dashboard cannot be drawn here: Textual reads keys from stdin and draws
+    on stderr, and without a terminal on both it would pour escape codes into a pipe
+    and wait for keys that never come."""
+    streams = {"stdin": sys.__stdin__, "stderr": sys.__stderr__}
+    missing = [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+    if not missing:
+        return None
+    return (
+        f"the dashboard needs a terminal, and {' and '.join(missing)} "
+        f"{'is not one' if len(missing) == 1 else 'are not'} (for CSV, use memtui record)"
+    )
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     try:
         model = build_model(args)
@@ -129,6 +143,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
         if problem is not None:
             print(f"memtui: {problem}", file=sys.stderr)
             return 1
+
+    problem = terminal_problem()
+    if problem is not None:
+        print(f"memtui: {problem}", file=sys.stderr)
+        return 1
 
     from memtui.app import MemtuiApp
 

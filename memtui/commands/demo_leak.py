@@ -26,7 +26,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import FrameType
 
 from memtui.core.meminfo.parser import read_meminfo
@@ -122,6 +124,23 @@ def _worker(
             next_tick = time.monotonic()  # fell behind: do not burst to catch up
 
 
+def _guarded(
+    work: Callable[[], None], failures: list[BaseException], stop: threading.Event
+) -> Callable[[], None]:
+    """``work`` as a thread's target that, if it fails, records why and stops the demo:
+    a thread's exception would otherwise be printed as a traceback and forgotten, and
+    the demo would go on (and exit 0) without it."""
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # the main thread reports it and exits 1
+            failures.append(error)
+            stop.set()
+
+    return run
+
+
 def _pay_paced_debt(libc: ctypes.CDLL, state: LeakState, max_alloc: int) -> None:
     with state.lock:
         debt = min(state.paced_debt(time.monotonic()), max_alloc)
@@ -154,9 +173,7 @@ def _name_process() -> None:
 
 
 def run_demo_leak(args: argparse.Namespace) -> int:
-    if not 0.0 <= args.leak <= 1.0:
-        print("memtui demo-leak: --leak must be between 0 and 1", file=sys.stderr)
-        return 2
+    """Run the demo; the parser has checked every option (memtui.cli)."""
     try:
         available = read_meminfo().get("MemAvailable")
     except OSError as error:
@@ -191,46 +208,34 @@ def run_demo_leak(args: argparse.Namespace) -> int:
         flush=True,
     )
     stop = threading.Event()
-    threads = [
-        threading.Thread(
-            target=_worker,
-            args=(libc, state, stop),
-            kwargs={
-                "max_alloc": args.max_alloc,
-                "leak": leak,
-                "period": 1.0 / args.allocs,
-                "seed": (args.seed if args.seed is not None else random.randrange(1 << 30)) + i,
-            },
-            name=f"leaker-{i}",
-            daemon=True,
-        )
-        for i in range(args.threads)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = began + args.duration
-    told_capped = False
+    failures: list[BaseException] = []
+    threads: list[threading.Thread] = []
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     try:
-        while (now := time.monotonic()) < deadline:
-            stop.wait(min(args.status_interval, deadline - now))
-            with state.lock:
-                leaked, touched, capped = state.leaked_bytes, state.touched_bytes, state.capped
-            elapsed = max(time.monotonic() - began, 1e-9)
-            if capped and not told_capped:
-                told_capped = True
-                print(
-                    f"demo-leak: cap reached ({format_bytes(state.cap, 1)}; never more than a "
-                    "quarter of MemAvailable at start): no more leaking, steady state from now on",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            print(
-                f"demo-leak: {elapsed:5.0f} s  leaked {format_bytes(leaked, 1)} "
-                f"({format_bytes(touched, 1)} touched)  "
-                f"{format_rate(leaked * 60.0 / elapsed)} on average",
-                file=sys.stderr,
-                flush=True,
+        for i in range(args.threads):
+            work = partial(
+                _worker,
+                libc,
+                state,
+                stop,
+                max_alloc=args.max_alloc,
+                leak=leak,
+                period=1.0 / args.allocs,
+                seed=seed + i,
             )
+            thread = threading.Thread(
+                target=_guarded(work, failures, stop), name=f"leaker-{i}", daemon=True
+            )
+            try:
+                thread.start()
+            except RuntimeError as error:  # no memory or no task left for its stack
+                print(
+                    f"memtui demo-leak: cannot start thread {i + 1} of {args.threads}: {error}",
+                    file=sys.stderr,
+                )
+                return 1
+            threads.append(thread)
+        _report_until(state, stop, began, began + args.duration, args.status_interval)
     except KeyboardInterrupt:
         pass  # Ctrl-C ends the demo like --duration does
     finally:
@@ -241,4 +246,40 @@ def run_demo_leak(args: argparse.Namespace) -> int:
             for block, _size in state.leaked:
                 libc.free(block)
             state.leaked.clear()
+    if failures:
+        failure = failures[0]
+        print(
+            f"memtui demo-leak: a worker thread failed: {str(failure) or type(failure).__name__}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _report_until(
+    state: LeakState, stop: threading.Event, began: float, deadline: float, every: float
+) -> None:
+    """A status line every ``every`` seconds until ``deadline`` or a failed thread."""
+    told_capped = False
+    while (now := time.monotonic()) < deadline and not stop.is_set():
+        stop.wait(min(every, deadline - now))
+        if stop.is_set():
+            return
+        with state.lock:
+            leaked, touched, capped = state.leaked_bytes, state.touched_bytes, state.capped
+        elapsed = max(time.monotonic() - began, 1e-9)
+        if capped and not told_capped:
+            told_capped = True
+            print(
+                f"demo-leak: cap reached ({format_bytes(state.cap, 1)}; never more than a "
+                "quarter of MemAvailable at start): no more leaking, steady state from now on",
+                file=sys.stderr,
+                flush=True,
+            )
+        print(
+            f"demo-leak: {elapsed:5.0f} s  leaked {format_bytes(leaked, 1)} "
+            f"({format_bytes(touched, 1)} touched)  "
+            f"{format_rate(leaked * 60.0 / elapsed)} on average",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -53,20 +53,27 @@ def run_record(args: argparse.Namespace) -> int:
     else:
         output = sys.stdout
     try:
-        return _record(output, fields, args.interval, args.count, first)
+        code = _record(output, fields, args.interval, args.count, first)
     except KeyboardInterrupt:
-        return 0  # Ctrl-C is the normal way to end an open-ended recording.
+        code = 0  # Ctrl-C is the normal way to end an open-ended recording.
     except BrokenPipeError:
         # `memtui record | head`: stop quietly; point stdout at /dev/null so the
         # interpreter's final flush does not complain again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        code = 0
     except OSError as error:
         print(f"memtui: writing the recording failed: {error.strerror}", file=sys.stderr)
-        return 1
-    finally:
-        if output is not sys.stdout:
+        code = 1
+    if output is not sys.stdout:
+        try:
             output.close()
+        except OSError as error:
+            # close() flushes what is still buffered: a full disk may say so only now,
+            # or say again what the write above already reported.
+            if code == 0:
+                print(f"memtui: writing the recording failed: {error.strerror}", file=sys.stderr)
+                code = 1
+    return code
 
 
 def _record(
