@@ -50,6 +50,7 @@ from memtui.core.process_memory.proc_maps import Mapping, parse_maps
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
+from memtui.widgets.mappings_table import RENDER_CACHE_ENTRIES as MAPPINGS_TABLE_RENDERS
 
 pytest_plugins = ["targets.fixtures"]
 
@@ -618,3 +619,68 @@ async def test_quitting_in_the_middle_of_refreshes_never_leaves_the_target_stopp
             await asyncio.sleep(chance.uniform(0.0, 0.2))
         assert stopped_tasks(target.pid) == []
     assert_running(target)  # every thread runs and counts; no tracer is left attached
+
+
+# -- the view's own memory (issue 9, item 14) ---------------------------------------------
+
+RSS_CHURN = Path(__file__).parent / "targets" / "rss_churn.py"
+REFRESHES = 200
+
+
+def table_render_entries(table: DataTable[Text]) -> int:
+    """Rendered cells, rows and lines the mappings table holds for later paints."""
+    caches = (
+        table._cell_render_cache,
+        table._row_render_cache,
+        table._row_renderable_cache,
+        table._line_cache,
+    )
+    return sum(len(cache) for cache in caches)
+
+
+async def refresh_rss(pilot: Pilot[None], screen: MemoryScreen, times: int) -> None:
+    """Press r ``times`` times, each time until the new RSS figures are painted."""
+    for _ in range(times):
+        await refresh_rss_once(pilot, screen)
+
+
+async def refresh_rss_once(pilot: Pilot[None], screen: MemoryScreen) -> None:
+    shown = screen.rss
+    await pilot.press("r")
+    await wait_until(pilot, lambda: screen.rss is not shown)
+    await pilot.pause()
+
+
+async def test_refreshing_keeps_the_mappings_tables_render_caches_small() -> None:
+    # DataTable keys its render caches by a counter that each update_cell bumps, so
+    # every new RSS figure left a screenful of renders that no paint asks for again,
+    # up to 10,000 cells and 3,000 rows and lines: 14 MiB of a 10-minute view.
+    churn = subprocess.Popen([sys.executable, str(RSS_CHURN)], stdout=subprocess.PIPE)
+    try:
+        assert churn.stdout is not None and churn.stdout.readline() == b"ready\n"
+        app = ViewApp(churn.pid, auto_refresh=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen, _ = await open_view(pilot)
+            table: DataTable[Text] = screen.query_one("#mappings", DataTable)
+            await refresh_rss(pilot, screen, REFRESHES)
+            # Each refresh re-rendered the rows on screen (~12 of them, 6 cells each).
+            assert table_render_entries(table) <= MAPPINGS_TABLE_RENDERS
+    finally:
+        churn.kill()
+        churn.wait()
+        assert churn.stdout is not None
+        churn.stdout.close()
+
+
+async def test_a_refresh_that_changes_no_figure_renders_nothing_anew(
+    pattern: PatternTarget,
+) -> None:
+    app = ViewApp(pattern.pid, auto_refresh=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, _ = await open_view(pilot)
+        table: DataTable[Text] = screen.query_one("#mappings", DataTable)
+        await refresh_rss(pilot, screen, 2)
+        before = table_render_entries(table)
+        await refresh_rss(pilot, screen, 20)
+        # The pattern target's RSS stands still: no cell was updated, none rendered.
+        assert table_render_entries(table) == before

@@ -64,6 +64,7 @@ from memtui.screens.help_screen import HelpScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
 from memtui.widgets.data_inspector import BYTES_NEEDED, DataInspector
 from memtui.widgets.hex_view import HexView
+from memtui.widgets.mappings_table import MappingsTable
 
 # Beside each other the hex rows take 80 columns; below 140 the table would get too
 # few to show even a mapping's start, end and size, so it goes above the viewer.
@@ -284,7 +285,7 @@ class MemoryScreen(Screen[None]):
         yield Static(id="memory-title", markup=False)
         yield Static(id="memory-banner", markup=False)
         with Container(id="memory-body"):
-            table: DataTable[Text] = DataTable(id="mappings", cursor_type="row")
+            table = MappingsTable(id="mappings")
             for label in ("start", "end", "size", "RSS", "perms", "path"):
                 table.add_column(label, key=label)
             yield table
@@ -390,14 +391,14 @@ class MemoryScreen(Screen[None]):
             )
         if event.rss is not None:
             self.rss = event.rss
-        table: DataTable[Text] = self.query_one("#mappings", DataTable)
+        table = self.query_one("#mappings", MappingsTable)
         mappings = event.mappings
         if _same_layout(self.mappings, mappings) and table.row_count:
             if event.rss is not None:
                 for mapping in mappings:
                     rss = self.rss.get(mapping.start)
                     cell = "—" if rss is None else format_bytes_short(rss)
-                    table.update_cell(str(mapping.start), "RSS", Text(cell))
+                    table.set_cell_text(str(mapping.start), "RSS", cell)
             return
         highlighted = self._highlighted_start()
         self.mappings = mappings
