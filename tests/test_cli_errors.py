@@ -43,9 +43,17 @@ def error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
-def test_record_to_a_full_device_says_so_in_one_line() -> None:
-    result = run_memtui("record", "--count", "2", "--interval", "0.01", "--output", "/dev/full")
+def test_record_csv_to_a_full_device_says_so_in_one_line(tmp_path: Path) -> None:
+    # A .csv name makes record write CSV; the name leads to /dev/full.
+    full = tmp_path / "full.csv"
+    full.symlink_to("/dev/full")
+    result = run_memtui("record", "--count", "2", "--interval", "0.01", "--output", str(full))
     assert "No space left on device" in error_line(result, 1)
+
+
+def test_record_into_a_full_device_says_so_in_one_line() -> None:
+    result = run_memtui("record", "--count", "2", "--interval", "0.01", "--output", "/dev/full")
+    error_line(result, 1)
 
 
 @pytest.mark.parametrize(
