@@ -82,12 +82,12 @@ class MemtuiArgumentParser(argparse.ArgumentParser):
 
 
 # Upper bounds, each stated in its option's help. Past them a value is a typo (or a
-# fuzzer), not a plan: 400 digits of seconds, a week of 0.25 s samples.
+# fuzzer), not a plan: 400 digits of seconds, 10**20 seconds of history.
 HOUR = 3600.0
 DAY = 24 * HOUR
 MAX_INTERVAL = HOUR
 MAX_RECORD_INTERVAL = DAY
-MAX_HISTORY = 7 * DAY
+MAX_HISTORY = 366 * DAY
 MAX_RETAIN = 3650 * DAY
 MAX_LEAK_WINDOW = DAY
 MAX_RATE = float(1 << 20)
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_duration_arg(MAX_HISTORY),
         default=DEFAULT_HISTORY,
         metavar="DURATION",
-        help="how much history to keep, e.g. 600, 10m, 1h, at most 7d (default: 10m)",
+        help="how much history to keep, e.g. 600, 10m, 1h, at most 366d (default: 10m)",
     )
     leak = parser.add_argument_group(
         "leak verdict",

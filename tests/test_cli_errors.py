@@ -63,7 +63,7 @@ def test_record_into_a_full_device_says_so_in_one_line() -> None:
         (["record", "--interval", "25h", "--count", "2"], "--interval"),
         (["record", "--count", "9" * 5000], "--count"),
         (["--history", "99999999999999999999"], "--history"),
-        (["--history", "8d"], "--history"),
+        (["--history", "367d"], "--history"),
         (["--interval", MANY_DIGITS], "--interval"),
         (["--leak-window", MANY_DIGITS], "--leak-window"),
         (["--leak-threshold", "inf"], "--leak-threshold"),
@@ -108,7 +108,7 @@ def help_of(help_text: str, option: str) -> str:
 @pytest.mark.parametrize(
     ("option", "bound"),
     [
-        ("--history", "at most 7d"),
+        ("--history", "at most 366d"),
         ("--interval", "at most 1h"),
         ("--leak-window", "at most 24h"),
         ("--leak-threshold", "at most 1048576"),
