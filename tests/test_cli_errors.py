@@ -6,8 +6,10 @@ items 12 and 15). Exit codes: 1 a runtime error, 2 a usage error, 130 Ctrl-C.
 
 from __future__ import annotations
 
+import os
 import re
 import resource
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -44,9 +46,10 @@ def error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
 
 
 def test_record_csv_to_a_full_device_says_so_in_one_line(tmp_path: Path) -> None:
-    # A .csv name makes record write CSV; the name leads to /dev/full.
+    # A .csv name makes record write CSV; the name is /dev/full's own device (1, 7),
+    # not a link to it, which memtui would refuse to follow.
     full = tmp_path / "full.csv"
-    full.symlink_to("/dev/full")
+    os.mknod(full, 0o600 | stat.S_IFCHR, os.makedev(1, 7))
     result = run_memtui("record", "--count", "2", "--interval", "0.01", "--output", str(full))
     assert "No space left on device" in error_line(result, 1)
 

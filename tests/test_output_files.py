@@ -336,8 +336,9 @@ def test_an_empty_file_name_is_a_usage_error(context: Context) -> None:
     ):
         result = memtui(*argv)
         assert result.returncode == 2, argv
-        assert result.stderr.splitlines()[-1].endswith(
+        assert (
             "argument --output: give a file name (or leave --output out for stdout)"
+            in result.stderr.splitlines()[-1]
         ), result.stderr
         assert "stdout" not in result.stdout and "Traceback" not in result.stderr
     mappings: list[Mapping] = []
