@@ -67,3 +67,28 @@ def test_a_fresh_chart_draws_the_filling_bucket_until_it_has_enough() -> None:
     timestamps = [71.0, 81.0, 91.0, 101.0]
     xs, ys, _ = bucket_means(timestamps, [1.0, 2.0, 3.0, 4.0], 101.0, 100.0, 10, min_complete=3)
     assert ys == [1.0, 2.0, 3.0]
+
+
+def test_a_flat_series_gets_an_axis_around_its_value_with_distinct_labels() -> None:
+    value = 228.14 * (1 << 20)
+    times = [float(t) for t in range(60)]
+    flat = build_series(times, [value] * 60, end=60.0, window=60.0, columns=30)
+    assert len(set(flat.y_labels)) == len(flat.y_labels) >= 2
+    assert flat.y_ticks[0] < value / flat.divisor < flat.y_ticks[-1]
+    # A 4 KiB wobble on it stays a wobble, not a full-height swing.
+    wobble = build_series(
+        times, [value + 4096 * (t % 2) for t in range(60)], end=60.0, window=60.0, columns=30
+    )
+    assert wobble.y_ticks[-1] - wobble.y_ticks[0] >= 0.01 * value / wobble.divisor
+    zero = build_series(times, [0.0] * 60, end=60.0, window=60.0, columns=30)
+    assert zero.y_ticks[0] == 0 and len(set(zero.y_labels)) == len(zero.y_labels) >= 2
+
+
+def test_the_title_value_lies_within_its_charts_axis() -> None:
+    # The last complete buckets read 584..903 MiB, the live value already 952 MiB.
+    mib = float(1 << 20)
+    times = [float(t) for t in range(60)]
+    values = [(584 + (903 - 584) * t / 59) * mib for t in range(60)]
+    series = build_series(times, values, end=60.0, window=60.0, columns=30, latest=952 * mib)
+    assert series.y_ticks[0] * series.divisor <= 584 * mib
+    assert series.y_ticks[-1] * series.divisor >= 952 * mib

@@ -13,6 +13,7 @@ import pytest
 from conftest import LEAK_RECORDING, model_from_argv, replay_ready
 
 from memtui.app import MemtuiApp
+from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
@@ -36,7 +37,14 @@ async def test_charts_update_as_samples_arrive(live_model: Callable[..., Dashboa
         shown = tiles(app)
         assert [tile.field for tile in shown] == ["MemFree", "Committed_AS"]
         memfree = shown[0]
-        assert memfree.title.startswith("MemFree ") and "/min" in memfree.title
+        # No rate before the fit has its points: half of the 8 s rate window here.
+        assert memfree.title.startswith("MemFree ") and "  rate in " in memfree.title
+        header = app.screen.query_one("#memory-header")
+        assert "warming up" in str(header.content)  # type: ignore[attr-defined]
+        await pilot.pause(3.0)
+        assert "/min" in memfree.title and "rate in" not in memfree.title
+        await pilot.pause(4.0)  # the 8 s tiles are full: no longer warming up
+        assert "warming up" not in str(header.content)  # type: ignore[attr-defined]
         series = memfree.series
         assert series is not None and len(series.xs) >= 2  # points drawn from the samples
         # One bar column per bucket, drawn at the right edge of the tile.
@@ -77,7 +85,10 @@ async def test_default_fields_fill_a_large_terminal_and_fewer_fit_at_80x24(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         large = [tile.field for tile in tiles(app)]
-        assert large[:5] == ["Committed_AS", "AnonPages", "MemFree", "Cached", "SwapFree"]
+        # Issue 2's order, less the swap fields on a machine without swap.
+        swap = ["SwapFree"] if read_meminfo().get("SwapTotal", 0) else []
+        expected = ["Committed_AS", "AnonPages", "MemFree", "Cached", *swap, "MemAvailable"]
+        assert large[: len(expected)] == expected
         assert len(large) >= 9
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
@@ -215,13 +226,12 @@ async def test_record_then_replay_round_trip(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    app = MemtuiApp(model_from_argv("--replay", str(recording)))
+    app = MemtuiApp(model_from_argv("--replay", str(recording), "--fields", "MemFree,MemTotal"))
     async with app.run_test(size=(120, 30)) as pilot:
         await replay_ready(pilot)
         model = app.model
         assert len(model.history) == 6  # every recorded sample, and no live ones
         shown = tiles(app)
-        # The dashboard's own fields first, then the rest of what was recorded.
         assert [tile.field for tile in shown] == ["MemFree", "MemTotal"]
         total = int(recording.read_text().splitlines()[-1].split(",")[1])
         from memtui.core.units import format_bytes_short

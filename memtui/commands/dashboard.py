@@ -16,7 +16,7 @@ from dataclasses import replace
 from memtui.core.input_echo import shorten_path
 from memtui.core.leak.leak_detector import MIB, LeakDetector, LeakSettings
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
-from memtui.core.meminfo.fields import DEFAULT_FIELDS
+from memtui.core.meminfo.fields import DEFAULT_FIELDS, moving_fields
 from memtui.core.meminfo.history import MIN_INTERVAL, MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
@@ -28,7 +28,7 @@ from memtui.core.store.recording_store import StoreError, StoreReader, is_store
 def replay_fields(recorded: list[str]) -> list[str]:
     """The dashboard's fields that were recorded, in its order, then the other ones."""
     preferred = default_fields(recorded, DEFAULT_FIELDS)
-    return preferred + [name for name in recorded if name not in preferred]
+    return moving_fields(preferred + [name for name in recorded if name not in preferred])
 
 
 def leak_settings(args: argparse.Namespace) -> LeakSettings:
@@ -87,7 +87,7 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
     fields = (
         validate_fields(args.fields, sample)
         if args.fields
-        else default_fields(sample, DEFAULT_FIELDS)
+        else moving_fields(default_fields(sample, DEFAULT_FIELDS), sample)
     )
     history = MeminfoHistory(span_seconds=args.history)
     history.append(time.time(), sample)

@@ -34,7 +34,8 @@ MAPPINGS_INTERVAL = 5.0
 FIRST_BUCKETS_LIVE = 1
 # Below this a tile's axes and labels crowd out the line itself.
 MIN_TILE_WIDTH = 36
-MIN_TILE_HEIGHT = 8
+# A title and five rows of bars: six tiles at 80x24 (MemAvailable is the sixth).
+MIN_TILE_HEIGHT = 6
 
 
 def grid_shape(width: int, height: int, charts: int) -> tuple[int, int]:
@@ -50,7 +51,12 @@ def grid_shape(width: int, height: int, charts: int) -> tuple[int, int]:
 class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("f", "pick_fields", "Fields", tooltip="Choose the fields to chart, in order"),
-        Binding("l", "toggle_leak_panel", "Leak panel", tooltip="Show or hide growing processes"),
+        Binding(
+            "p",
+            "leak_panel",
+            "Panel",
+            tooltip="Go to the growing processes, on the one the verdict names; again hides them",
+        ),
         Binding("left,h", "move_focus(-1, 0)", "Left", show=False),
         Binding("right,l", "move_focus(1, 0)", "Right", show=False),
         Binding("up,k", "move_focus(0, -1)", "Up", show=False),
@@ -124,7 +130,7 @@ class DashboardScreen(Screen[None]):
         tiles = list(grid.query(MeminfoChart))
         # The header, the verdict and the footer take a row each; the panel its height.
         panel = self.query_one(GrowthPanel)
-        panel_rows = (panel.outer_size.height or 8) if panel.display else 0
+        panel_rows = panel.rows_needed if panel.display else 0
         used = 3 + panel_rows
         columns, rows = grid_shape(self.size.width, max(1, self.size.height - used), len(tiles))
         self._columns = columns
@@ -147,7 +153,8 @@ class DashboardScreen(Screen[None]):
         history = model.history
         self._panel_note()
         end, window = model.chart_end(), model.chart_window()
-        rate_from = end - model.rate_window()
+        rate_window = model.rate_window()
+        rate_from = end - rate_window
         figures = history.latest if model.follows_now else history.sample_at(end)
         self.query_one(MemoryHeader).show(figures, model.status_text())
         self.query_one(LeakVerdictBar).show(model.verdict)
@@ -159,6 +166,8 @@ class DashboardScreen(Screen[None]):
             if not tile.display:
                 continue
             timestamps, values = history.series(tile.field, window, end)
+            first = bisect.bisect_left(timestamps, rate_from)
+            stats = field_stats(timestamps[first:], values[first:])
             series = build_series(
                 timestamps,
                 values,
@@ -168,14 +177,19 @@ class DashboardScreen(Screen[None]):
                 count_field=is_count_field(tile.field),
                 include_partial=model.is_replay,
                 min_complete=FIRST_BUCKETS_LIVE,
+                latest=stats.current if stats is not None else None,
             )
-            first = bisect.bisect_left(timestamps, rate_from)
-            tile.update_chart(field_stats(timestamps[first:], values[first:]), series)
+            tile.update_chart(stats, series, rate_window)
 
     def selected_growth_pid(self) -> int | None:
         """The process the user highlighted in the leak panel, if they are in it."""
         panel = self.query_one(GrowthPanel)
         return panel.highlighted_pid if panel.display and panel.has_focus_within else None
+
+    def on_growth_panel_height_changed(self, message: GrowthPanel.HeightChanged) -> None:
+        message.stop()
+        self._apply_layout()
+        self.refresh_charts()
 
     def on_meminfo_chart_width_changed(self, message: MeminfoChart.WidthChanged) -> None:
         message.stop()
@@ -193,11 +207,23 @@ class DashboardScreen(Screen[None]):
     def action_pick_fields(self) -> None:
         self.post_message(self.FieldsRequested())
 
-    def action_toggle_leak_panel(self) -> None:
+    def action_leak_panel(self) -> None:
+        """Hidden: show it and go into it. Shown: go into it. In it: hide it."""
         panel = self.query_one(GrowthPanel)
-        panel.display = not panel.display
+        if panel.display and panel.has_focus_within:
+            panel.display = False
+            self._focus_first_chart()
+        else:
+            if not panel.display:
+                panel.display = True
+            panel.enter()
         self._apply_layout()
         self.refresh_charts()
+
+    def _focus_first_chart(self) -> None:
+        tiles = [tile for tile in self.query(MeminfoChart) if tile.display]
+        if tiles:
+            tiles[0].focus()
 
     # -- which mappings of the highlighted process grow (smaps, throttled) --
 

@@ -9,8 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 ABOUT = (
-    "memtui charts /proc/meminfo. Each tile shows the last two minutes; its title has the "
-    "current value and the least-squares rate of change. Committed_AS and AnonPages climbing "
+    "memtui charts /proc/meminfo. Each tile shows the last five minutes; its title has the "
+    "current value and the least-squares rate of change over the last two, shown once a "
+    "minute of samples is in (until then: 'rate in Ns'). Committed_AS and AnonPages climbing "
     "steadily while MemFree, Cached and SwapFree fall is the sign of a leak."
 )
 

@@ -21,6 +21,7 @@ from memtui.core.units import format_bytes_short, format_rate
 # The panel lists at most this many processes; a fixed height means updates never
 # make Textual lay out the dashboard again.
 PANEL_ROWS = 5
+FULL_HEIGHT = PANEL_ROWS + 3  # the title, the mappings line and the border
 
 
 def _duration(seconds: float) -> str:
@@ -110,11 +111,19 @@ class LeakVerdictBar(Static):
 class GrowthPanel(Vertical):
     """The processes whose memory grew over the window; Enter opens one."""
 
-    # Heights: PANEL_ROWS options, plus a title line, a mappings line and the border.
+    # Heights: PANEL_ROWS options, plus a title line, a mappings line and the border;
+    # one line (-quiet) while no process grows, so at 80x24 the charts keep the rows.
     DEFAULT_CSS = """
     GrowthPanel {
         height: 8;
         border-top: solid $panel-lighten-2;
+    }
+    GrowthPanel.-quiet {
+        height: 1;
+        border-top: none;
+    }
+    GrowthPanel.-quiet > OptionList, GrowthPanel.-quiet > #growth-mappings {
+        display: none;
     }
     GrowthPanel > #growth-title, GrowthPanel > #growth-mappings {
         height: 1;
@@ -140,6 +149,9 @@ class GrowthPanel(Vertical):
             super().__init__()
             self.pid = pid
 
+    class HeightChanged(Message):
+        """The panel went from one line to its list, or back: the grid must re-fit."""
+
     def __init__(self, window: float, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.window = window
@@ -147,13 +159,35 @@ class GrowthPanel(Vertical):
         """What the list shows; None before the first ``show``."""
         self._highlighted_pid: int | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Static(
+    @property
+    def rows_needed(self) -> int:
+        """The panel's height on screen: one line while quiet, else the whole list."""
+        return 1 if self.has_class("-quiet") else FULL_HEIGHT
+
+    def _title(self) -> str:
+        if self.has_class("-quiet"):
+            return f"No process grew over the last {self.window:.0f} s  ·  p goes here, again hides"
+        return (
             f"Growing processes, last {self.window:.0f} s (RSS+swap; ▲ steady)  ·  "
-            "enter opens  ·  l hides",
-            id="growth-title",
-            markup=False,
+            "enter opens  ·  p hides"
         )
+
+    def _set_quiet(self, quiet: bool) -> None:
+        """One line while nothing grows (unless the user is in the list)."""
+        quiet = quiet and not self.has_focus_within
+        if quiet == self.has_class("-quiet"):
+            return
+        self.set_class(quiet, "-quiet")
+        self.query_one("#growth-title", Static).update(self._title())
+        self.post_message(self.HeightChanged())
+
+    def enter(self) -> None:
+        """Focus the list, on the process the verdict names (the highlighted row)."""
+        self._set_quiet(False)
+        self.query_one(OptionList).focus()
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="growth-title", markup=False)
         yield OptionList(id="growth-list")
         yield Static("", id="growth-mappings", markup=False)
 
@@ -163,6 +197,8 @@ class GrowthPanel(Vertical):
 
     def show(self, verdict: LeakVerdict) -> None:
         rows = verdict.attribution[:PANEL_ROWS]
+        if self.rows is not None and not rows and not self.rows:
+            self._set_quiet(True)  # the user may have left the list meanwhile
         if self.rows is not None and [(r.pid, r.rate_per_minute, r.current) for r in rows] == [
             (r.pid, r.rate_per_minute, r.current) for r in self.rows
         ]:
@@ -176,7 +212,9 @@ class GrowthPanel(Vertical):
         if not rows:
             options.add_option(Option("  no process grew over the window", disabled=True))
             self._set_highlight(None)
+            self._set_quiet(True)
             return
+        self._set_quiet(False)
         pids = [row.pid for row in rows]
         # While the user moves through the list the highlight stays on their row;
         # otherwise it sits on the process the verdict names (the first row).
@@ -188,6 +226,7 @@ class GrowthPanel(Vertical):
 
     def show_note(self, text: str) -> None:
         """Say why the list is empty instead of listing processes."""
+        self._set_quiet(False)
         self.rows = ()
         options = self.query_one(OptionList)
         options.set_options([Option(f"  {text}", disabled=True)])

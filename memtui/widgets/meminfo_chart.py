@@ -34,14 +34,29 @@ Y_LABEL_WIDTH = 8
 AXIS = "▏"
 
 
-def chart_title(field: str, stats: FieldStats | None) -> str:
-    """``Committed_AS 1.21 GiB  +12.3 MiB/min``; counts stay plain numbers."""
+# A rate is a fit: it is shown once its points cover this share of the rate window
+# (and at least MIN_RATE_SAMPLES), not from the first three samples of a session,
+# where one allocation reads as +844 MiB/min.
+MIN_RATE_COVER = 0.5
+MIN_RATE_SAMPLES = 5
+
+
+def chart_title(field: str, stats: FieldStats | None, rate_window: float = 0.0) -> str:
+    """``Committed_AS 1.21 GiB  +12.3 MiB/min``; counts stay plain numbers.
+
+    Until the points cover enough of ``rate_window`` the rate is not shown; the
+    title says in how many seconds it will be (``rate in 45s``).
+    """
     if stats is None:
         return f"{field} —"
+    value = f"{stats.current:.0f}" if is_count_field(field) else format_bytes_short(stats.current)
+    wanted = rate_window * MIN_RATE_COVER
+    if stats.span < wanted or stats.samples < MIN_RATE_SAMPLES:
+        wait = max(1, round(wanted - stats.span))
+        return f"{field} {value}  rate in {wait}s"
     if is_count_field(field):
-        rate = stats.rate_per_minute
-        return f"{field} {stats.current:.0f}  {rate:+.1f}/min"
-    return f"{field} {format_bytes_short(stats.current)}  {format_rate(stats.rate_per_minute)}"
+        return f"{field} {value}  {stats.rate_per_minute:+.1f}/min"
+    return f"{field} {value}  {format_rate(stats.rate_per_minute)}"
 
 
 class MeminfoChart(Widget, can_focus=True):
@@ -103,8 +118,10 @@ class MeminfoChart(Widget, can_focus=True):
         """Columns for bars: one bucket each."""
         return max(4, self.size.width - Y_LABEL_WIDTH - len(AXIS))
 
-    def update_chart(self, stats: FieldStats | None, series: ChartSeries) -> None:
-        title = chart_title(self.field, stats)
+    def update_chart(
+        self, stats: FieldStats | None, series: ChartSeries, rate_window: float = 0.0
+    ) -> None:
+        title = chart_title(self.field, stats, rate_window)
         if title != self._title:
             self._title = title
             self.refresh(Region(0, 0, self.size.width, 1))
@@ -151,21 +168,27 @@ class MeminfoChart(Widget, can_focus=True):
             return []
         self.redraws += 1
         values = series.ys[-width:]
+        # Sparkline scales its data from its own minimum to its maximum; the bars must
+        # stand on the axis the labels show instead (a flat series' axis is wider than
+        # its wobble). Two leading points at the axis's ends set that scale, and their
+        # columns are cut off again.
+        ends = [series.y_ticks[0], series.y_ticks[-1]]
+        data = [*ends, *values]
         # One colour from the theme, not Sparkline's green-to-red gradient: fewer escape
         # codes on the link, and it reads the same with 16 colours.
         color = self.get_component_rich_style("meminfo-chart--bars").color or RichColor.default()
         renderable = Sparkline(
-            values,
-            width=len(values),
+            data,
+            width=len(data),
             height=height,
             min_color=color,
             max_color=color,
             summary_function=max,
         )
         console = self.app.console
-        options = console.options.update_dimensions(len(values), height)
+        options = console.options.update_dimensions(len(data), height)
         lines = console.render_lines(renderable, options, style=self.rich_style, pad=True)
-        return [Strip(line) for line in lines]
+        return [Strip(line).crop(len(ends), len(data)) for line in lines]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -6,6 +6,8 @@ The meanings of the leak-relevant fields follow the seed notes (the book's hacks
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 # The fields that reveal a leak come first; the rest fill the grid where space allows.
 DEFAULT_FIELDS: tuple[str, ...] = (
     "Committed_AS",
@@ -19,6 +21,26 @@ DEFAULT_FIELDS: tuple[str, ...] = (
     "Mapped",
     "Buffers",
 )
+
+CONSTANT_FIELDS = frozenset(
+    {"MemTotal", "SwapTotal", "Hugepagesize", "VmallocTotal", "HugePages_Total"}
+    | {"DirectMap4k", "DirectMap2M", "DirectMap1G", "DirectMap4M"}
+)
+"""Fields that stay put while the machine runs: a tile of one is a flat line."""
+SWAP_FIELDS = frozenset({"SwapFree", "SwapCached", "Zswap", "Zswapped"})
+"""Fields that are zero for good on a machine without swap."""
+
+
+def moving_fields(names: Sequence[str], sample: Mapping[str, int] | None = None) -> list[str]:
+    """``names`` less the ones a tile would show flat: the constant fields, and, when
+    ``sample`` says the machine has no swap (SwapTotal 0), the swap fields."""
+    no_swap = sample is not None and sample.get("SwapTotal", 0) == 0
+    return [
+        name
+        for name in names
+        if name not in CONSTANT_FIELDS and not (no_swap and name in SWAP_FIELDS)
+    ]
+
 
 FIELD_MEANINGS: dict[str, str] = {
     "MemTotal": "usable RAM: physical memory less reserved bits and the kernel binary",

@@ -24,6 +24,8 @@ class FieldStats:
     r_squared: float
     """How well a straight line fits the window: 1 is a perfect line, 0 no trend."""
     samples: int
+    span: float = 0.0
+    """Seconds from the first point to the last."""
 
 
 def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
@@ -68,4 +70,5 @@ def field_stats(timestamps: Sequence[float], values: Sequence[float]) -> FieldSt
         rate_per_minute=slope_per_second * 60.0,
         r_squared=r_squared,
         samples=len(ys),
+        span=xs[-1] - xs[0],
     )

@@ -74,6 +74,46 @@ def bucket_means(
     return xs, ys, (first, stop)
 
 
+# A series flatter than this share of its value (or than FLAT_FLOOR) is drawn on an
+# axis of FLAT_SPAN around it: two labels that read the same ("228.14M … 228.14M")
+# say nothing, and a 4 KiB wobble should not fill the tile from bottom to top.
+FLAT_SPAN = 0.01
+FLAT_FLOOR = {False: float(1 << 20), True: 1.0}
+
+
+def axis_range(lo: float, hi: float, count_field: bool) -> tuple[float, float]:
+    """``lo``..``hi``, widened around their middle when the series is nearly flat.
+
+    >>> axis_range(100.0, 100.0, True)
+    (99.5, 100.5)
+    """
+    middle = (lo + hi) / 2
+    least = max(abs(middle) * FLAT_SPAN, FLAT_FLOOR[count_field])
+    if hi - lo >= least:
+        return lo, hi
+    low = middle - least / 2
+    if lo >= 0 > low:  # sizes and counts are never negative: keep the floor at 0
+        return 0.0, least
+    return low, middle + least / 2
+
+
+def nice_range(lo: float, hi: float) -> tuple[float, float]:
+    """``lo``..``hi`` widened to whole steps of 1, 2 or 5 x 10^k (about a quarter of the
+    span): the axis, and so the picture, changes only when the data crosses a step,
+    not with every sample of a live value at its edge.
+
+    >>> nice_range(103.0, 187.0)
+    (100.0, 200.0)
+    """
+    span = hi - lo
+    if span <= 0 or not math.isfinite(span):
+        return lo, hi
+    rough = span / 4
+    magnitude = 10.0 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step
+
+
 def y_axis(lo: float, hi: float, count_field: bool) -> tuple[str, int, list[float], list[str]]:
     """Unit, divisor, and three tick positions/labels that tell lo from hi."""
     if count_field:
@@ -107,12 +147,21 @@ def build_series(
     count_field: bool = False,
     include_partial: bool = False,
     min_complete: int = 0,
+    latest: float | None = None,
 ) -> ChartSeries:
+    """What a chart of the points draws. ``latest``, the value its title shows, is
+    kept inside the axis: a title must not read a value its own chart cannot hold."""
     xs, means, buckets = bucket_means(
         timestamps, values, end, window, columns, include_partial, min_complete
     )
     if means:
         lo, hi = min(means), max(means)
+        if latest is not None and not math.isnan(latest):
+            lo, hi = min(lo, latest), max(hi, latest)
+        lo, hi = axis_range(lo, hi, count_field)
+        # Whole steps of the unit the labels are written in (MiB, GiB), not of bytes.
+        scale = 1 if count_field else unit_for(max(abs(lo), abs(hi)))[1]
+        lo, hi = (bound * scale for bound in nice_range(lo / scale, hi / scale))
     else:
         lo = hi = 0.0
     unit, divisor, ticks, labels = y_axis(lo, hi, count_field)

@@ -291,6 +291,9 @@ class DashboardModel:
         if self.cursor is not None:
             return f"at {moment}  (t: forward, live again at the end)  {span}"
         state = "PAUSED" if self.paused else "live"
+        first, latest = self.history.first_time, self.history.latest_time
+        if first is not None and latest is not None and latest - first < self.chart_window():
+            span = "warming up"  # the tiles are not full yet, nor their rates
         return f"{state} {_format_interval(self.interval)}  {span}"
 
     def step_interval(self, direction: int) -> float:
