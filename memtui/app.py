@@ -41,6 +41,7 @@ from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen
 from memtui.screens.time_prompt_screen import TimePromptScreen
 from memtui.screens.zoom_screen import ZoomScreen
+from memtui.widgets.ascii_output import AsciiFilter
 
 # How often every process is read for the leak attribution: every 2 s while memory
 # grows, so a 100 MiB/min leaker has the points for a fit well within 30 s; every 6 s
@@ -50,6 +51,14 @@ PROCESS_INTERVAL = 2.0
 PROCESS_INTERVAL_IDLE = 6.0
 # A replay plays by moving its cursor this often, by this times the speed.
 PLAY_TICK = 0.5
+
+
+def theme_for_colors(color_system: str | None) -> str | None:
+    """A theme for a terminal of 16 colours (TERM=screen, linux): the default theme's
+    true colours map to the nearest of 16, where every bar turned bright red and the
+    green verdict grey; the ANSI theme uses the terminal's own 16. None: keep the
+    default."""
+    return "ansi-dark" if color_system in ("standard", "windows") else None
 
 
 class MemtuiApp(App[None]):
@@ -89,8 +98,23 @@ class MemtuiApp(App[None]):
         Binding("r", "time_start", "To start", show=False, tooltip="Go to the start"),
     ]
 
-    def __init__(self, model: DashboardModel, start_pid: int | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        model: DashboardModel,
+        start_pid: int | None = None,
+        ascii_only: bool = False,
+        color_system: str | None = None,
+    ) -> None:
+        """``color_system`` is the terminal's, as Rich detects it (``standard`` for 16
+        colours); the command line passes it, tests leave it out."""
+        # NO_COLOR: Textual's own filter for a theme of true colours turns them into
+        # greys, still sent as colour escapes; with native ANSI colours it removes them.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        self._color_system = color_system
+        if ascii_only:
+            # Textual keeps its line filters in a private list and has no public way
+            # to add one; this is the list its own NO_COLOR and dim filters go in.
+            self._filters.append(AsciiFilter())
         self.model = model
         self.start_pid = start_pid
         """`memtui --pid PID`: open this process's memory view at start."""
@@ -120,6 +144,9 @@ class MemtuiApp(App[None]):
         return ProcessPickerScreen(source, self.model.interval, recorded=self.model.is_replay)
 
     def on_mount(self) -> None:
+        theme = theme_for_colors(self._color_system)
+        if theme is not None:
+            self.theme = theme
         if self.start_pid is not None:
             # Esc from the memory view then lands on the picker, as if chosen there.
             self.switch_mode("processes")

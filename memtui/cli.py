@@ -299,6 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.csv",
         help="show a recording made by `memtui record` instead of live data",
     )
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        help="draw with ASCII only (the default when the locale is not UTF-8, as LANG=C)",
+    )
 
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=MemtuiArgumentParser

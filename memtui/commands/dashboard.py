@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from memtui.core.input_echo import shorten_path
 from memtui.core.leak.leak_detector import MIB, LeakDetector, LeakSettings
+from memtui.core.locale_encoding import locale_is_utf8
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS, moving_fields
 from memtui.core.meminfo.history import MIN_INTERVAL, MeminfoHistory
@@ -149,8 +150,18 @@ def run_dashboard(args: argparse.Namespace) -> int:
         print(f"memtui: {problem}", file=sys.stderr)
         return 1
 
+    # The terminal's colours as Rich (under Textual) detects them, from TERM and
+    # COLORTERM on the stream Textual draws on.
+    from rich.console import Console
+
     from memtui.app import MemtuiApp
 
-    app = MemtuiApp(model, start_pid=args.pid)
+    colors = Console(file=sys.__stderr__).color_system
+    app = MemtuiApp(
+        model,
+        start_pid=args.pid,
+        ascii_only=args.ascii or not locale_is_utf8(),
+        color_system=colors,
+    )
     app.run()
     return app.return_code or 0

@@ -99,6 +99,9 @@ class LeakVerdictBar(Static):
         color: $text;
         text-style: bold;
     }
+    LeakVerdictBar:nocolor.-suspected {
+        text-style: reverse bold;
+    }
     """
 
     def show(self, verdict: LeakVerdict) -> None:

@@ -83,6 +83,10 @@ class MeminfoChart(Widget, can_focus=True):
     MeminfoChart > .meminfo-chart--bars {
         color: $accent;
     }
+    /* NO_COLOR: no colours at all, so reverse video says which tile has the focus. */
+    MeminfoChart:nocolor:focus > .meminfo-chart--title {
+        text-style: reverse bold;
+    }
     """
     COMPONENT_CLASSES = {"meminfo-chart--title", "meminfo-chart--axis", "meminfo-chart--bars"}
 

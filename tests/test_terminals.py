@@ -1,0 +1,119 @@
+"""What memtui writes to a real terminal: read off a pseudo-terminal, byte for byte.
+
+The app runs as a user runs it (``python -m memtui``) on a pty of 80x24, with the
+environment a terminal would give it; the test reads every byte it writes for a few
+seconds, then quits it with ``q``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import sys
+import termios
+import time
+
+SGR = re.compile(rb"\x1b\[([0-9;:]*)m")
+
+
+def run_on_a_pty(env: dict[str, str], seconds: float = 4.0) -> bytes:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: memtui on the pty
+        os.execve(sys.executable, [sys.executable, "-m", "memtui"], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    out = bytearray()
+    deadline = time.monotonic() + seconds
+    quit_sent = False
+    try:
+        while True:
+            now = time.monotonic()
+            if now > deadline and not quit_sent:
+                os.write(fd, b"q")
+                quit_sent, deadline = True, now + 10
+            elif now > deadline:
+                break
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: the child closed the pty
+                    break
+                if not chunk:
+                    break
+                out += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, out[-500:]
+    return bytes(out)
+
+
+def colour_codes(output: bytes) -> list[str]:
+    """Every SGR parameter that sets a colour (30-49 less 39/49, 90-107, 38;…/48;…)."""
+    found = []
+    for match in SGR.finditer(output):
+        params = match.group(1).decode().replace(":", ";").split(";")
+        index = 0
+        while index < len(params):
+            code = int(params[index] or 0)
+            if code in (38, 48, 58):
+                found.append(";".join(params[index : index + 3]))
+                index += 3 if params[index + 1 : index + 2] == ["5"] else 5
+                continue
+            if (30 <= code <= 47 and code not in (39, 49)) or 90 <= code <= 107:
+                found.append(str(code))
+            index += 1
+    return found
+
+
+def terminal_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env.update(TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    env.pop("TEXTUAL", None)
+    env.update(extra)
+    return env
+
+
+def test_no_color_sends_no_colour_escapes_and_shows_focus_in_reverse() -> None:
+    output = run_on_a_pty(terminal_env(NO_COLOR="1"))
+    assert b"No leak suspected" in output and b"Committed_AS" in output
+    assert colour_codes(output) == []
+    # What colour said, reverse video says: the focused tile's title.
+    assert re.search(rb"\x1b\[1;7[;0-9]*m Committed_AS", output)
+
+
+def test_sixteen_colours_use_the_terminals_own_palette() -> None:
+    output = run_on_a_pty(terminal_env(TERM="screen"))
+    codes = colour_codes(output)
+    assert codes, "no colour at all"
+    assert all(";" not in code for code in codes), set(codes)  # no 256 or RGB colours
+    # The green verdict bar and green bars, not bright red and grey (the issue's 16-colour
+    # downgrade of the default theme).
+    assert "42" in codes and "32" in codes
+    assert "91" not in codes and "101" not in codes
+
+
+def test_a_c_locale_gets_ascii_only_and_still_reads() -> None:
+    env = terminal_env(LANG="C")
+    for name in ("LC_ALL", "LC_CTYPE"):
+        env.pop(name, None)
+    output = run_on_a_pty(env)
+    assert b"No leak suspected" in output and b"Committed_AS" in output
+    assert all(byte < 0x80 for byte in output), sorted({b for b in output if b >= 0x80})
+    assert b"|" in output and b"#" in output  # the axes and bars, in ASCII
+
+
+def test_which_locales_are_utf8() -> None:
+    from memtui.core.locale_encoding import locale_is_utf8
+
+    assert locale_is_utf8({"LANG": "en_US.UTF-8"})
+    assert locale_is_utf8({"LANG": "C.utf8"})
+    assert not locale_is_utf8({"LANG": "C"})
+    # Python's own C-locale coercion (PEP 538) sets LC_CTYPE; the terminal still has C.
+    assert not locale_is_utf8({"LANG": "C", "LC_CTYPE": "C.UTF-8"})
+    assert not locale_is_utf8({"LC_ALL": "de_DE.ISO-8859-1", "LANG": "de_DE.UTF-8"})
+    assert locale_is_utf8({"LANG": "C", "LC_CTYPE": "en_GB.UTF-8"})
