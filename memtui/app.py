@@ -66,8 +66,9 @@ class MemtuiApp(App[None]):
     CSS_PATH = "memtui.tcss"
 
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        # htop's F1 and F10 as well as q and ?.
+        Binding("q,f10", "quit", "Quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("1", "show_dashboard", "Dashboard"),
         Binding("2", "show_processes", "Processes"),
         Binding("space", "toggle_pause", "Pause"),

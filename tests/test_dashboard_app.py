@@ -305,3 +305,16 @@ async def test_a_replay_redraws_its_charts_for_the_width_they_got() -> None:
             for tile in tiles(app):
                 assert tile.series is not None
                 assert tile.series.key[1] == tile.plot_columns, (size, tile.field)
+
+
+async def test_htops_f1_helps_and_f10_quits() -> None:
+    app = MemtuiApp(model_from_argv("--replay", str(LEAK_RECORDING)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await replay_ready(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert not app.is_running

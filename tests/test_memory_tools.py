@@ -35,7 +35,7 @@ from targets.values import (
 from test_memory_view import ViewApp, go_to, open_view, wait_until
 from test_output_files import LINK_REFUSED, NOT_YOURS
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.memory_save import parse_save_request, save_steps, save_summary
@@ -98,6 +98,15 @@ async def test_text_hex_and_integer_searches_find_the_known_values_and_n_moves_o
         # The results list shows both, with their mapping; Enter goes to the chosen one.
         await pilot.press("m")
         assert isinstance(app.screen, SearchResultsScreen)
+        results = app.screen.query_one(DataTable)
+        # End and G go to the last row (not sideways, hiding the address), Home and g
+        # to the first.
+        await pilot.press("end")
+        assert results.cursor_row == results.row_count - 1 and results.scroll_x == 0
+        await pilot.press("g")
+        assert results.cursor_row == 0
+        await pilot.press("G", "home", "G")
+        assert results.cursor_row == results.row_count - 1
         await pilot.press("up", "enter")
         assert app.screen is screen and hex_view.cursor_address == values.values
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -26,8 +27,8 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 80%;
-        max-width: 90;
+        width: 96%;
+        max-width: 96;
         height: 90%;
         border: round $accent;
         background: $surface;
@@ -50,8 +51,13 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as box:
             box.border_title = "Help — esc to close"
             yield Static(self.about, id="help-about")
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
-            table.add_columns("key", "action")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+            # The actions wrap within the box rather than run off its edge at 80x24.
+            key_width = max((len(key) for key, _ in self.keys), default=3)
+            box_width = min(int(self.app.size.width * 0.96), 96) - 4  # border, padding
+            action_width = max(20, box_width - key_width - 4 - 2)  # cell padding, scrollbar
+            table.add_column("key", width=key_width)
+            table.add_column("action", width=action_width)
             for key, description in self.keys:
-                table.add_row(key, description)
+                table.add_row(Text(key), Text(description), height=None)
             yield table

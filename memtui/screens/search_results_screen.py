@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from memtui.core.process_memory.memory_search import SearchMatch
+from memtui.widgets.row_table import RowTable
 
 
 class SearchResultsScreen(ModalScreen[int | None]):
@@ -44,7 +45,7 @@ class SearchResultsScreen(ModalScreen[int | None]):
         with Vertical() as box:
             box.border_title = "Search results — enter goes there, esc closes"
             yield Static(self.summary, id="results-summary", markup=False)
-            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+            table: RowTable[Text] = RowTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("address", "mapping", "offset", "perms", "path")
             for match in self.matches:
                 mapping = match.mapping

@@ -37,8 +37,9 @@ class ZoomScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    /* At 80 columns the summary wraps to a second line rather than lose its end. */
     ZoomScreen #zoom-title {
-        height: 1;
+        height: auto;
         padding: 0 1;
         background: $accent;
         color: $text-accent;
