@@ -1,12 +1,15 @@
 """memtui's dashboard against btop, side by side: CPU, bytes to the terminal, startup.
 
     /tmp/venv/bin/python bench/bench_dashboard.py [--size 120x40] [--duration 60]
-        [--warmup 10] [--starts 5] [--variants btop,memtui,memtui-8,memtui-nocolor]
+        [--warmup 10] [--starts 5] [--variants btop,htop,floor,memtui,memtui-8,memtui-nocolor]
 
 Every variant runs at once, each in its own tmux session on a private tmux server
 (``tmux -L bench-dashboard-PID``), so machine noise falls on all of them alike:
 
 - ``btop``: btop with ``update_ms = 1000`` from a temporary $XDG_CONFIG_HOME;
+- ``htop``: ``htop -d 10`` (1 s);
+- ``floor``: bench/textual_floor.py, a bare Textual app whose ten one-line titles
+  change every second: what Textual itself needs;
 - ``memtui``: ``memtui --interval 1`` with its default charts;
 - ``memtui-8``: the same with ``--fields`` naming 8 charts (the first 8 defaults);
 - ``memtui-nocolor``: the default charts with ``NO_COLOR=1``.
@@ -57,7 +60,8 @@ BENCH = Path(__file__).resolve()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 POLL = 0.02
 EIGHT_FIELDS = "Committed_AS,AnonPages,MemFree,Cached,SwapFree,MemAvailable,Slab,PageTables"
-ALL_VARIANTS = ("btop", "memtui", "memtui-8", "memtui-nocolor")
+ALL_VARIANTS = ("btop", "htop", "floor", "memtui", "memtui-8", "memtui-nocolor")
+FLOOR = Path(__file__).resolve().parent / "textual_floor.py"
 
 
 def _raise_exit(signum: int, _frame: FrameType | None) -> None:
@@ -197,6 +201,9 @@ def make_variants(names: Sequence[str], config_home: Path) -> list[Variant]:
     base = {"COLORTERM": "truecolor"}
     table = {
         "btop": Variant("btop", "btop", {**base, "XDG_CONFIG_HOME": str(config_home)}),
+        # htop's delay is in tenths of a second.
+        "htop": Variant("htop", "htop -d 10", dict(base)),
+        "floor": Variant("floor", shlex.join([sys.executable, str(FLOOR)]), dict(base)),
         "memtui": Variant("memtui", memtui_command(), dict(base)),
         "memtui-8": Variant("memtui-8", memtui_command(f"--fields {EIGHT_FIELDS}"), dict(base)),
         "memtui-nocolor": Variant("memtui-nocolor", memtui_command(), {**base, "NO_COLOR": "1"}),
@@ -381,15 +388,19 @@ def report(size: tuple[int, int], variants: list[Variant], start: dict[str, Any]
         )
     btop = by_name.get("btop")
     if btop:
-        print("\n| program | CPU / btop's (bar: <= 2) | bytes / btop's (bar: <= 1) |")
+        # Issue 11's bars: CPU at most 1.5x btop's, bytes at most htop's.
+        htop = by_name.get("htop")
+        print("\n| program | CPU / btop's (bar: <= 1.5) | bytes / htop's (bar: <= 1) |")
         print("|---|---|---|")
         for variant in variants:
-            if variant.name == "btop":
+            if variant.name in ("btop", "htop"):
                 continue
             cpu_ratio = variant.result["cpu_percent"] / max(btop["cpu_percent"], 1e-9)
-            bytes_ratio = variant.result["bytes_per_s"] / max(btop["bytes_per_s"], 1e-9)
-            verdict = "meets" if cpu_ratio <= 2 and bytes_ratio <= 1 else "misses"
-            print(f"| {variant.name} | {cpu_ratio:.2f} | {bytes_ratio:.2f} ({verdict} the bar) |")
+            bytes_ratio = (
+                variant.result["bytes_per_s"] / max(htop["bytes_per_s"], 1e-9) if htop else 0.0
+            )
+            verdict = "meets" if cpu_ratio <= 1.5 and bytes_ratio <= 1 else "misses"
+            print(f"| {variant.name} | {cpu_ratio:.2f} | {bytes_ratio:.2f} ({verdict} the bars) |")
     if start:
         median, probe_median = start["median"], start["probe_median"]
         count = len(start["runs"]["header"])

@@ -59,5 +59,6 @@ class HelpScreen(ModalScreen[None]):
             table.add_column("key", width=key_width)
             table.add_column("action", width=action_width)
             for key, description in self.keys:
-                table.add_row(Text(key), Text(description), height=None)
+                # The descriptions are markup (bindings escape their [ as \[), as before.
+                table.add_row(Text(key), Text.from_markup(description), height=None)
             yield table
