@@ -97,6 +97,9 @@ MAX_STATUS_INTERVAL = DAY
 MAX_DEMO_THREADS = 256
 MAX_DEMO_ALLOC = 1 << 30
 MAX_DEMO_ALLOCS = 10_000.0
+MAX_EXPORTER_TOP = 1000
+# memtui.commands.exporter's default, spelled out so `memtui --help` need not import it.
+DEFAULT_LISTEN = "127.0.0.1:9792"
 
 
 def _arg_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
@@ -223,6 +226,20 @@ threads_arg = _arg_type(lambda text: _positive_int(text, MAX_DEMO_THREADS), "cou
 pid_arg = _arg_type(_pid, "pid")
 fields_arg = _arg_type(_field_list, "fields")
 output_arg = _arg_type(_output_path, "output")
+top_arg = _arg_type(lambda text: _positive_int(text, MAX_EXPORTER_TOP), "count")
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        raise ValueError(f"not HOST:PORT: {echo(text)}")
+    port = int(port_text)
+    if not 0 < port < 65536:
+        raise ValueError(f"the port must be 1 to 65535: {echo(text)}")
+    return (host[1:-1] if host.startswith("[") and host.endswith("]") else host), port
+
+
+listen_arg = _arg_type(_listen, "address")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -443,6 +460,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="read without stopping the process (by default it is frozen per 4 MiB chunk)",
     )
 
+    exporter = commands.add_parser(
+        "exporter",
+        help="serve per-process memory and the leak verdict as Prometheus metrics",
+        description=(
+            "Serve, for Prometheus to scrape at /metrics, the memory of the top N "
+            "processes by RSS and of every process that grows (at most N + 20): "
+            "memtui_process_resident_bytes, memtui_process_swap_bytes, "
+            "memtui_process_pss_bytes, memtui_process_growth_bytes_per_second and "
+            "memtui_leak_suspected, labelled pid, name and user. Until SIGTERM or Ctrl-C."
+        ),
+    )
+    exporter.add_argument(
+        "--listen",
+        type=listen_arg,
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"the address to serve on (default: {DEFAULT_LISTEN}; [::1]:PORT for IPv6)",
+    )
+    exporter.add_argument(
+        "--top",
+        type=top_arg,
+        default=20,
+        metavar="N",
+        help=f"how many of the biggest processes to export, at most {MAX_EXPORTER_TOP} "
+        "(default: 20)",
+    )
+
     maps = commands.add_parser(
         "maps",
         help="print a process's memory mappings",
@@ -594,6 +638,10 @@ def _run(args: argparse.Namespace) -> int:
 
         _raise_on_sigterm()
         return run_maps(args)
+    if args.command == "exporter":
+        from memtui.commands.exporter import run_exporter
+
+        return run_exporter(args)
     if args.command == "demo-leak":
         from memtui.commands.demo_leak import run_demo_leak
 

@@ -118,10 +118,10 @@ class Recorder:
         now = time.monotonic()
         if now >= self._next_processes and self.process_interval > 0:
             self.sample_processes()
-            self._next_processes = _next_due(self._next_processes, self.process_interval, now)
+            self._next_processes = next_due(self._next_processes, self.process_interval, now)
         if now >= self._next_meminfo:
             self.sample_meminfo()
-            self._next_meminfo = _next_due(self._next_meminfo, self.interval, now)
+            self._next_meminfo = next_due(self._next_meminfo, self.interval, now)
         self.writer.flush()
         due = [self._next_meminfo]
         if self.process_interval > 0:
@@ -132,7 +132,7 @@ class Recorder:
         self.writer.close()
 
 
-def _next_due(due: float, interval: float, now: float) -> float:
+def next_due(due: float, interval: float, now: float) -> float:
     """The next tick on the monotonic clock, so samples do not drift with read time;
     ticks missed (a stall, a suspend) are skipped, not caught up in a burst."""
     following = due + interval if due else now + interval

@@ -1,0 +1,1 @@
+"""What memtui renders for a metrics system: its per-process view as Prometheus metrics."""
