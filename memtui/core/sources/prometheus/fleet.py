@@ -1,0 +1,324 @@
+"""Many hosts' meminfo from one Prometheus, each judged by the local leak detector.
+
+``poll()`` asks Prometheus only for what is new since the last poll (the first asks
+for the whole window), a few queries for the whole fleet, each a field over every
+host, run on a small pool: the number of hosts changes the size of the answers, not
+the number of requests. Each host keeps a :class:`MeminfoHistory` like the local
+dashboard's, and the same :class:`LeakDetector` gives its verdict. Where a memtui
+exporter runs on a host, its ``memtui_leak_suspected`` names the process.
+
+Every failure is a line in the snapshot (``error``), never an exception: the rows keep
+their last known state, and the next poll that gets through carries on where the
+last good one stopped. One thread polls at a time (the UI's worker).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from memtui.core.leak.leak_detector import (
+    LEAK_SUSPECTED,
+    NO_VERDICT,
+    LeakDetector,
+    LeakSettings,
+    LeakVerdict,
+    format_leak_rate,
+)
+from memtui.core.meminfo.history import MeminfoHistory
+from memtui.core.sources.prometheus.client import (
+    PrometheusClient,
+    PrometheusError,
+    choose_step,
+    with_selector,
+)
+from memtui.core.sources.prometheus.meminfo_names import as_bytes, field_of, metric_of
+
+FLEET_FIELDS = ("MemAvailable", "AnonPages", "Committed_AS", "CommitLimit", "MemTotal")
+"""What a fleet row needs: MemAvailable to show, the verdict's system fields, the
+CommitLimit of its estimate, and MemTotal, which every host has and so defines one."""
+HOST_METRIC = metric_of("MemTotal")
+STALE_AFTER_SCRAPES = 3
+MIN_STALE_AFTER = 5.0
+DEFAULT_COLUMNS = 600
+"""Points per series the first load asks for over the window: one per second of the
+default 10-minute history, as fine as the verdict's shortest fits want."""
+SPARK_POINTS = 60
+PAGE_CONCURRENCY = 4
+
+Samples = dict[float, dict[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    """One host as the fleet screen shows it; built on the poll thread, never changed."""
+
+    instance: str
+    mem_available: int | None
+    spark: tuple[float, ...]
+    """MemAvailable over the window, oldest first, NaN where there is none."""
+    trend_field: str | None
+    trend_rate: float | None
+    """Bytes per minute of the steeper of AnonPages and Committed_AS over the window."""
+    verdict: LeakVerdict
+    verdict_text: str
+    last_seen: float | None
+    stale: bool
+    missing: tuple[str, ...]
+    """Fleet fields this host does not report."""
+
+    @property
+    def suspected(self) -> bool:
+        return self.verdict_text.startswith(LEAK_SUSPECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    at: float
+    hosts: tuple[HostRow, ...]
+    error: str | None = None
+    """Why the last poll failed (Prometheus down, slow, in error); None when it worked."""
+    scrape_interval: float | None = None
+
+
+@dataclass
+class _Host:
+    instance: str
+    history: MeminfoHistory
+    detector: LeakDetector
+    verdict: LeakVerdict = NO_VERDICT
+    last_seen: float | None = None
+    seen_fields: set[str] = field(default_factory=set)
+
+
+class FleetSource:
+    def __init__(
+        self,
+        client: PrometheusClient,
+        selector: str | None = None,
+        *,
+        window: float = 600.0,
+        settings: LeakSettings | None = None,
+        columns: int = DEFAULT_COLUMNS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.selector = selector
+        self.window = window
+        self.settings = settings
+        self.columns = columns
+        self.clock = clock
+        self.scrape_interval: float | None = None
+        self._hosts: dict[str, _Host] = {}
+        self._through: float | None = None
+        self._leakers: dict[str, tuple[str, int]] = {}
+        self._rows: tuple[HostRow, ...] = ()
+        self._pool = ThreadPoolExecutor(PAGE_CONCURRENCY, thread_name_prefix="memtui-prometheus")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.client.close()
+
+    @property
+    def instances(self) -> list[str]:
+        return sorted(self._hosts)
+
+    def poll(self) -> FleetSnapshot:
+        """What is new; never raises for a failure of Prometheus."""
+        now = self.clock()
+        try:
+            self._poll(now)
+        except PrometheusError as error:
+            return FleetSnapshot(now, self._rows, str(error), self.scrape_interval)
+        self._rows = tuple(self._row(self._hosts[name], now) for name in sorted(self._hosts))
+        return FleetSnapshot(now, self._rows, None, self.scrape_interval)
+
+    def _poll(self, now: float) -> None:
+        if self.scrape_interval is None:
+            self.scrape_interval = self.client.scrape_interval()
+        scrape = self.scrape_interval
+        # Every poll: a host that appears shows at once, and a poll always asks
+        # Prometheus something, so a server that went away is seen at once.
+        self._refresh_hosts(now)
+        if self._through is None:
+            start = now - self.window
+            step = choose_step(self.window, self.columns, scrape)
+        else:
+            start = max(self._through + scrape, now - self.window)
+            step = choose_step(now - start, int((now - start) / scrape) + 1, scrape)
+        end = math.floor(now / step) * step
+        start = math.ceil(start / step) * step
+        if start > end:
+            return  # nothing new since the last poll
+        queries = [with_selector(metric_of(name), self.selector) for name in FLEET_FIELDS]
+        futures = [self._pool.submit(self.client.query_range, q, start, end, step) for q in queries]
+        seen = self._pool.submit(self.client.query, f"timestamp({queries[-1]})")
+        leakers = self._pool.submit(self.client.query_labels, "memtui_leak_suspected == 1")
+        results = [future.result() for future in futures]
+        last_seen = seen.result()
+        self._leakers = _leakers(leakers.result())
+        samples: dict[str, Samples] = {}
+        for result in results:
+            for (instance, metric), points in result.items():
+                name = field_of(metric)
+                if name is None:
+                    continue
+                per_time = samples.setdefault(instance, {})
+                for t, value in points:
+                    number = as_bytes(value)
+                    if number is not None:
+                        per_time.setdefault(t, {})[name] = number
+        for instance, host in self._hosts.items():
+            stamp = last_seen.get((instance, ""))
+            if stamp and not math.isnan(stamp[-1][1]):
+                host.last_seen = stamp[-1][1]
+            for t in sorted(samples.get(instance, {})):
+                sample = samples[instance][t]
+                host.seen_fields.update(sample)
+                host.history.append(t, sample)
+            if host.history.latest_time is not None:
+                host.verdict = host.detector.evaluate(
+                    host.history, None, host.history.latest_time, previous=host.verdict
+                )
+        self._through = end
+
+    def _refresh_hosts(self, now: float) -> None:
+        labels = self.client.series_labels(
+            with_selector(HOST_METRIC, self.selector), now - self.window, now
+        )
+        found = {str(item.get("instance", "")) for item in labels}
+        for gone in set(self._hosts) - found:
+            del self._hosts[gone]
+        for instance in found - set(self._hosts):
+            self._hosts[instance] = _Host(
+                instance,
+                MeminfoHistory(span_seconds=self.window),
+                LeakDetector(self.settings),
+            )
+
+    def stale_after(self) -> float:
+        scrape = self.scrape_interval or 15.0
+        return max(STALE_AFTER_SCRAPES * scrape, MIN_STALE_AFTER)
+
+    def _row(self, host: _Host, now: float) -> HostRow:
+        history = host.history
+        latest = history.latest
+        end = history.latest_time
+        spark: tuple[float, ...] = ()
+        if end is not None:
+            times, values = history.series("MemAvailable", self.window, end)
+            spark = _resample(times, values, end - self.window, end, SPARK_POINTS)
+        trend = max(
+            (t for t in host.verdict.system if t.fit is not None),
+            key=lambda t: t.fit.rate_per_minute if t.fit is not None else 0.0,
+            default=None,
+        )
+        stale = host.last_seen is None or now - host.last_seen > self.stale_after()
+        return HostRow(
+            instance=host.instance,
+            mem_available=latest.get("MemAvailable"),
+            spark=spark,
+            trend_field=trend.field if trend is not None else None,
+            trend_rate=trend.fit.rate_per_minute if trend is not None and trend.fit else None,
+            verdict=host.verdict,
+            verdict_text=self._verdict_text(host),
+            last_seen=host.last_seen,
+            stale=stale,
+            missing=tuple(name for name in FLEET_FIELDS if name not in host.seen_fields),
+        )
+
+    def _verdict_text(self, host: _Host) -> str:
+        verdict = host.verdict
+        named = self._leakers.get(host.instance) or self._leakers.get(_host_part(host.instance))
+        if named is None:
+            return verdict.text
+        name, pid = named
+        if not verdict.suspected:
+            return f"{LEAK_SUSPECTED}: {name} (pid {pid})"
+        return (
+            f"{LEAK_SUSPECTED}: {name} (pid {pid}) "
+            f"{format_leak_rate(verdict.rate_per_minute or 0.0)} for {int(verdict.held_for)} s"
+        )
+
+    # -- one host's dashboard ---------------------------------------------------------
+
+    def host_history(
+        self, instance: str, span: float, columns: int = DEFAULT_COLUMNS
+    ) -> MeminfoHistory:
+        """Every meminfo field of one host over ``span``, for its dashboard."""
+        scrape = self.scrape_interval or self.client.scrape_interval()
+        self.scrape_interval = scrape
+        history = MeminfoHistory(span_seconds=span)
+        now = self.clock()
+        step = choose_step(span, columns, scrape)
+        self.host_update(instance, history, now - span, now, step)
+        return history
+
+    def host_update(
+        self,
+        instance: str,
+        history: MeminfoHistory,
+        start: float | None = None,
+        end: float | None = None,
+        step: float | None = None,
+    ) -> list[tuple[float, dict[str, int]]]:
+        """Append to ``history`` the samples of ``instance`` after its newest; returns them.
+        Raises PrometheusError."""
+        scrape = self.scrape_interval or 15.0
+        stop = self.clock() if end is None else end
+        latest = history.latest_time
+        begin = start if start is not None else (latest + scrape if latest else stop - scrape)
+        if begin > stop:
+            return []
+        size = step or choose_step(stop - begin, int((stop - begin) / scrape) + 1, scrape)
+        query = with_selector("", self.selector, instance=instance)
+        query = query[:1] + '__name__=~"node_memory_.+",' + query[1:]
+        result = self.client.query_range(query, begin, stop, size)
+        per_time: Samples = {}
+        for (_, metric), points in result.items():
+            name = field_of(metric)
+            if name is None:
+                continue
+            for t, value in points:
+                number = as_bytes(value)
+                if number is not None:
+                    per_time.setdefault(t, {})[name] = number
+        added = []
+        for t in sorted(per_time):
+            if history.append(t, per_time[t]):
+                added.append((t, per_time[t]))
+        return added
+
+
+def _leakers(found: Iterable[tuple[dict[str, str], float]]) -> dict[str, tuple[str, int]]:
+    named: dict[str, tuple[str, int]] = {}
+    for labels, value in found:
+        pid = labels.get("pid", "")
+        if value == 1 and pid.isdigit():
+            instance = labels.get("instance", "")
+            named[instance] = (labels.get("name", "?"), int(pid))
+            named.setdefault(_host_part(instance), named[instance])
+    return named
+
+
+def _host_part(instance: str) -> str:
+    """``web-1:9100`` -> ``web-1``: node_exporter and memtui listen on different ports."""
+    host, sep, port = instance.rpartition(":")
+    return host if sep and port.isdigit() else instance
+
+
+def _resample(
+    times: list[float], values: list[float], start: float, end: float, points: int
+) -> tuple[float, ...]:
+    """The last value in each of ``points`` equal slices of [start, end]; NaN if none."""
+    out = [math.nan] * points
+    width = (end - start) / points if end > start else 1.0
+    for t, value in zip(times, values, strict=True):
+        if math.isnan(value) or t < start:
+            continue
+        index = min(points - 1, int((t - start) / width))
+        out[index] = value
+    return tuple(out)
