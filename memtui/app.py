@@ -11,14 +11,21 @@ from collections.abc import Iterable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
 from memtui.core.input_echo import shorten_path
 from memtui.core.leak.evidence import gather_evidence
+from memtui.core.leak.leak_detector import LeakDetector
+from memtui.core.meminfo.field_selection import default_fields
+from memtui.core.meminfo.fields import DEFAULT_FIELDS
+from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
+from memtui.core.sources.prometheus.client import PrometheusError
+from memtui.core.sources.prometheus.fleet import FleetLink
 from memtui.core.sources.recorded_processes import RecordedProcesses
 from memtui.core.sources.replay_source import ReplaySource
 from memtui.core.store.csv_import import import_csv
@@ -36,6 +43,7 @@ from memtui.messages import (
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.evidence_screen import EvidenceScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
+from memtui.screens.fleet_screen import FleetScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen
@@ -61,6 +69,15 @@ def theme_for_colors(color_system: str | None) -> str | None:
     return "ansi-dark" if color_system in ("standard", "windows") else None
 
 
+class HostLoaded(Message):
+    """A fleet host's history arrived from Prometheus."""
+
+    def __init__(self, instance: str, history: MeminfoHistory) -> None:
+        super().__init__()
+        self.instance = instance
+        self.history = history
+
+
 class MemtuiApp(App[None]):
     TITLE = "memtui"
     CSS_PATH = "memtui.tcss"
@@ -71,6 +88,7 @@ class MemtuiApp(App[None]):
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("1", "show_dashboard", "Dashboard"),
         Binding("2", "show_processes", "Processes"),
+        Binding("3", "show_fleet", "Fleet"),
         Binding("space", "toggle_pause", "Pause"),
         Binding("plus", "step_interval(1)", "Slower", key_display="+"),
         Binding("minus", "step_interval(-1)", "Faster", key_display="-"),
@@ -103,6 +121,7 @@ class MemtuiApp(App[None]):
         self,
         model: DashboardModel,
         start_pid: int | None = None,
+        fleet: FleetLink | None = None,
         ascii_only: bool = False,
         color_system: str | None = None,
     ) -> None:
@@ -117,6 +136,9 @@ class MemtuiApp(App[None]):
             # to add one; this is the list its own NO_COLOR and dim filters go in.
             self._filters.append(AsciiFilter())
         self.model = model
+        self.fleet = fleet
+        """`memtui --prometheus URL`: the hosts, and the one whose dashboard is shown."""
+        self._host_timer: Timer | None = None
         self.start_pid = start_pid
         """`memtui --pid PID`: open this process's memory view at start."""
         self._poll_timer: Timer | None = None
@@ -136,6 +158,8 @@ class MemtuiApp(App[None]):
         self._play_timer: Timer | None = None
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
         self.add_mode("processes", self._picker)
+        if fleet is not None:
+            self.add_mode("fleet", lambda: FleetScreen(fleet.source, fleet.url))
 
     def _picker(self) -> ProcessPickerScreen:
         source: ProcessSource = self.process_sampler
@@ -148,6 +172,10 @@ class MemtuiApp(App[None]):
         theme = theme_for_colors(self._color_system)
         if theme is not None:
             self.theme = theme
+        if self.fleet is not None:
+            # The charts are of hosts Prometheus watches: nothing is read here.
+            self.switch_mode("fleet")
+            return
         if self.start_pid is not None:
             # Esc from the memory view then lands on the picker, as if chosen there.
             self.switch_mode("processes")
@@ -171,7 +199,7 @@ class MemtuiApp(App[None]):
 
     def _start_poll(self) -> None:
         self._poll_timer = None
-        if self.model.paused:
+        if self.model.paused or self.fleet is not None:
             return
         self._poll_started = time.monotonic()
         self._read_meminfo()
@@ -212,7 +240,7 @@ class MemtuiApp(App[None]):
         self._process_timer = self.set_timer(interval, self._next_process_read, name="process-poll")
 
     def _next_process_read(self) -> None:
-        if self.model.paused:
+        if self.model.paused or self.fleet is not None:
             # Resumed by action_toggle_pause.
             self._process_timer = None
             return
@@ -421,12 +449,113 @@ class MemtuiApp(App[None]):
             self._schedule_poll(interval - (time.monotonic() - self._poll_started))
         self._history_updated()
 
+    # -- a fleet through Prometheus: the host list, and one host's dashboard ----------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Key 3 exists only with --prometheus: elsewhere it is not in the footer or help.
+        return self.fleet is not None if action == "show_fleet" else True
+
+    def action_show_fleet(self) -> None:
+        if self.fleet is None:
+            self.notify("No fleet: start memtui with --prometheus URL", timeout=3)
+            return
+        self.switch_mode("fleet")
+
+    async def on_fleet_screen_host_opened(self, message: FleetScreen.HostOpened) -> None:
+        assert self.fleet is not None
+        if self._host_timer is not None:
+            self._host_timer.stop()
+            self._host_timer = None
+        self.fleet.host = message.instance
+        self.notify(f"Loading {message.instance}…", timeout=2)
+        self._load_host(message.instance)
+
+    @work(thread=True, exclusive=True, group="host", exit_on_error=False)
+    def _load_host(self, instance: str) -> None:
+        assert self.fleet is not None
+        try:
+            history = self.fleet.source.host_history(instance, self.fleet.history)
+        except PrometheusError as error:
+            self.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.post_message(HostLoaded(instance, history))
+
+    async def on_host_loaded(self, message: HostLoaded) -> None:
+        instance, history = message.instance, message.history
+        assert self.fleet is not None
+        if self.fleet.host != instance:
+            return  # another host was chosen meanwhile
+        latest = history.latest
+        if not latest:
+            self.notify(f"{instance} has no meminfo in the window", severity="warning")
+            return
+        scrape = self.fleet.source.scrape_interval or 1.0
+        self.model = DashboardModel(
+            history=history,
+            chart_fields=default_fields(latest, DEFAULT_FIELDS) or sorted(latest)[:4],
+            interval=max(scrape, self.model.interval),
+            leak=LeakDetector(self.model.leak.settings),
+            host=instance,
+        )
+        self.model.set_cursor(history.latest_time or 0.0)
+        if self.current_mode == "dashboard":
+            self.switch_mode("fleet")
+        await self.remove_mode("dashboard")
+        self.add_mode("dashboard", lambda: DashboardScreen(self.model))
+        self.switch_mode("dashboard")
+        self._host_timer = self.set_timer(self.model.interval, self._update_host, name="host-poll")
+
+    def _update_host(self) -> None:
+        self._host_timer = None
+        if self.fleet is None or self.fleet.host is None or self.model.host != self.fleet.host:
+            return
+        if self.model.paused:
+            self._host_timer = self.set_timer(self.model.interval, self._update_host)
+            return
+        latest = self.model.history.latest_time or 0.0
+        self._read_host(self.fleet.host, latest + 1e-3)
+
+    @work(thread=True, exclusive=True, group="host", exit_on_error=False)
+    def _read_host(self, instance: str, after: float) -> None:
+        assert self.fleet is not None
+        try:
+            samples = self.fleet.source.host_samples(instance, after)
+            error = None
+        except PrometheusError as failure:
+            samples, error = [], str(failure)
+        self.call_from_thread(self._host_samples, instance, samples, error)
+
+    def _host_samples(
+        self, instance: str, samples: list[tuple[float, dict[str, int]]], error: str | None
+    ) -> None:
+        model = self.model
+        if model.host != instance:
+            return
+        if error != model.last_error:
+            model.last_error = error
+            if error is not None:
+                self.notify(error, severity="error")
+        for at, sample in samples:
+            model.add_sample(at, sample)
+        if samples:
+            self._history_updated()
+        self._host_timer = self.set_timer(model.interval, self._update_host, name="host-poll")
+
     def action_show_dashboard(self) -> None:
+        if self.fleet is not None and self.model.host is None:
+            self.notify("Choose a host: Enter on the fleet screen (3)", timeout=3)
+            return
         self.switch_mode("dashboard")
         while len(self.screen_stack) > 1 and not isinstance(self.screen, DashboardScreen):
             self.pop_screen()
 
     def action_show_processes(self) -> None:
+        if self.fleet is not None:
+            self.notify(
+                "The process picker shows one machine: run memtui (or memtui exporter) there",
+                timeout=4,
+            )
+            return
         self.switch_mode("processes")
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ProcessPickerScreen):
             self.pop_screen()

@@ -311,6 +311,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PID",
         help="open the memory view of process PID at start",
     )
+    fleet = parser.add_argument_group(
+        "many machines",
+        "Watch every host a Prometheus server scrapes with node_exporter (README: Many "
+        "machines). Credentials come from MEMTUI_PROMETHEUS_TOKEN, or MEMTUI_PROMETHEUS_USER "
+        "and MEMTUI_PROMETHEUS_PASSWORD, or --prometheus-auth-file; never the command line.",
+    )
+    fleet.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="the Prometheus server, e.g. http://127.0.0.1:9090: a fleet screen (key 3)",
+    )
+    fleet.add_argument(
+        "--match",
+        metavar="SELECTOR",
+        help="which node_exporter series are hosts, e.g. '{job=\"node\"}' (default: all)",
+    )
+    fleet.add_argument(
+        "--prometheus-auth-file",
+        metavar="FILE",
+        help="a file holding the bearer token (or, with MEMTUI_PROMETHEUS_USER, the password)",
+    )
     parser.add_argument(
         "--replay",
         metavar="FILE.csv",

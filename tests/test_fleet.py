@@ -7,14 +7,23 @@ said, a host that stops reporting gone stale, Prometheus stopped and started aga
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import model_from_argv
+from textual.pilot import Pilot
+from textual.widgets import Static
 
+from memtui.app import MemtuiApp
+from memtui.cli import build_parser
+from memtui.commands.dashboard import fleet_link
 from memtui.core.sources.prometheus.client import PrometheusClient
 from memtui.core.sources.prometheus.fleet import FleetSnapshot, FleetSource
+from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.fleet_screen import FleetScreen
 
 if TYPE_CHECKING:
     from targets.fleet import Fleet
@@ -45,7 +54,11 @@ def poll_until(
 
 
 def test_every_host_is_listed(fleet: Fleet, source: FleetSource) -> None:
-    snapshot = poll_until(source, lambda s: len(s.hosts) == 3, 30.0)
+    snapshot = poll_until(
+        source,
+        lambda s: len(s.hosts) == 3 and all(row.mem_available is not None for row in s.hosts),
+        30.0,
+    )
     assert snapshot.error is None
     assert [row.instance for row in snapshot.hosts] == ["host-0", "host-1", "host-2"]
     assert snapshot.scrape_interval == 1.0
@@ -83,6 +96,73 @@ def test_one_hosts_history_equals_its_fake_meminfo(fleet: Fleet, source: FleetSo
     assert sample["HugePages_Total"] == 0
     assert "Active(anon)" in sample and "Inactive(file)" in sample
     assert abs(sample["AnonPages"] - given["AnonPages"]) <= 128 << 20
+
+
+async def wait_for(pilot: Pilot[None], done: Callable[[], bool], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await pilot.pause()
+
+
+def cells(screen: FleetScreen) -> dict[str, list[str]]:
+    table = screen.table
+    return {str(key.value): [str(c) for c in table.get_row(key)] for key in table.rows}
+
+
+async def test_the_fleet_screen_lists_names_opens_and_survives(fleet: Fleet) -> None:
+    """Key 3's screen: every host, the leaker named, Enter opens its charts with its
+    values; a host that stops goes stale; Prometheus down is a banner, then recovery."""
+    model = model_from_argv("--prometheus", fleet.url)
+    link = fleet_link(build_parser().parse_args(["--prometheus", fleet.url]))
+    app = MemtuiApp(model, fleet=link)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, FleetScreen)
+            await wait_for(pilot, lambda: len(cells(screen)) == 3, 30.0)
+            rows = cells(screen)
+            assert sorted(rows) == ["host-0", "host-1", "host-2"]
+            await wait_for(
+                pilot, lambda: cells(screen)["host-0"][2].startswith("Leak suspected"), 120.0
+            )
+            rows = cells(screen)
+            assert rows["host-0"][2].startswith("Leak suspected: ")
+            assert [h for h, r in rows.items() if r[2].startswith("Leak suspected")] == ["host-0"]
+            assert "AnonPages" in rows["host-0"][4] or "Committed_AS" in rows["host-0"][4]
+
+            await pilot.press("enter")  # the cursor starts on host-0, sorted by host
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), 20.0)
+            assert isinstance(app.screen, DashboardScreen)
+            assert app.model.host == "host-0"
+            latest = app.model.history.latest
+            given = fleet.meminfo(0)
+            for name in ("MemTotal", "CommitLimit", "Buffers", "Shmem"):
+                assert latest[name] == given[name], name
+            assert app.model.chart_fields[:2] == ["Committed_AS", "AnonPages"]
+
+            await pilot.press("3")
+            assert isinstance(app.screen, FleetScreen)
+            fleet.stop_node(1)
+            try:
+                await wait_for(pilot, lambda: cells(screen)["host-1"][2].startswith("stale"), 30.0)
+                assert cells(screen)["host-1"][2].startswith("stale: last seen ")
+            finally:
+                fleet.start_node(1)
+            banner = screen.query_one("#fleet-banner", Static)
+            fleet.stop_prometheus()
+            try:
+                await wait_for(pilot, lambda: banner.has_class("-shown"), 30.0)
+                assert str(banner.render()).startswith(f"Prometheus at {fleet.url} is down")
+                assert len(cells(screen)) == 3  # the last known state stays
+            finally:
+                fleet.start_prometheus()
+            await wait_for(pilot, lambda: not banner.has_class("-shown"), 60.0)
+            assert not banner.has_class("-shown")
+            await wait_for(pilot, lambda: not cells(screen)["host-1"][2].startswith("stale"), 30.0)
+            assert not cells(screen)["host-1"][2].startswith("stale")
+    finally:
+        link.source.close()
 
 
 def test_a_host_that_stops_reporting_is_stale(fleet: Fleet, source: FleetSource) -> None:

@@ -12,8 +12,9 @@ import os
 import sys
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from memtui.core.input_echo import shorten_path
+from memtui.core.input_echo import echo, shorten_path
 from memtui.core.leak.leak_detector import MIB, LeakDetector, LeakSettings
 from memtui.core.locale_encoding import locale_is_utf8
 from memtui.core.meminfo.field_selection import UnknownFieldError, default_fields, validate_fields
@@ -24,6 +25,9 @@ from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.process_memory.process_facts import is_kernel_thread
 from memtui.core.store.csv_recording import RecordingError, RecordingReader
 from memtui.core.store.recording_store import StoreError, StoreReader, is_store
+
+if TYPE_CHECKING:
+    from memtui.core.sources.prometheus.fleet import FleetLink
 
 
 def replay_fields(recorded: list[str]) -> list[str]:
@@ -124,7 +128,39 @@ def terminal_problem() -> str | None:
     )
 
 
+def fleet_link(args: argparse.Namespace) -> FleetLink:
+    """The fleet of `--prometheus URL`; raises ValueError with a user-facing message."""
+    from memtui.core.sources.prometheus.client import PrometheusClient, check_selector
+    from memtui.core.sources.prometheus.credentials import load_credentials
+    from memtui.core.sources.prometheus.fleet import FleetLink, FleetSource
+
+    url = args.prometheus.strip()
+    if not url.startswith(("http://", "https://")) or len(url) < 10:
+        raise ValueError(f"--prometheus takes an http:// or https:// URL: {echo(url)}")
+    if args.replay or args.pid is not None:
+        raise ValueError("--prometheus goes without --replay and --pid")
+    selector = check_selector(args.match) if args.match else None
+    credentials = load_credentials(args.prometheus_auth_file)
+    source = FleetSource(
+        PrometheusClient(url, credentials),
+        selector,
+        window=args.history,
+        settings=leak_settings(args),
+    )
+    return FleetLink(source, url, history=args.history)
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
+    fleet: FleetLink | None = None
+    if args.prometheus is not None:
+        try:
+            fleet = fleet_link(args)
+        except ValueError as error:
+            print(f"memtui: {error}", file=sys.stderr)
+            return 2
+    elif args.match is not None or args.prometheus_auth_file is not None:
+        print("memtui: --match and --prometheus-auth-file go with --prometheus", file=sys.stderr)
+        return 2
     try:
         model = build_model(args)
     except (RecordingError, StoreError, UnknownFieldError) as error:
@@ -160,8 +196,13 @@ def run_dashboard(args: argparse.Namespace) -> int:
     app = MemtuiApp(
         model,
         start_pid=args.pid,
+        fleet=fleet,
         ascii_only=args.ascii or not locale_is_utf8(),
         color_system=colors,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        if fleet is not None:
+            fleet.source.close()
     return app.return_code or 0

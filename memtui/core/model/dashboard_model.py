@@ -85,6 +85,8 @@ class DashboardModel:
     zoom_span: float | None = None
     """The zoomed chart's span (z / Z); None: its default (see zoom_window)."""
     marks: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=MARKS_KEPT))
+    host: str | None = None
+    """The host shown, when its meminfo comes from Prometheus; None: this machine."""
     """When a verdict fired, and its words: the zoomed chart marks them."""
 
     @classmethod
@@ -294,7 +296,8 @@ class DashboardModel:
         first, latest = self.history.first_time, self.history.latest_time
         if first is not None and latest is not None and latest - first < self.chart_window():
             span = "warming up"  # the tiles are not full yet, nor their rates
-        return f"{state} {_format_interval(self.interval)}  {span}"
+        where = f"{self.host}  " if self.host is not None else ""
+        return f"{where}{state} {_format_interval(self.interval)}  {span}"
 
     def step_interval(self, direction: int) -> float:
         """Move to the next longer (+1) or shorter (-1) interval step."""

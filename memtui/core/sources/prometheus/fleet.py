@@ -248,37 +248,30 @@ class FleetSource:
     def host_history(
         self, instance: str, span: float, columns: int = DEFAULT_COLUMNS
     ) -> MeminfoHistory:
-        """Every meminfo field of one host over ``span``, for its dashboard."""
+        """Every meminfo field of one host over ``span``, for its dashboard; raises
+        PrometheusError. The history is new: the caller's thread may fill it."""
         scrape = self.scrape_interval or self.client.scrape_interval()
         self.scrape_interval = scrape
         history = MeminfoHistory(span_seconds=span)
         now = self.clock()
         step = choose_step(span, columns, scrape)
-        self.host_update(instance, history, now - span, now, step)
+        history.extend(self.host_samples(instance, now - span, now, step))
         return history
 
-    def host_update(
-        self,
-        instance: str,
-        history: MeminfoHistory,
-        start: float | None = None,
-        end: float | None = None,
-        step: float | None = None,
+    def host_samples(
+        self, instance: str, start: float, end: float | None = None, step: float | None = None
     ) -> list[tuple[float, dict[str, int]]]:
-        """Append to ``history`` the samples of ``instance`` after its newest; returns them.
-        Raises PrometheusError."""
+        """Every meminfo field of one host from ``start`` on, oldest first (the host
+        dashboard's next samples). Raises PrometheusError."""
         scrape = self.scrape_interval or 15.0
         stop = self.clock() if end is None else end
-        latest = history.latest_time
-        begin = start if start is not None else (latest + scrape if latest else stop - scrape)
-        if begin > stop:
+        if start > stop:
             return []
-        size = step or choose_step(stop - begin, int((stop - begin) / scrape) + 1, scrape)
-        query = with_selector("", self.selector, instance=instance)
-        query = query[:1] + '__name__=~"node_memory_.+",' + query[1:]
-        result = self.client.query_range(query, begin, stop, size)
+        size = step or choose_step(stop - start, int((stop - start) / scrape) + 1, scrape)
+        matchers = with_selector("", self.selector, instance=instance)
+        query = '{__name__=~"node_memory_.+",' + matchers[1:]
         per_time: Samples = {}
-        for (_, metric), points in result.items():
+        for (_, metric), points in self.client.query_range(query, start, stop, size).items():
             name = field_of(metric)
             if name is None:
                 continue
@@ -286,11 +279,18 @@ class FleetSource:
                 number = as_bytes(value)
                 if number is not None:
                     per_time.setdefault(t, {})[name] = number
-        added = []
-        for t in sorted(per_time):
-            if history.append(t, per_time[t]):
-                added.append((t, per_time[t]))
-        return added
+        return [(t, per_time[t]) for t in sorted(per_time)]
+
+
+@dataclass
+class FleetLink:
+    """What `memtui --prometheus URL` hands the app: the source, and the host shown."""
+
+    source: FleetSource
+    url: str
+    history: float = 600.0
+    """Seconds of a host's history its dashboard loads (``--history``)."""
+    host: str | None = None
 
 
 def _leakers(found: Iterable[tuple[dict[str, str], float]]) -> dict[str, tuple[str, int]]:
