@@ -136,3 +136,20 @@ def test_memory_is_flat_once_every_tier_is_full() -> None:
     for second in range(4000, 20000):
         series.append(float(second), {"A": 1.0, "B": 2.0})
     assert series.memory_bytes() == full
+
+
+def test_a_ring_extended_holds_what_appending_one_by_one_holds() -> None:
+    from memtui.core.ring_buffer import FloatRing
+
+    for capacity in (5, 64, 10_000):
+        for first, then in ((0, 3), (2, 3), (3, 9), (0, 2 * capacity + 1)):
+            one, bulk = FloatRing(capacity), FloatRing(capacity)
+            for value in range(first):
+                one.append(float(value))
+                bulk.append(float(value))
+            more = [float(100 + value) for value in range(then)]
+            for value in more:
+                one.append(value)
+            bulk.extend(more)
+            assert len(one) == len(bulk)
+            assert [one[i] for i in range(len(one))] == [bulk[i] for i in range(len(bulk))]

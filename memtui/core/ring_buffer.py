@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Sequence
 
 NAN = math.nan
 _FIRST_ALLOCATION = 64
@@ -80,6 +81,26 @@ class FloatRing:
         self._head = (self._head + 1) % self._capacity
         if self._count < self._capacity:
             self._count += 1
+
+    def extend(self, values: Sequence[float]) -> None:
+        """Append every value in order, as ``append`` would one by one; in one slice
+        assignment while the ring has not wrapped (a replay loads a day of bucket
+        means into thousands of rings at once: 5.6 million appends took seconds)."""
+        count, wanted = self._count, len(values)
+        if not wanted:
+            return
+        if count + wanted > self._capacity:  # it would wrap: rare; the plain way is right
+            for value in values:
+                self.append(value)
+            return
+        if len(self._values) < count + wanted:
+            room = min(
+                self._capacity, max(_FIRST_ALLOCATION, 2 * len(self._values), count + wanted)
+            )
+            self._values.extend(_nans(self._typecode, room - len(self._values)))
+        self._values[count : count + wanted] = array(self._typecode, values)
+        self._count = count + wanted
+        self._head = self._count % self._capacity
 
     @property
     def itemsize(self) -> int:

@@ -224,12 +224,12 @@ class TieredSeries(Generic[K]):
         for key in columns:
             self.column_index(key)
         keys = {index: key for key, index in self._index.items()}
-        for position, timestamp in enumerate(times):
-            tier.times.append(timestamp)
-            for index, ring in enumerate(tier.columns):
-                owner = keys.get(index)
-                values = columns.get(owner) if owner is not None else None
-                ring.append(values[position] if values is not None else math.nan)
+        tier.times.extend(times)
+        absent = [math.nan] * len(times)
+        for index, ring in enumerate(tier.columns):
+            owner = keys.get(index)
+            values = columns.get(owner) if owner is not None else None
+            ring.extend(values if values is not None else absent)
         if times:
             tier.loaded_until = int(times[-1] // width)
         self._appends += 1
