@@ -28,7 +28,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from memtui.core.input_echo import shorten_path
 from memtui.core.process_memory.address_expression import USAGE, resolve_address
-from memtui.core.process_memory.data_inspector import inspect_bytes
+from memtui.core.process_memory.data_inspector import inspect_bytes, name_address
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.memory_save import USAGE as SAVE_USAGE
 from memtui.core.process_memory.memory_save import (
@@ -59,6 +59,7 @@ from memtui.core.process_memory.memory_session import (
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 from memtui.core.process_memory.process_facts import is_memtui_itself, process_name
 from memtui.core.process_memory.reader_errors import KernelThread, ZombieProcess
+from memtui.core.process_memory.symbols import ProcessSymbols
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
@@ -95,7 +96,7 @@ KEYS = [
     ("home end", "Start / end of the mapping (again: of the previous / next one)"),
     ("tab", "Move focus between the mappings table and the hex view"),
     ("enter", "In the table: show that mapping in the hex view"),
-    ("g", "Go to an address: 0x7f…, 7f…, [heap], [stack]+0x100, libc.so.6+1000"),
+    ("g", "Go to an address: 0x7f…, [heap], [stack]+0x100, libc.so.6+1000, malloc+0x10"),
     ("r", "Read the screen and the mappings again now"),
     ("a", "Auto-refresh on/off (every sampling interval)"),
     ("f", "Freeze the process for each read, or read without stopping it"),
@@ -263,6 +264,8 @@ class MemoryScreen(Screen[None]):
         self.pointer_trail: list[int] = []
         self.changed_bytes: int | None = None
         self._said_leader_exited = False
+        self.symbols: ProcessSymbols | None = None
+        """The symbols of the mappings shown, once a worker has read them all."""
 
     def refresh(
         self,
@@ -407,6 +410,7 @@ class MemoryScreen(Screen[None]):
             table.add_row(
                 *mapping_row(mapping, self.rss.get(mapping.start)), key=str(mapping.start)
             )
+        self._load_symbols(mappings)
         lost = self._hex.set_mappings(mappings)
         if lost is not None:
             self._say_unmapped(lost)
@@ -417,6 +421,23 @@ class MemoryScreen(Screen[None]):
             self._highlight_mapping(highlighted)
         else:
             self._follow_cursor(self._hex.cursor_address)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="symbols")
+    def _load_symbols(self, mappings: list[Mapping]) -> None:
+        # Files only, no ptrace: a worker of its own, not the session's reader thread.
+        symbols = ProcessSymbols(self.pid, mappings).load_all()
+        self.app.call_from_thread(self._set_symbols, symbols)
+
+    def _set_symbols(self, symbols: ProcessSymbols) -> None:
+        if symbols.mappings != self.mappings:
+            return  # read for mappings that have changed since
+        self.symbols = symbols
+        self._show_inspector()
+        self._show_title()
+
+    def name_of(self, address: int) -> str | None:
+        """The symbol holding ``address`` (``libc.so.6!malloc+0x10``), if known yet."""
+        return self.symbols.name(address) if self.symbols is not None else None
 
     def _say_unmapped(self, address: int) -> None:
         now = self._hex.cursor_address
@@ -436,6 +457,7 @@ class MemoryScreen(Screen[None]):
         self.failure = None
         self._said_leader_exited = False  # the new program's main thread is another
         self.mappings = []
+        self.symbols = None
         self.rss = {}
         self.pointer_trail.clear()
         self.changed_bytes = None
@@ -512,7 +534,7 @@ class MemoryScreen(Screen[None]):
         address = self._hex.cursor_address
         if address is not None:
             mapping = find_mapping(self.mappings, address)
-            where = f" {mapping.name}+0x{address - mapping.start:x}" if mapping else ""
+            where = f" {name_address(address, mapping, self.name_of)}" if mapping else ""
             parts.append(f"at {address:x}{where}")
         if self.changed_bytes is not None:
             parts.append(f"{self.changed_bytes} changed")
@@ -597,9 +619,12 @@ class MemoryScreen(Screen[None]):
     @on(Input.Submitted, "#goto")
     def _goto_submitted(self, event: Input.Submitted) -> None:
         try:
-            address = resolve_address(event.value, self.mappings)
+            address = resolve_address(event.value, self.mappings, self.symbols)
         except ValueError as error:
-            self.notify(str(error), title="Go to", severity="error", timeout=5, markup=False)
+            message = str(error)
+            if self.symbols is None and "no mapping or symbol" not in message:
+                message += " (the symbols are still being read: try again in a moment)"
+            self.notify(message, title="Go to", severity="error", timeout=5, markup=False)
             return
         if not self._hex.go_to(address):
             mapping = find_mapping(self.mappings, address)
@@ -793,7 +818,8 @@ class MemoryScreen(Screen[None]):
                 self._go_to_match(address)
             self._hex.focus()
 
-        self.app.push_screen(SearchResultsScreen(matches, summary, self._hex.current_match), chosen)
+        current = self._hex.current_match
+        self.app.push_screen(SearchResultsScreen(matches, summary, current, self.name_of), chosen)
 
     # -- the running job (search or save) ----------------------------------------------------
 
@@ -848,7 +874,7 @@ class MemoryScreen(Screen[None]):
             return
         address = self._hex.cursor_address
         data = self._hex.bytes_at(address, BYTES_NEEDED) if address is not None else b""
-        self._inspector.show(address, data, self.mappings)
+        self._inspector.show(address, data, self.mappings, self.name_of)
 
     def action_follow_pointer(self) -> None:
         address = self._hex.cursor_address

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from memtui.core.process_memory.data_inspector import Namer
 from memtui.core.process_memory.memory_search import SearchMatch
 from memtui.widgets.row_table import RowTable
 
@@ -35,24 +36,32 @@ class SearchResultsScreen(ModalScreen[int | None]):
     SearchResultsScreen DataTable { height: auto; max-height: 30; }
     """
 
-    def __init__(self, matches: list[SearchMatch], summary: str, current: int | None) -> None:
+    def __init__(
+        self,
+        matches: list[SearchMatch],
+        summary: str,
+        current: int | None,
+        namer: Namer | None = None,
+    ) -> None:
         super().__init__()
         self.matches = matches
         self.summary = summary
         self.current = current
+        self.namer = namer
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Search results — enter goes there, esc closes"
             yield Static(self.summary, id="results-summary", markup=False)
             table: RowTable[Text] = RowTable(cursor_type="row", zebra_stripes=True)
-            table.add_columns("address", "mapping", "offset", "perms", "path")
+            table.add_columns("address", "mapping", "offset", "symbol", "perms", "path")
             for match in self.matches:
                 mapping = match.mapping
                 cells = (
                     f"{match.address:x}",
                     mapping.name,
                     f"+0x{match.address - mapping.start:x}",
+                    (self.namer(match.address) if self.namer else None) or "",
                     mapping.perms,
                     mapping.display_path,
                 )

@@ -9,7 +9,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from memtui.core.process_memory.data_inspector import STRING_BYTES, Inspection, inspect_bytes
+from memtui.core.process_memory.data_inspector import (
+    STRING_BYTES,
+    Inspection,
+    Namer,
+    inspect_bytes,
+)
 from memtui.core.process_memory.proc_maps import Mapping
 
 BYTES_NEEDED = STRING_BYTES
@@ -48,13 +53,19 @@ class DataInspector(Static):
         self.inspection: Inspection | None = None
         self.border_title = "Inspector"
 
-    def show(self, address: int | None, data: bytes, mappings: Sequence[Mapping]) -> None:
+    def show(
+        self,
+        address: int | None,
+        data: bytes,
+        mappings: Sequence[Mapping],
+        namer: Namer | None = None,
+    ) -> None:
         """Show what the ``data`` read at ``address`` holds (nothing: no cursor)."""
         if address is None:
             self.inspection = None
             self.update("No byte under the cursor.")
             return
-        inspection = inspect_bytes(data, mappings)
+        inspection = inspect_bytes(data, mappings, namer)
         if inspection == self.inspection and self.border_title == f"Inspector @ {address:x}":
             return
         self.inspection = inspection

@@ -12,6 +12,7 @@ import pytest
 
 from targets import Binaries, Target, assert_running, build, start_target
 from targets.pattern import build_pattern_target
+from targets.symbols import SymbolsBinaries, build_symbols_targets, start_symbols_target
 
 BIG_SIZE = 64 << 20
 BIG_SEED = 20260601
@@ -26,6 +27,24 @@ def binaries(tmp_path_factory: pytest.TempPathFactory) -> Binaries:
 def pattern_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The memory view's target (targets/pattern_target.c)."""
     return build_pattern_target(tmp_path_factory.mktemp("pattern"))
+
+
+@pytest.fixture(scope="session")
+def symbols_binaries(tmp_path_factory: pytest.TempPathFactory) -> SymbolsBinaries:
+    """targets/symbols_target.c as a PIE, as a non-PIE executable, and stripped."""
+    return build_symbols_targets(tmp_path_factory.mktemp("symbols"))
+
+
+@pytest.fixture(params=["pie", "nopie"])
+def symbols_target(
+    request: pytest.FixtureRequest, symbols_binaries: SymbolsBinaries
+) -> Iterator[Target]:
+    """The symbols target, once as a PIE and once not."""
+    running = start_symbols_target(getattr(symbols_binaries, request.param))
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 @pytest.fixture

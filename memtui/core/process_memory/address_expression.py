@@ -7,19 +7,23 @@ Grammar, in the order it is tried:
   (``libc.so.6``) or its full path; ``heap`` and ``stack`` may drop the brackets.
   A name mapped several times (a library's text, data and bss) means its *lowest*
   mapping, the load base, as in ``libc.so.6+0x1000``;
-- either of those plus or minus an offset: ``[stack]+0x100``, ``[heap]-10``.
+- a symbol of a mapped file: ``malloc``, or ``libc.so.6!malloc`` when the name alone is
+  ambiguous (the error lists the candidates); see
+  :mod:`memtui.core.process_memory.symbols`;
+- any of those plus or minus an offset: ``[stack]+0x100``, ``[heap]-10``, ``malloc+0x10``.
 
 Every number is hex, offsets included, ``0x`` or not: a hex viewer shows nothing in
 decimal, and ``+100`` meaning 0x100 there is the least surprising reading. For a
 decimal offset write it with a ``#`` prefix, ``+#4096``. Bare hex wins over a file
 name made only of hex digits (a file called ``cafe``); write ``./cafe`` or its full
-path for that file.
+path for that file. A mapping name wins over a symbol of the same name.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from memtui.core.input_echo import shorten
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
@@ -34,9 +38,15 @@ _ADDRESS_LIMIT = 1 << 64
 _DECIMAL_DIGITS = 20
 
 USAGE = (
-    "use hex such as 0x7f12ab340000 or 7f12ab340000, or a mapping name with an optional "
-    "offset such as [heap], [stack]+0x100 or libc.so.6+1000"
+    "use hex such as 0x7f12ab340000, or a mapping or symbol with an optional offset "
+    "such as [heap], [stack]+0x100, libc.so.6+1000, malloc+0x10, libc.so.6!malloc"
 )
+
+
+class SymbolResolver(Protocol):
+    """What names symbols: :class:`memtui.core.process_memory.symbols.ProcessSymbols`."""
+
+    def resolve(self, text: str) -> int | None: ...
 
 
 def parse_number(text: str) -> int | None:
@@ -71,12 +81,14 @@ def find_named(mappings: Sequence[Mapping], name: str) -> Mapping | None:
     return min(matches, key=lambda m: m.start) if matches else None
 
 
-def _base(mappings: Sequence[Mapping], text: str) -> int | None:
+def _base(mappings: Sequence[Mapping], text: str, symbols: SymbolResolver | None) -> int | None:
     number = parse_number(text)
     if number is not None:
         return number
     mapping = find_named(mappings, text)
-    return mapping.start if mapping is not None else None
+    if mapping is not None:
+        return mapping.start
+    return symbols.resolve(text) if symbols is not None and text else None
 
 
 def _splits(text: str) -> list[tuple[str, int]]:
@@ -96,18 +108,20 @@ def _splits(text: str) -> list[tuple[str, int]]:
     return readings
 
 
-def resolve_address(text: str, mappings: Sequence[Mapping]) -> int:
-    """The address ``text`` names in a process with ``mappings``.
+def resolve_address(
+    text: str, mappings: Sequence[Mapping], symbols: SymbolResolver | None = None
+) -> int:
+    """The address ``text`` names in a process with ``mappings`` (and ``symbols``).
 
     Raises ValueError with a message for the user when ``text`` is not an address
-    or names no mapping. The address itself need not be mapped; see
-    :func:`require_mapped`.
+    or names no mapping or symbol (AmbiguousSymbol, a ValueError, when it names
+    several). The address itself need not be mapped; see :func:`require_mapped`.
     """
     text = text.strip()
     if not text:
         raise ValueError(f"type an address: {USAGE}")
     for base_text, offset in _splits(text):
-        base = _base(mappings, base_text)
+        base = _base(mappings, base_text, symbols)
         if base is None:
             continue
         address = base + offset
@@ -120,6 +134,8 @@ def resolve_address(text: str, mappings: Sequence[Mapping]) -> int:
     name = _splits(text)[-1][0]
     if name.startswith("[") or "/" in name or "." in name:
         raise ValueError(f"no mapping named {shorten(name)} in this process")
+    if symbols is not None:
+        raise ValueError(f"no mapping or symbol named {shorten(name)} in this process ({USAGE})")
     raise ValueError(f"not an address: {shorten(text)} ({USAGE})")
 
 

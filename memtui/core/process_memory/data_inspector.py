@@ -7,7 +7,7 @@ passed in, so a value that would need them shows as ``—``, never as zeros.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
@@ -15,6 +15,9 @@ from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 STRING_BYTES = 64
 """At most this many bytes of the C string are shown."""
 MISSING = "—"
+
+Namer = Callable[[int], str | None]
+"""Names an address by symbol (``libc.so.6!malloc+0x10``), or None: see symbols.py."""
 
 _INTS = (("u8", "B", "b"), ("u16", "H", "h"), ("u32", "I", "i"), ("u64", "Q", "q"))
 
@@ -92,12 +95,20 @@ def decode_rows(data: bytes) -> list[InspectorRow]:
     return rows
 
 
-def describe_pointer(value: int, mappings: Sequence[Mapping]) -> tuple[Mapping | None, str]:
-    """Where ``value`` points: the mapping and offset, or why it points nowhere."""
+def name_address(address: int, mapping: Mapping, namer: Namer | None = None) -> str:
+    """``libc.so.6!malloc+0x10`` where a symbol holds ``address``, else ``libc.so.6+0x98940``."""
+    named = namer(address) if namer is not None else None
+    return named or f"{mapping.name}+0x{address - mapping.start:x}"
+
+
+def describe_pointer(
+    value: int, mappings: Sequence[Mapping], namer: Namer | None = None
+) -> tuple[Mapping | None, str]:
+    """Where ``value`` points: the symbol or mapping and offset, or why it points nowhere."""
     mapping = find_mapping(mappings, value)
     if mapping is None:
         return None, "→ not mapped" if value else "→ NULL"
-    where = f"→ {mapping.name}+0x{value - mapping.start:x}"
+    where = f"→ {name_address(value, mapping, namer)}"
     if not mapping.readable:
         return None, f"{where} ({mapping.perms}, not readable)"
     return mapping, f"{where} ({mapping.perms})"
@@ -122,13 +133,15 @@ def _escape(byte: int) -> str:
     return named.get(byte, f"\\x{byte:02x}")
 
 
-def inspect_bytes(data: bytes, mappings: Sequence[Mapping]) -> Inspection:
+def inspect_bytes(
+    data: bytes, mappings: Sequence[Mapping], namer: Namer | None = None
+) -> Inspection:
     """Everything the panel shows for the bytes ``data`` found at the cursor."""
     pointer = int.from_bytes(data[:8], "little") if len(data) >= 8 else None
     if pointer is None:
         target, text = None, MISSING
     else:
-        target, where = describe_pointer(pointer, mappings)
+        target, where = describe_pointer(pointer, mappings, namer)
         text = f"0x{pointer:x} {where}"
     string = c_string(data) if data else MISSING
     return Inspection(decode_rows(data), pointer, target, text, string)
