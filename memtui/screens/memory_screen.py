@@ -52,6 +52,7 @@ from memtui.core.process_memory.memory_session import (
     JobReport,
     MapsRead,
     MemorySession,
+    ProbeRead,
     RowsRead,
     SessionEvent,
     SessionFailed,
@@ -60,12 +61,14 @@ from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 from memtui.core.process_memory.process_facts import is_memtui_itself, process_name
 from memtui.core.process_memory.reader_errors import KernelThread, ZombieProcess
 from memtui.core.process_memory.symbols import ProcessSymbols
+from memtui.core.process_memory.telescope import TelescopeRow, read_telescope
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
 from memtui.widgets.data_inspector import BYTES_NEEDED, DataInspector
 from memtui.widgets.hex_view import HexView
 from memtui.widgets.mappings_table import MappingsTable
+from memtui.widgets.telescope import Telescope
 
 # Beside each other the hex rows take 80 columns; below 140 the table would get too
 # few to show even a mapping's start, end and size, so it goes above the viewer.
@@ -107,6 +110,7 @@ KEYS = [
     ("i", "Data inspector on/off: the bytes at the cursor as numbers, pointer, string"),
     ("enter", "In the bytes: follow the pointer at the cursor"),
     ("backspace", "Go back along the pointers followed"),
+    ("p", "Telescope on/off: 16 words from the cursor, each followed through its pointers"),
     ("s", "Save the mapping at the cursor, or START..END FILE; FILE.txt/.hex is hex text"),
     ("?", "This help"),
     ("esc", "Back"),
@@ -150,6 +154,7 @@ class MemoryScreen(Screen[None]):
         Binding("i", "toggle_inspector", "Inspect"),
         Binding("enter", "follow_pointer", "Follow pointer", show=False),
         Binding("backspace", "pointer_back", "Back along pointers", show=False),
+        Binding("p", "toggle_telescope", "Telescope"),
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
@@ -175,6 +180,8 @@ class MemoryScreen(Screen[None]):
     MemoryScreen #mappings { height: auto; max-height: 35%; }
     MemoryScreen #hex-area { height: 1fr; }
     MemoryScreen #hex-area HexView { width: 1fr; height: 1fr; }
+    MemoryScreen Telescope { display: none; }
+    MemoryScreen.-telescope Telescope { display: block; }
     MemoryScreen DataInspector { display: none; }
     MemoryScreen.-inspector DataInspector { display: block; }
     MemoryScreen.-inspector-below #hex-area { layout: vertical; }
@@ -251,6 +258,7 @@ class MemoryScreen(Screen[None]):
         self._timer: Timer | None = None
         self._hex = HexView(id="hex")
         self._inspector = DataInspector(id="inspector")
+        self._telescope = Telescope(id="telescope")
         # The search: its pattern, matches (by address, sorted) and the session job.
         self.search_pattern: SearchPattern | None = None
         self.matches: dict[int, SearchMatch] = {}
@@ -298,6 +306,7 @@ class MemoryScreen(Screen[None]):
             yield Static(
                 f"Reading the mappings of process {self.pid}…", id="memory-message", markup=False
             )
+            yield self._telescope
         with Horizontal(id="job"):
             yield ProgressBar(id="job-progress", show_eta=False)
             yield Static(id="job-label", markup=False)
@@ -371,6 +380,8 @@ class MemoryScreen(Screen[None]):
             self._follow_exec(event)
         elif isinstance(event, SessionFailed):
             self._show_failure(event)
+        elif isinstance(event, ProbeRead) and event.key == "telescope":
+            self._telescope_read(event)
 
     def on_hex_view_rows_arrived(self, message: HexView.RowsArrived) -> None:
         rows = message.rows
@@ -380,6 +391,7 @@ class MemoryScreen(Screen[None]):
         if self._hex.generation > 0:
             self.changed_bytes = self._hex.changed_on_screen()
         self._show_inspector()
+        self._request_telescope()
         self._show_title()
 
     def _show_mappings(self, event: MapsRead) -> None:
@@ -433,6 +445,7 @@ class MemoryScreen(Screen[None]):
             return  # read for mappings that have changed since
         self.symbols = symbols
         self._show_inspector()
+        self._request_telescope()
         self._show_title()
 
     def name_of(self, address: int) -> str | None:
@@ -574,6 +587,7 @@ class MemoryScreen(Screen[None]):
     def on_hex_view_cursor_moved(self, message: HexView.CursorMoved) -> None:
         self._follow_cursor(message.address)
         self._show_inspector()
+        self._request_telescope()
         self._show_title()
 
     @on(DataTable.RowSelected, "#mappings")
@@ -622,8 +636,8 @@ class MemoryScreen(Screen[None]):
             address = resolve_address(event.value, self.mappings, self.symbols)
         except ValueError as error:
             message = str(error)
-            if self.symbols is None and "no mapping or symbol" not in message:
-                message += " (the symbols are still being read: try again in a moment)"
+            if self.symbols is None and message.startswith("not an address"):
+                message += " (symbols still loading)"
             self.notify(message, title="Go to", severity="error", timeout=5, markup=False)
             return
         if not self._hex.go_to(address):
@@ -875,6 +889,44 @@ class MemoryScreen(Screen[None]):
         address = self._hex.cursor_address
         data = self._hex.bytes_at(address, BYTES_NEEDED) if address is not None else b""
         self._inspector.show(address, data, self.mappings, self.name_of)
+
+    # -- the telescope -----------------------------------------------------------------------
+
+    def action_toggle_telescope(self) -> None:
+        self.toggle_class("-telescope")
+        self._request_telescope()
+
+    def _request_telescope(self) -> None:
+        """Read the telescope's chains from the cursor, on the session's reader thread."""
+        if not self.has_class("-telescope") or self.session is None:
+            return
+        start = self._hex.cursor_address
+        if start is None:
+            self._telescope.show_message("No byte under the cursor.")
+            return
+        mappings, symbols = self.mappings, self.symbols
+        namer = symbols.name if symbols is not None else None
+
+        def probe(reader: MemoryReader) -> tuple[int, list[TelescopeRow]]:
+            with reader.one_moment() as read_ranges:
+                return start, read_telescope(read_ranges, start, mappings, namer)
+
+        self.session.request_probe("telescope", probe)
+
+    def _telescope_read(self, event: ProbeRead) -> None:
+        if event.error is not None:
+            self._telescope.show_message(f"Cannot read: {event.error}")
+            return
+        if not isinstance(event.payload, tuple):
+            return
+        start, rows = event.payload
+        if start == self._hex.cursor_address:
+            self._telescope.show_rows(start, rows)
+
+    @on(Telescope.Chosen)
+    def _telescope_chosen(self, event: Telescope.Chosen) -> None:
+        if self._hex.go_to(event.address):
+            self._hex.focus()
 
     def action_follow_pointer(self) -> None:
         address = self._hex.cursor_address

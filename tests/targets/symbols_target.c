@@ -31,6 +31,7 @@ struct known { uint64_t a, b, c, d; };
 struct known memtui_known_global = {0x1111, 0x2222, 0x3333, 0x4444};
 const char memtui_greeting[] = "hello from memtui";
 uintptr_t memtui_words[16];
+uintptr_t memtui_long_chain[8]; /* each word points at the next; the last holds 0x77 */
 static volatile uint64_t memtui_local_counter = 7;
 
 __attribute__((noinline)) int memtui_known_function(int x) {
@@ -79,12 +80,14 @@ int main(int argc, char **argv) {
     memtui_words[2] = (uintptr_t)memtui_greeting;
     memtui_words[3] = (uintptr_t)&memtui_words[3];
     memtui_words[4] = 0x1234;
+    for (int i = 0; i < 7; i++) memtui_long_chain[i] = (uintptr_t)&memtui_long_chain[i + 1];
+    memtui_long_chain[7] = 0x77;
     printf("known_global=%p function=%p function_pointer=%p words=%p chain_a=%p chain_b=%p "
-           "greeting=%p local_counter=%p fixed=%p\n",
+           "greeting=%p local_counter=%p long_chain=%p fixed=%p\n",
            (void *)&memtui_known_global, (void *)memtui_known_function,
            (void *)&memtui_function_pointer, (void *)memtui_words, (void *)chain_a,
            (void *)chain_b, (void *)memtui_greeting, (void *)&memtui_local_counter,
-           (void *)fixed);
+           (void *)memtui_long_chain, (void *)fixed);
     fflush(stdout);
     int command;
     while ((command = getchar()) != EOF) {

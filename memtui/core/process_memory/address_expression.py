@@ -38,8 +38,8 @@ _ADDRESS_LIMIT = 1 << 64
 _DECIMAL_DIGITS = 20
 
 USAGE = (
-    "use hex such as 0x7f12ab340000, or a mapping or symbol with an optional offset "
-    "such as [heap], [stack]+0x100, libc.so.6+1000, malloc+0x10, libc.so.6!malloc"
+    "use hex (0x7f12ab340000), or a mapping or symbol with an optional offset: "
+    "[heap], [stack]+0x100, libc.so.6+1000, malloc+0x10, libc.so.6!malloc"
 )
 
 
@@ -135,7 +135,7 @@ def resolve_address(
     if name.startswith("[") or "/" in name or "." in name:
         raise ValueError(f"no mapping named {shorten(name)} in this process")
     if symbols is not None:
-        raise ValueError(f"no mapping or symbol named {shorten(name)} in this process ({USAGE})")
+        raise ValueError(f"not an address, mapping or symbol: {shorten(name)} ({USAGE})")
     raise ValueError(f"not an address: {shorten(text)} ({USAGE})")
 
 

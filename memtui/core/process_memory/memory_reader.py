@@ -26,7 +26,7 @@ import errno
 import mmap
 import os
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -191,6 +191,22 @@ class MemoryReader:
                 unreadable = self._read(address, memoryview(data))
                 results.append(result_class(address, data, unreadable))
         return results
+
+    @contextlib.contextmanager
+    def one_moment(self) -> Iterator[Callable[[list[tuple[int, int]]], list[ReadResult]]]:
+        """One freeze (if on) over reads that depend on each other, such as a pointer
+        chain: yields a function that reads (address, length) ranges, as read_many."""
+        result_class = _read_result_class()
+
+        def read_ranges(ranges: list[tuple[int, int]]) -> list[ReadResult]:
+            results = []
+            for address, length in ranges:
+                data = bytearray(length)
+                results.append(result_class(address, data, self._read(address, memoryview(data))))
+            return results
+
+        with self._session():
+            yield read_ranges
 
     def read_into(self, address: int, buffer: memoryview) -> list[Span]:
         """Fill a writable caller-owned buffer from ``address``; returns the unreadable spans.

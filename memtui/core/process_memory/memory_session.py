@@ -118,10 +118,22 @@ class JobReport:
     error: ReaderError | OSError | None = None
 
 
-SessionEvent = RowsRead | MapsRead | ExecFollowed | SessionFailed | JobReport
+@dataclass(frozen=True, slots=True)
+class ProbeRead:
+    """What the probe of ``key`` returned (``payload``), or the error it raised."""
+
+    key: str
+    payload: object | None
+    error: ReaderError | OSError | None = None
+
+
+SessionEvent = RowsRead | MapsRead | ExecFollowed | SessionFailed | JobReport | ProbeRead
 # A job: given the session's reader, an iterator that does one step per next() and
 # yields something to report (or None). It must not hold a freeze across a yield.
 Job = Callable[[MemoryReader], Iterator[object | None]]
+# A probe: one short read of a few ranges (the telescope), given the session's reader,
+# run between row requests without disturbing a running job.
+Probe = Callable[[MemoryReader], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +154,17 @@ class _JobRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class _ProbeRequest:
+    key: str
+    probe: Probe = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class _Stop:
     pass
 
 
-_Request = _RowRequest | _MapsRequest | _JobRequest | _Stop
+_Request = _RowRequest | _MapsRequest | _JobRequest | _ProbeRequest | _Stop
 
 
 def parse_smaps_rss(text: str) -> dict[int, int]:
@@ -259,6 +277,14 @@ class MemorySession:
         job_id = self._next_job_id
         return job_id if self._put(_JobRequest(job_id, job)) else None
 
+    def request_probe(self, key: str, probe: Probe) -> bool:
+        """Run ``probe`` once on the reader; a :class:`ProbeRead` of ``key`` brings its result.
+
+        Of probes of one key waiting at once only the newest runs: what the screen
+        asks for now.
+        """
+        return self._put(_ProbeRequest(key, probe))
+
     def cancel_job(self) -> None:
         """Stop the running job before its next step (its ``finally`` runs)."""
         self._cancel_job.set()
@@ -267,7 +293,7 @@ class MemorySession:
         if self._ended.is_set() or self._stopping.is_set():
             return False
         with self._pending.lock:
-            if request in self._pending.keys:
+            if request in self._pending.keys and not isinstance(request, _ProbeRequest):
                 return True
             try:
                 self._queue.put_nowait(request)
@@ -356,11 +382,14 @@ class MemorySession:
         maps = [r for r in batch if isinstance(r, _MapsRequest)]
         rows = [r for r in batch if isinstance(r, _RowRequest)]
         jobs = [r for r in batch if isinstance(r, _JobRequest)]
+        probes = {r.key: r for r in batch if isinstance(r, _ProbeRequest)}
         if maps:
             self._read_maps(reader, force_rss=any(r.force_rss for r in maps))
         if rows:
             # Only the newest request is still what the screen shows.
             self._read_rows(reader, rows[-1])
+        for probe in probes.values():
+            self._run_probe(reader, probe)
         if self._cancel_job.is_set():
             self._cancel_job.clear()
             self._end_job()
@@ -398,6 +427,17 @@ class MemorySession:
             return
         if payload is not None:
             self._emit(JobReport(self._job_id, payload))
+
+    def _run_probe(self, reader: MemoryReader, request: _ProbeRequest) -> None:
+        reader.freeze = self._freeze
+        try:
+            payload = request.probe(reader)
+        except (ProcessGone, ProcessExitedDuringRead, ProcessExeced):
+            raise
+        except (ReaderError, OSError) as error:
+            self._emit(ProbeRead(request.key, None, error))
+            return
+        self._emit(ProbeRead(request.key, payload))
 
     def _end_job(self) -> None:
         """Close the running job here, on the thread that ran it (its ``finally`` runs)."""

@@ -1,0 +1,89 @@
+"""Snapshot of the telescope, made deterministic as the memory view's snapshots are.
+
+The symbols target maps a page of words at a fixed address (MAP_FIXED_NOREPLACE)
+whose pointers stay within it: a chain three deep, a string, a loop of one and of
+two, a number, a pointer to nowhere. The screen keeps only that page, and the PID
+and the read timing are replaced by fixed text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from targets import Target
+from targets.pattern import at_fixed_address
+from targets.symbols import FIXED_ADDRESS, SymbolsBinaries, start_symbols_target
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from memtui.core.process_memory.memory_session import MapsRead
+from memtui.screens.memory_screen import MemoryScreen
+from memtui.widgets.hex_view import HexView
+from memtui.widgets.telescope import Telescope
+
+pytest_plugins = ["targets.fixtures"]
+
+SnapCompare = Callable[..., bool]
+FIXED_PID = 4242
+
+
+@pytest.fixture(scope="module")
+def fixed_words(symbols_binaries: SymbolsBinaries) -> Iterator[Target]:
+    with at_fixed_address(
+        lambda: start_symbols_target(symbols_binaries.nopie, fixed=FIXED_ADDRESS)
+    ) as target:
+        yield target
+
+
+class FixedTelescopeScreen(MemoryScreen):
+    """The memory view with only the fixed page of words and no per-run text."""
+
+    def _show_mappings(self, event: MapsRead) -> None:
+        fixed = [m for m in event.mappings if m.start == FIXED_ADDRESS]
+        super()._show_mappings(MapsRead(fixed, event.rss))
+
+    def _show_title(self) -> None:
+        self.status = "read 4.0 KiB, 0.1 ms, frozen" if self.mappings else self.status
+        super()._show_title()
+        title = self.query_one("#memory-title", Static)
+        title.update(str(title.content).replace(f"PID {self.pid} ", f"PID {FIXED_PID} "))
+
+
+class TelescopeApp(App[None]):
+    def __init__(self, pid: int) -> None:
+        super().__init__()
+        self.pid = pid
+
+    def on_mount(self) -> None:
+        self.push_screen(FixedTelescopeScreen(self.pid, auto_refresh=False))
+
+
+async def show_telescope(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    for _ in range(250):
+        if isinstance(app.screen, MemoryScreen) and app.screen.mappings:
+            break
+        await pilot.pause(0.02)
+    screen = app.screen
+    assert isinstance(screen, MemoryScreen)
+    for _ in range(250):
+        if screen.symbols is not None:
+            break
+        await pilot.pause(0.02)
+    await pilot.press("g", *f"{FIXED_ADDRESS:x}", "enter", "p")
+    hex_view = screen.query_one(HexView)
+    telescope = screen.query_one(Telescope)
+    for _ in range(250):
+        loaded = hex_view.visible_rows_loaded() and "read" in screen.status
+        if loaded and telescope.start == FIXED_ADDRESS:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def test_telescope_120x40(snap_compare: SnapCompare, fixed_words: Target) -> None:
+    assert fixed_words.fixed == FIXED_ADDRESS
+    app = TelescopeApp(fixed_words.pid)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=show_telescope)
