@@ -220,7 +220,25 @@ allocation_rate_arg = _arg_type(
     _within(0, MAX_DEMO_ALLOCS, f"must be above 0, at most {MAX_DEMO_ALLOCS:.0f}"), "rate"
 )
 allocation_size_arg = _arg_type(_allocation_size, "size")
+
+
+MAX_ADDRESS_EXPRESSION = 1024
+"""Characters of an address expression at most: a long C++ symbol, not a paste."""
+
+
+def _address_or_expression(text: str) -> int | str:
+    """A number as dump always took it (``0x`` hex or decimal), else an expression of
+    ``g`` (``[heap]+0x10``, ``malloc``) to resolve in the process, left as text."""
+    stripped = text.strip()
+    # Digits first: a number (1_000 refused as such); a name never starts with one.
+    looks_numeric = stripped[:1].isdigit() and not any(c in stripped for c in "[]+-!/.")
+    if looks_numeric or not stripped or len(stripped) > MAX_ADDRESS_EXPRESSION:
+        return parse_address(text)  # raises, saying what an address is
+    return stripped
+
+
 address_arg = _arg_type(parse_address, "address")
+address_expression_arg = _arg_type(_address_or_expression, "address")
 count_arg = _arg_type(_positive_int, "count")
 threads_arg = _arg_type(lambda text: _positive_int(text, MAX_DEMO_THREADS), "count")
 pid_arg = _arg_type(_pid, "pid")
@@ -435,9 +453,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read LENGTH bytes at ADDRESS from process PID.",
     )
     dump.add_argument("pid", type=pid_arg, metavar="PID")
-    dump.add_argument("address", type=address_arg, metavar="ADDRESS", help="hex (0x...) or decimal")
+    dump.add_argument(
+        "address",
+        type=address_expression_arg,
+        metavar="ADDRESS",
+        help="0x hex or decimal, or what the memory view's g takes: [heap], [stack]+0x100, "
+        "libc.so.6+1000, malloc+0x10, libc.so.6!malloc",
+    )
     dump.add_argument("length", type=size_arg, metavar="LENGTH", help="e.g. 4096, 0x1000, 16M")
-    dump.add_argument("--format", choices=("hex", "raw"), default="hex")
+    dump.add_argument(
+        "--format",
+        choices=("hex", "raw"),
+        help="default: from --output's name as the view's save does (FILE.txt, FILE.hex: hex; "
+        "any other FILE: raw), hex on stdout",
+    )
     dump.add_argument("--method", choices=("procmem", "vm_readv", "peek"), default="procmem")
     dump.add_argument(
         "--no-freeze",
@@ -514,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the mappings of process PID (/proc/PID/maps) as a table.",
     )
     maps.add_argument("pid", type=pid_arg, metavar="PID")
+    maps.add_argument(
+        "--rss", action="store_true", help="add each mapping's resident size (from smaps)"
+    )
 
     demo = commands.add_parser(
         "demo-leak",

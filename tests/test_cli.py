@@ -111,6 +111,15 @@ print(len(names), loaded)
 LONG = 10_000
 
 
+def _cut_short(argv: list[str], index: int) -> str:
+    """Argument ``index`` of ``argv``, 40 characters long if it was LONG."""
+    if len(argv[index]) != LONG:
+        return argv[index]
+    # dump's ADDRESS takes what `g` takes: 40 z's would be a name, looked up in the
+    # process; 0x and 38 z's is still no address.
+    return "0x" + "z" * 38 if argv[0] == "dump" and index == 2 else "z" * 40
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -132,7 +141,7 @@ def test_a_10_kb_argument_is_echoed_cut_short(argv: list[str]) -> None:
     assert result.returncode == 2, result.stderr[-300:]
     assert f"({LONG:,} characters)" in result.stderr and "Traceback" not in result.stderr
     # No longer than an error about a 40-character argument, and a few words.
-    cut = ["z" * 40 if len(argument) == LONG else argument for argument in argv]
+    cut = [_cut_short(argv, i) for i in range(len(argv))]
     assert len(result.stderr) < len(run_memtui(*cut).stderr) + 60
 
 

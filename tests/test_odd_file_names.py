@@ -214,8 +214,10 @@ async def test_the_view_shows_odd_names_escaped(odd: OddNamesTarget) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         screen, hex_view = await open_view(pilot)
         table: DataTable[Text] = screen.query_one("#mappings", DataTable)
-        shown = {str(table.get_row(str(address))[-1]) for address in odd.addresses.values()}
-        assert shown == {odd.shown_path(key) for key in ODD_NAMES}
+        for key in ODD_NAMES:
+            cell, path = str(table.get_row(str(odd.addresses[key]))[-1]), odd.shown_path(key)
+            # A long path is cut from the left, so the (odd) file name stays in view.
+            assert cell == path or (cell.startswith("…") and path.endswith(cell[1:])), key
         assert table.row_count == len(read_maps(odd.pid))  # no line read as a mapping
         inspector = screen.query_one(DataInspector)
         for key in ("fake", "not_utf8", "breaks"):

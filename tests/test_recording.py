@@ -63,8 +63,10 @@ def test_record_runs_until_ctrl_c_and_flushes_every_row(tmp_path: Path) -> None:
     rows_before_stop = len(out.read_text().splitlines())
     assert rows_before_stop >= 4  # rows reached the file while it was still running
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=10) == 0
+    assert process.wait(timeout=10) == 130  # as shells expect of a Ctrl-C
     assert process.stderr is not None and "Traceback" not in process.stderr.read()
+    rows = out.read_text().splitlines()
+    assert len(rows) >= rows_before_stop and rows[-1].count(",") == rows[0].count(",")
 
 
 def test_record_rejects_an_unknown_field_clearly() -> None:

@@ -33,6 +33,7 @@ from types import FrameType
 
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.units import format_bytes, format_rate
+from memtui.entry_point import INTERRUPTED
 
 MIB = 1 << 20
 # psutil and the leak verdict show this name (/proc/PID/comm), whatever the launcher.
@@ -208,6 +209,7 @@ def run_demo_leak(args: argparse.Namespace) -> int:
         flush=True,
     )
     stop = threading.Event()
+    interrupted = False
     failures: list[BaseException] = []
     threads: list[threading.Thread] = []
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
@@ -237,7 +239,7 @@ def run_demo_leak(args: argparse.Namespace) -> int:
             threads.append(thread)
         _report_until(state, stop, began, began + args.duration, args.status_interval)
     except KeyboardInterrupt:
-        pass  # Ctrl-C ends the demo like --duration does
+        interrupted = True  # Ctrl-C ends the demo like --duration does, and says so: 130
     finally:
         stop.set()
         for thread in threads:
@@ -253,7 +255,7 @@ def run_demo_leak(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return INTERRUPTED if interrupted else 0
 
 
 def _report_until(

@@ -18,6 +18,7 @@ from memtui.core.process_memory.dump_output import (
     CHUNK,
     describe_spans,
     hex_rows,
+    is_hex_text_path,
     open_output,
     write_all,
 )
@@ -30,13 +31,45 @@ def _usage_error(message: str) -> int:
     return 2
 
 
+def resolve_in_process(pid: int, expression: str) -> int:
+    """The address an expression of the view's ``g`` names in process ``pid``.
+
+    Raises ReaderError if the process's mappings cannot be read, ValueError (with the
+    message for the user) if the expression names nothing there. Imported only for an
+    expression: a plain number needs neither the mappings nor the symbols.
+    """
+    from memtui.core.process_memory.address_expression import resolve_address
+    from memtui.core.process_memory.proc_maps import read_maps
+    from memtui.core.process_memory.symbols import ProcessSymbols
+
+    mappings = read_maps(pid)
+    return resolve_address(expression, mappings, ProcessSymbols(pid, mappings))
+
+
+def output_format(requested: str | None, output: str | None) -> str:
+    """``--format``, else what the output's name says, as the view's save reads it."""
+    if requested is not None:
+        return requested
+    return "raw" if output is not None and not is_hex_text_path(output) else "hex"
+
+
 def run_dump(args: argparse.Namespace) -> int:
     """Run `memtui dump`; returns the exit code."""
     pid: int = args.pid
-    address: int = args.address
     length: int = args.length
     if args.method == "peek" and args.no_freeze:
         return _usage_error(PEEK_NEEDS_FREEZE)
+    if isinstance(args.address, str):
+        try:
+            address = resolve_in_process(pid, args.address)
+        except ReaderError as error:
+            print(f"memtui: {error}", file=sys.stderr)
+            return 1
+        except ValueError as error:
+            return _usage_error(str(error))
+    else:
+        address = args.address
+    raw = output_format(args.format, args.output) == "raw"
     if address + length > 1 << 64:
         return _usage_error(f"0x{address:x} + {length} runs past the end of the address space")
     width = 16 if address + length > 1 << 48 else 12
@@ -53,7 +86,7 @@ def run_dump(args: argparse.Namespace) -> int:
                         unreadable[-1] = (unreadable[-1][0], end)
                     else:
                         unreadable.append((start, end))
-                if args.format == "raw":
+                if raw:
                     write_all(output.fd, chunk)
                     continue
                 for offset in range(0, len(chunk), CHUNK):
@@ -75,7 +108,7 @@ def run_dump(args: argparse.Namespace) -> int:
     if not unreadable:
         return 0
     total = sum(end - start for start, end in unreadable)
-    if args.format == "raw":
+    if raw:
         print(
             f"memtui: {total} bytes could not be read (unmapped or not readable) and were "
             f"written as zeros: {describe_spans(unreadable)}",

@@ -13,6 +13,7 @@ from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.output_file import OutputFileError, open_stream
 from memtui.core.store.csv_recording import csv_header, csv_row
+from memtui.entry_point import INTERRUPTED
 
 
 def writes_store(output: str | None) -> bool:
@@ -55,7 +56,9 @@ def run_record(args: argparse.Namespace) -> int:
     try:
         code = _record(output, fields, args.interval, args.count, first)
     except KeyboardInterrupt:
-        code = 0  # Ctrl-C is the normal way to end an open-ended recording.
+        # Ctrl-C is the normal way to end an open-ended recording; the rows are all
+        # written, and the shell is told it was interrupted, as it expects.
+        code = INTERRUPTED
     except BrokenPipeError:
         # `memtui record | head`: stop quietly; point stdout at /dev/null so the
         # interpreter's final flush does not complain again.

@@ -14,11 +14,16 @@ import time
 
 from memtui.core.store.recorder import Recorder
 from memtui.core.store.recording_store import StoreError, StoreWriter
+from memtui.entry_point import INTERRUPTED
+
+
+class _Terminated(Exception):
+    """SIGTERM: how a service manager ends a recording, a normal end (exit 0)."""
 
 
 def _stop_on_sigterm() -> None:
     def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise _Terminated
 
     signal.signal(signal.SIGTERM, stop)
 
@@ -52,8 +57,10 @@ def run_record_store(args: argparse.Namespace) -> int:
                 break
             if delay > 0:
                 time.sleep(delay)
+    except _Terminated:
+        pass  # the normal end of an open-ended recording under systemd
     except KeyboardInterrupt:
-        pass  # SIGINT or SIGTERM: the normal end of an open-ended recording
+        status = INTERRUPTED  # Ctrl-C: the recording is whole; the shell hears 130
     except StoreError as error:
         print(f"memtui: {error}", file=sys.stderr)
         status = 1

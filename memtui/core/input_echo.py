@@ -49,6 +49,19 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     return f"{shown!r}… ({len(text):,} characters)"
 
 
+def cut_from_left(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut at its start: ``…/lib/libc.so.6``.
+
+    For a path in a column, where the file name at the end says most.
+
+    >>> cut_from_left("/usr/lib/x86_64-linux-gnu/libc.so.6", 16)
+    '…x-gnu/libc.so.6'
+    """
+    if len(text) <= width:
+        return text
+    return "…" + text[len(text) - max(width - 1, 0) :] if width > 0 else ""
+
+
 def shorten_path(path: str) -> str:
     """A file name as a message names it: escaped (:func:`printable`), and cut as
     :func:`shorten` cuts it, with room for a long path."""

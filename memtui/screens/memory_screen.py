@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
-from memtui.core.input_echo import shorten_path
+from memtui.core.input_echo import cut_from_left, shorten_path
 from memtui.core.process_memory.address_expression import USAGE, resolve_address
 from memtui.core.process_memory.data_inspector import inspect_bytes, name_address
 from memtui.core.process_memory.memory_reader import MemoryReader
@@ -78,6 +78,7 @@ WIDE_LAYOUT_COLUMNS = 140
 INSPECTOR_BESIDE_COLUMNS = 132
 INSPECTOR_BESIDE_WIDE_COLUMNS = 160
 SEARCH_LIMIT = DEFAULT_LIMIT
+MIN_PATH_COLUMNS = 24
 T = TypeVar("T")
 
 ABOUT = (
@@ -117,10 +118,13 @@ KEYS = [
 ]
 
 
-def mapping_row(mapping: Mapping, rss: int | None) -> tuple[Text, ...]:
+def mapping_row(
+    mapping: Mapping, rss: int | None, path_width: int | None = None
+) -> tuple[Text, ...]:
     """The table cells of one mapping: start, end, size, RSS, perms, path.
 
-    Text, not str: DataTable reads a str as markup, which would swallow [heap].
+    Text, not str: DataTable reads a str as markup, which would swallow [heap]. A path
+    wider than ``path_width`` is cut from the left, so its file name stays in view.
     """
     cells = (
         f"{mapping.start:x}",
@@ -128,7 +132,9 @@ def mapping_row(mapping: Mapping, rss: int | None) -> tuple[Text, ...]:
         format_bytes_short(mapping.size),
         "—" if rss is None else format_bytes_short(rss),
         mapping.perms,
-        mapping.display_path,
+        mapping.display_path
+        if path_width is None
+        else cut_from_left(mapping.display_path, path_width),
     )
     return tuple(Text(cell, no_wrap=True) for cell in cells)
 
@@ -272,6 +278,7 @@ class MemoryScreen(Screen[None]):
         self.pointer_trail: list[int] = []
         self.changed_bytes: int | None = None
         self._said_leader_exited = False
+        self._table_path_width = 0
         self.symbols: ProcessSymbols | None = None
         """The symbols of the mappings shown, once a worker has read them all."""
 
@@ -342,6 +349,14 @@ class MemoryScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._apply_layout()
+        self.call_after_refresh(self._refit_paths)
+
+    def _refit_paths(self) -> None:
+        if self.mappings and self._path_width() != self._table_path_width:
+            highlighted = self._highlighted_start()
+            self._fill_table()
+            if highlighted is not None:
+                self._highlight_mapping(highlighted)
 
     def _apply_layout(self) -> None:
         wide = self.size.width >= WIDE_LAYOUT_COLUMNS
@@ -417,11 +432,7 @@ class MemoryScreen(Screen[None]):
             return
         highlighted = self._highlighted_start()
         self.mappings = mappings
-        table.clear()
-        for mapping in mappings:
-            table.add_row(
-                *mapping_row(mapping, self.rss.get(mapping.start)), key=str(mapping.start)
-            )
+        self._fill_table()
         self._load_symbols(mappings)
         lost = self._hex.set_mappings(mappings)
         if lost is not None:
@@ -451,6 +462,28 @@ class MemoryScreen(Screen[None]):
     def name_of(self, address: int) -> str | None:
         """The symbol holding ``address`` (``libc.so.6!malloc+0x10``), if known yet."""
         return self.symbols.name(address) if self.symbols is not None else None
+
+    def _path_width(self) -> int:
+        """Columns the path may take, beside the other cells, in the table's width."""
+        table = self.query_one("#mappings", MappingsTable)
+        others = (
+            sum(len(f"{m.end:x}") for m in self.mappings[-1:]) * 2
+            + len("1023.99 KiB") * 2
+            + len("rw-p")
+            + 6 * 2 * table.cell_padding
+        )
+        # Room for the vertical scrollbar; a path is never cut to less than its file name
+        # could show in.
+        return max(table.size.width - others - 2, MIN_PATH_COLUMNS)
+
+    def _fill_table(self) -> None:
+        table = self.query_one("#mappings", MappingsTable)
+        width = self._path_width()
+        self._table_path_width = width
+        table.clear()
+        for mapping in self.mappings:
+            cells = mapping_row(mapping, self.rss.get(mapping.start), width)
+            table.add_row(*cells, key=str(mapping.start))
 
     def _say_unmapped(self, address: int) -> None:
         now = self._hex.cursor_address

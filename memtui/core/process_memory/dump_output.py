@@ -14,6 +14,8 @@ from memtui.core.output_file import OutputFile
 from memtui.core.process_memory.memory_reader import Span
 
 ROW = 16
+HEX_SUFFIXES = (".txt", ".hex")
+"""A file named so gets hex text, any other raw bytes (the view's save, dump --output)."""
 # A whole number of rows, so rows never straddle two chunks. Hex text is made this
 # much at a time, so about 4.3 MiB of text is all that is held at once.
 CHUNK = 1 << 20
@@ -39,6 +41,11 @@ def open_output(path: str | None) -> OutputFile:
         sys.stdout.flush()
         return OutputFile("stdout", descriptor=sys.stdout.fileno())
     return OutputFile(path)
+
+
+def is_hex_text_path(path: str) -> bool:
+    """Whether a dump or save into ``path`` writes hex text rather than raw bytes."""
+    return path.lower().endswith(HEX_SUFFIXES)
 
 
 def describe_spans(spans: list[Span]) -> str:

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from memtui.core.input_echo import shorten, shorten_path
 from memtui.core.output_file import OutputFile, OutputFileError
 from memtui.core.process_memory.address_expression import resolve_address
-from memtui.core.process_memory.dump_output import CHUNK, describe_spans, hex_rows, write_all
+from memtui.core.process_memory.dump_output import (
+    CHUNK,
+    describe_spans,
+    hex_rows,
+    is_hex_text_path,
+    write_all,
+)
 from memtui.core.process_memory.hex_rows import address_digits
 from memtui.core.process_memory.memory_reader import MemoryReader, Span, merge_spans
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
@@ -35,7 +41,6 @@ USAGE = (
     "FILE saves the mapping at the cursor; START..END FILE or START..+LENGTH FILE a range "
     "(e.g. [heap]..+4K heap.bin); FILE.txt or FILE.hex is hex text, anything else raw"
 )
-HEX_SUFFIXES = (".txt", ".hex")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +84,7 @@ def parse_save_request(text: str, mappings: Sequence[Mapping], cursor: int | Non
             raise ValueError(f"the cursor is on no mapping: {USAGE}")
         address, length = mapping.start, mapping.size
     path = os.path.expanduser(path)
-    return SaveRequest(address, length, path, path.lower().endswith(HEX_SUFFIXES))
+    return SaveRequest(address, length, path, is_hex_text_path(path))
 
 
 def _is_range(text: str, mappings: Sequence[Mapping]) -> bool:
