@@ -90,6 +90,28 @@ def test_dump_of_a_name_that_means_nothing_is_a_usage_error(symbols_target: Targ
     assert stopped_tasks(symbols_target.pid) == []
 
 
+def test_search_finds_pointers_to_what_g_names(symbols_target: Target) -> None:
+    target = symbols_target
+    # chain_b's first word points at memtui_known_global; words[0] at chain_a.
+    result = memtui("search", str(target.pid), "--type", "u64", "memtui_known_global")
+    assert result.returncode == 0, result.stderr
+    found = [int(line.split()[0], 16) for line in result.stdout.decode().splitlines()]
+    assert target.chain_b in found
+    heap = next(m for m in read_maps(target.pid) if m.path == "[heap]")
+    offset = target.chain_a - heap.start
+    by_heap = memtui("search", str(target.pid), "--type", "u64", f"[heap]+0x{offset:x}")
+    assert target.words in [
+        int(line.split()[0], 16) for line in by_heap.stdout.decode().splitlines()
+    ]
+    nothing = memtui("search", str(target.pid), "--type", "u64", "no_such_thing")
+    assert nothing.returncode == 2
+    assert b"not an address, mapping or symbol: no_such_thing" in nothing.stderr
+    # Other types keep their own errors: text after u32: is no number, not a name.
+    assert (
+        b"needs a whole number" in memtui("search", str(target.pid), "--type", "u32", "abc").stderr
+    )
+
+
 # -- dump --output picks the format from the name ------------------------------------------
 
 

@@ -31,21 +31,6 @@ def _usage_error(message: str) -> int:
     return 2
 
 
-def resolve_in_process(pid: int, expression: str) -> int:
-    """The address an expression of the view's ``g`` names in process ``pid``.
-
-    Raises ReaderError if the process's mappings cannot be read, ValueError (with the
-    message for the user) if the expression names nothing there. Imported only for an
-    expression: a plain number needs neither the mappings nor the symbols.
-    """
-    from memtui.core.process_memory.address_expression import resolve_address
-    from memtui.core.process_memory.proc_maps import read_maps
-    from memtui.core.process_memory.symbols import ProcessSymbols
-
-    mappings = read_maps(pid)
-    return resolve_address(expression, mappings, ProcessSymbols(pid, mappings))
-
-
 def output_format(requested: str | None, output: str | None) -> str:
     """``--format``, else what the output's name says, as the view's save reads it."""
     if requested is not None:
@@ -60,6 +45,9 @@ def run_dump(args: argparse.Namespace) -> int:
     if args.method == "peek" and args.no_freeze:
         return _usage_error(PEEK_NEEDS_FREEZE)
     if isinstance(args.address, str):
+        # Imported only for an expression: a plain number needs no mappings or symbols.
+        from memtui.core.process_memory.address_expression import resolve_in_process
+
         try:
             address = resolve_in_process(pid, args.address)
         except ReaderError as error:

@@ -23,14 +23,41 @@ from memtui.core.process_memory.memory_search import (
 )
 from memtui.core.process_memory.reader_errors import ReaderError
 
+POINTER_TYPES = ("u64", "i64", "u64be", "i64be")
+"""The types whose value may be an address expression: what a pointer holds."""
+
+
+def _may_be_an_address(kind: str, value: str) -> bool:
+    """``value`` of ``kind`` is no number, but might be what the view's ``g`` takes."""
+    text = value.strip()
+    return kind in POINTER_TYPES and bool(text) and not text[:1].isdigit() and text[:1] not in "+-"
+
+
+def _pointer_pattern(pid: int, kind: str, value: str) -> SearchPattern:
+    """The pointers to what ``value`` names in process ``pid`` (``[heap]+0x10``, ``malloc``)."""
+    from memtui.core.process_memory.address_expression import resolve_in_process
+
+    address = resolve_in_process(pid, value)
+    pattern = compile_pattern(kind, hex(address))
+    return SearchPattern(pattern.kind, f"pointers to {value.strip()}", pattern.needle)
+
 
 def run_search(args: argparse.Namespace) -> int:
     """Run `memtui search`; returns the exit code."""
     try:
         pattern: SearchPattern = compile_pattern(args.type, args.pattern)
     except QueryError as error:
-        print(f"memtui search: error: {error}", file=sys.stderr)
-        return 2
+        if not _may_be_an_address(args.type, args.pattern):
+            print(f"memtui search: error: {error}", file=sys.stderr)
+            return 2
+        try:
+            pattern = _pointer_pattern(args.pid, args.type, args.pattern)
+        except ReaderError as failure:
+            print(f"memtui: {failure}", file=sys.stderr)
+            return 1
+        except ValueError as failure:  # QueryError too
+            print(f"memtui search: error: {failure}", file=sys.stderr)
+            return 2
     try:
         with MemoryReader(args.pid, freeze=not args.no_freeze) as reader:
             result = search_process(reader, pattern, limit=args.limit)

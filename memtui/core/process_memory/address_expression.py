@@ -139,6 +139,20 @@ def resolve_address(
     raise ValueError(f"not an address: {shorten(text)} ({USAGE})")
 
 
+def resolve_in_process(pid: int, text: str) -> int:
+    """The address ``text`` names in process ``pid``, its symbols included.
+
+    Reads the mappings, and only the files a symbol needs (all of them for a bare
+    name, one for ``FILE!NAME``). Raises ReaderError if the mappings cannot be read,
+    ValueError with the message for the user if ``text`` names nothing there.
+    """
+    from memtui.core.process_memory.proc_maps import read_maps
+    from memtui.core.process_memory.symbols import ProcessSymbols
+
+    mappings = read_maps(pid)
+    return resolve_address(text, mappings, ProcessSymbols(pid, mappings))
+
+
 def require_mapped(address: int, mappings: Sequence[Mapping]) -> Mapping:
     """The mapping that holds ``address``; ValueError saying so if none does."""
     mapping = find_mapping(mappings, address)
