@@ -115,9 +115,9 @@ def _cut_short(argv: list[str], index: int) -> str:
     """Argument ``index`` of ``argv``, 40 characters long if it was LONG."""
     if len(argv[index]) != LONG:
         return argv[index]
-    # dump's ADDRESS takes what `g` takes: 40 z's would be a name, looked up in the
-    # process; 0x and 38 z's is still no address.
-    return "0x" + "z" * 38 if argv[0] == "dump" and index == 2 else "z" * 40
+    # dump's ADDRESS (and search's u64 PATTERN) takes what `g` takes: 40 z's would be a
+    # name, looked up in the process; 0x and 38 z's is still no number.
+    return "0x" + "z" * 38 if argv[0] in ("dump", "search") and index == 2 else "z" * 40
 
 
 @pytest.mark.parametrize(

@@ -201,3 +201,16 @@ def test_the_dump_path_does_not_import_dataclasses() -> None:
     code = "import sys, memtui.commands.dump; print('dataclasses' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_maps_and_the_parser_do_not_import_dataclasses_or_shutil() -> None:
+    # dataclasses (with inspect) cost maps 14 ms; shutil (zlib, bz2, lzma) cost every
+    # command 3 ms, imported by argparse's formatter for each option added.
+    code = (
+        "import os, sys, memtui.cli, memtui.commands.maps;"
+        "from memtui.core.process_memory.proc_maps import read_maps;"
+        "memtui.cli.build_parser().parse_args(['maps', '1']); read_maps(os.getpid());"
+        "print(sorted({'dataclasses', 'shutil'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr

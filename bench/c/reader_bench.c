@@ -7,7 +7,8 @@
  *                                            print the median seconds per read
  *   reader_bench preadmem PID ADDR SIZE REPS  the same for pread of /proc/PID/mem
  *   reader_bench memcpy SIZE REPS            the same for an in-process memcpy
- *   reader_bench pread PID ADDR SIZE         pread /proc/PID/mem in 4 MiB chunks to stdout
+ *   reader_bench pread PID ADDR SIZE [CHUNK] pread /proc/PID/mem in CHUNK-byte reads (4 MiB)
+ *                                            to stdout
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -119,7 +120,8 @@ int main(int argc, char **argv) {
         int fd = open(path, O_RDONLY);
         if (fd < 0) { perror(path); return 1; }
         unsigned long addr = strtoul(argv[3], NULL, 0);
-        size_t size = strtoull(argv[4], NULL, 0), chunk = 4 << 20;
+        size_t size = strtoull(argv[4], NULL, 0);
+        size_t chunk = argc >= 6 ? strtoull(argv[5], NULL, 0) : 4 << 20;
         char *buf = touched(chunk);
         for (size_t done = 0; done < size;) {
             size_t want = size - done < chunk ? size - done : chunk;

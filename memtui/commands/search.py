@@ -29,8 +29,12 @@ POINTER_TYPES = ("u64", "i64", "u64be", "i64be")
 
 def _may_be_an_address(kind: str, value: str) -> bool:
     """``value`` of ``kind`` is no number, but might be what the view's ``g`` takes."""
+    from memtui.cli import MAX_ADDRESS_EXPRESSION
+
     text = value.strip()
-    return kind in POINTER_TYPES and bool(text) and not text[:1].isdigit() and text[:1] not in "+-"
+    if not text or len(text) > MAX_ADDRESS_EXPRESSION or text[:1].isdigit() or text[0] in "+-":
+        return False
+    return kind in POINTER_TYPES
 
 
 def _pointer_pattern(pid: int, kind: str, value: str) -> SearchPattern:

@@ -1,0 +1,90 @@
+"""Headless start-up and a whole 64 MiB dump, side by side with their floors.
+
+    flock /tmp/memtui-heavy.lock python bench/bench_startup_headless.py [--runs 30]
+
+Each command runs as a whole process, round-robin so that they share the machine's
+noise, ``--runs`` times after a warm-up; the table gives the median wall time.
+
+- start-up: ``python3 -c pass`` (the interpreter alone), ``memtui --version``,
+  ``memtui maps PID`` and ``memtui dump PID ADDR 16 --format raw --output /dev/null``
+  (a headless command up to its first read, and a little beyond); the goal is a
+  first read within 15 ms of ``python3 -c pass``;
+- dump: ``memtui dump PID ADDR 64M --format raw --output /dev/null`` against a C loop
+  that preads /proc/PID/mem in 1 MiB reads to /dev/null; the goal is within 2x.
+
+The target is bench/c/reader_bench.c's, holding 64 MiB of PRNG bytes. memtui runs as
+installed: its console script, the one users start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_reader import build, whole_process_medians
+
+SIZE = 64 << 20
+C_CHUNK = 1 << 20
+
+
+def memtui_script() -> str:
+    script = Path(sys.executable).parent / "memtui"
+    found = str(script) if script.exists() else shutil.which("memtui")
+    if found is None:
+        raise SystemExit("memtui is not installed beside this Python: pip install -e .")
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    memtui = memtui_script()
+    with tempfile.TemporaryDirectory() as scratch:
+        binary = build(Path(scratch))
+        target = subprocess.Popen(
+            [str(binary), "target", str(SIZE), "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        try:
+            assert target.stdout is not None
+            address = target.stdout.readline().decode().strip()
+            pid = str(target.pid)
+            raw = ["--format", "raw", "--output", "/dev/null"]
+            commands = {
+                # The interpreter memtui runs on (a pyenv shim in PATH costs 100 ms more).
+                "python3 -c pass": [sys.executable, "-c", "pass"],
+                "memtui --version": [memtui, "--version"],
+                "memtui maps PID": [memtui, "maps", pid],
+                "memtui dump PID ADDR 16 (raw, /dev/null)": [
+                    memtui, "dump", pid, address, "16", *raw,
+                ],
+                "C pread loop, 1 MiB reads, 64 MiB": [
+                    str(binary), "pread", pid, address, str(SIZE), str(C_CHUNK),
+                ],
+                "memtui dump PID ADDR 64M (raw, /dev/null)": [
+                    memtui, "dump", pid, address, "64M", *raw,
+                ],
+            }  # fmt: skip
+            medians = whole_process_medians(commands, args.runs)
+        finally:
+            assert target.stdin is not None
+            target.stdin.close()
+            target.wait(timeout=10)
+    floor = medians["python3 -c pass"]
+    c_loop = medians["C pread loop, 1 MiB reads, 64 MiB"]
+    print(f"median of {args.runs} runs each, round-robin\n")
+    print("| command | wall time | - python3 -c pass | / C pread loop |")
+    print("|---|---|---|---|")
+    for name, seconds in medians.items():
+        over = f"+{(seconds - floor) * 1000:.1f} ms"
+        ratio = f"{seconds / c_loop:.2f}x" if "64" in name else ""
+        print(f"| {name} | {seconds * 1000:.1f} ms | {over} | {ratio} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
