@@ -148,7 +148,7 @@ class MemtuiApp(App[None]):
         self.process_sampler = ProcessTableSampler()
         # The leak attribution's own, lighter one: it needs names and RSS+swap only,
         # so no command lines and no smaps_rollup reads (docs/performance.md).
-        self.growth_sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False)
+        self.growth_sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
         self._replay_source: ReplaySource | None = None
         # Replay workers are exclusive, but a superseded thread worker runs on to its
         # end: the lock keeps two of them off the store's connection at once, and the

@@ -12,10 +12,11 @@ from textual import events
 from textual.widgets import Static
 
 from memtui.app import MemtuiApp
+from memtui.core.units import format_cpu_time
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import ProcessPickerScreen, row_detail
-from memtui.widgets.process_list import ProcessList, layout
+from memtui.widgets.process_list import ProcessList, hidden_columns, layout
 
 MARKER = "memtui_picker_target"
 
@@ -97,8 +98,10 @@ async def test_sort_keys_change_the_order_and_the_cursor_stays_on_its_process(
         rss = [row.rss for row in screen.process_list.rows if row.rss is not None]
         assert rss == sorted(rss, reverse=True)
         await pilot.press("less_than_sign")
-        assert screen.sort_key == "user" and not screen.descending
+        assert screen.sort_key == "cpu_time" and screen.descending
         await pilot.press("less_than_sign")
+        assert screen.sort_key == "cpu_percent" and screen.descending
+        await pilot.press("less_than_sign", "less_than_sign")
         assert screen.sort_key == "pid" and not screen.descending
         pids = [row.pid for row in screen.process_list.rows]
         assert pids == sorted(pids)
@@ -137,14 +140,56 @@ async def test_missing_values_show_a_dash_never_zero() -> None:
         assert " 0 B" not in line
 
 
-def test_narrow_terminals_drop_columns_but_keep_name_and_command() -> None:
+def test_narrow_terminals_drop_columns_but_keep_memory_and_command() -> None:
     wide = [column.key for column, _ in layout(160)]
     narrow = [column.key for column, _ in layout(80)]
-    assert "uss" in wide and "state" in wide
+    assert "uss" in wide and "state" in wide and "name" in wide
     assert "uss" not in narrow and "state" not in narrow
-    assert {"pid", "rss", "rss_growth", "name", "cmdline"} <= set(narrow)
+    # NAME goes before the memory columns: COMMAND starts with it anyway.
+    assert {"pid", "cpu_percent", "rss", "rss_growth", "cmdline"} <= set(narrow)
     assert sum(width + 1 for _, width in layout(80)) <= 81
+    assert [column.key for column in hidden_columns(80)] == [
+        key for key in ("state", "uss", "name", "cpu_time", "user", "swap", "pss")
+        if key not in narrow
+    ]  # fmt: skip
+    assert hidden_columns(160) == []
     assert isinstance(ProcessList, type)
+
+
+async def test_cpu_and_time_columns_and_command_takes_the_width_at_120(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        header = str(screen.query_one("#column-header", Static).content)
+        assert "CPU%" in header and "TIME+" in header and "COMMAND" in header
+        await pilot.press("slash", *MARKER, "enter")
+        line = screen.process_list.render_line(0).text
+        row = screen.process_list.rows[0]
+        assert row.pid == target.pid and row.cpu_time is not None
+        width = screen.process_list.size.width
+        assert width >= 118
+        command = dict((column.key, width) for column, width in layout(width))["cmdline"]
+        assert command >= 40
+        # The command line is shown as far as the column goes, not cut at ~22.
+        assert row.cmdline[: command - 1] in line
+        assert format_cpu_time(row.cpu_time) in line
+
+
+async def test_at_80_columns_the_picker_names_the_hidden_columns() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_picker(app, pilot)
+        note = str(screen.query_one("#picker-hidden", Static).content)
+        header = str(screen.query_one("#column-header", Static).content)
+        hidden = hidden_columns(screen.process_list.size.width)
+        assert hidden
+        assert note == "hidden: " + " ".join(column.title for column in hidden)
+        status = str(screen.query_one("#picker-status", Static).content)
+        assert len(status) + len(note) <= 78
+        for column in hidden:
+            assert f" {column.title} " not in f" {header} "
 
 
 async def test_enter_opens_the_memory_view_and_escape_returns_to_the_picker(

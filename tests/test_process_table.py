@@ -353,3 +353,73 @@ def test_a_light_sampler_skips_command_lines_and_pss() -> None:
     me = table.find(os.getpid())
     assert me is not None and me.rss is not None and me.name
     assert me.cmdline == "" and me.pss is None
+
+
+SPINNER = "import time\nwhile True:\n    pass\n"
+
+
+def stat_cpu_seconds(pid: int) -> float:
+    """utime + stime from /proc/PID/stat, read here independently of the sampler."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_cpu_percent_is_the_cpu_time_used_between_samples_over_the_time_between(
+    child: Child,
+) -> None:
+    spinner = subprocess.Popen([sys.executable, "-c", SPINNER])
+    try:
+        sampler = ProcessTableSampler()
+        first = sampler.sample(now=100.0)
+        busy, idle = first.find(spinner.pid), first.find(child.pid)
+        assert busy is not None and idle is not None
+        assert busy.cpu_percent is None and busy.reason("cpu_percent") is not None
+        assert busy.cpu_time is not None and idle.cpu_time is not None
+        assert busy.ppid == os.getpid() and idle.ppid == os.getpid()
+        start = stat_cpu_seconds(spinner.pid)
+        while stat_cpu_seconds(spinner.pid) < start + 0.3:
+            os.sched_yield()
+        second = sampler.sample(now=102.0)
+        busy, idle = second.find(spinner.pid), second.find(child.pid)
+        assert busy is not None and idle is not None
+        assert busy.cpu_time is not None and busy.cpu_time >= start + 0.3
+        assert busy.cpu_percent is not None and busy.cpu_percent >= 0.3 / 2.0 * 100 - 1
+        # CPU% is exactly the TIME+ difference over the 2 s between the samples.
+        assert busy.cpu_percent == pytest.approx(
+            (busy.cpu_time - first_time(first, spinner.pid)) / 2.0 * 100
+        )
+        assert idle.cpu_percent is not None and idle.cpu_percent < 5.0
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def first_time(table: Any, pid: int) -> float:
+    row = table.find(pid)
+    assert row is not None and row.cpu_time is not None
+    return float(row.cpu_time)
+
+
+def test_without_cpu_the_rows_leave_cpu_and_parent_out(child: Child) -> None:
+    sampler = ProcessTableSampler(with_cpu=False)
+    sampler.sample(now=0.0)
+    row = the_row(sampler, child.pid, now=1.0)
+    assert row.cpu_percent is None and row.cpu_time is None and row.ppid is None
+
+
+def test_sorting_by_cpu_puts_the_busiest_first(child: Child) -> None:
+    rows = sort_rows(
+        [replace_row(child.pid, 3.0), replace_row(child.pid + 1, 50.0), replace_row(7, None)],
+        "cpu_percent",
+        descending=True,
+    )
+    assert [row.cpu_percent for row in rows] == [50.0, 3.0, None]
+
+
+def replace_row(pid: int, cpu: float | None) -> ProcessRow:
+    return ProcessRow(
+        pid=pid, create_time=0.0, user="root", uid=0, name="x", cmdline="x", state="sleeping",
+        rss=1, swap=0, rss_growth=None, pss=None, uss=None, pss_read_at=None,
+        is_kernel_thread=False, cpu_percent=cpu,
+    )  # fmt: skip

@@ -151,3 +151,16 @@ def test_parse_size_refuses_2_to_the_64_and_more_in_one_short_line(text: str) ->
     with pytest.raises(ValueError, match="too large") as error:
         parse_size(text)
     assert len(str(error.value)) < 120
+
+
+def test_cpu_time_reads_as_htop_time_plus() -> None:
+    from memtui.core.units import format_cpu_time
+
+    assert format_cpu_time(0.0) == "0:00.00"
+    assert format_cpu_time(7.239) == "0:07.23"
+    assert format_cpu_time(61.5) == "1:01.50"
+    assert format_cpu_time(59 * 60 + 59.99) == "59:59.99"
+    # From an hour on, as htop: hours, then minutes and seconds, no hundredths.
+    assert format_cpu_time(3600 + 2 * 60 + 3.5) == "1h02:03"
+    assert format_cpu_time(99 * 3600 + 59 * 60) == "99h59:00"
+    assert format_cpu_time(5 * 86400 + 7 * 3600) == "5d07h"

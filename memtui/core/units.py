@@ -151,3 +151,19 @@ def format_rate(bytes_per_minute: float) -> str:
     if divisor == 1:
         return f"{sign}{scaled:.0f} B/min"
     return f"{sign}{scaled:.{1 if scaled < 100 else 0}f} {name}/min"
+
+
+def format_cpu_time(seconds: float) -> str:
+    """CPU time as htop's TIME+: ``M:SS.cc`` under an hour, ``HhMM:SS`` under 100 hours,
+    then ``DdHHh``."""
+    # The epsilon keeps 3599.99 from reading as 3599.98 after the float product.
+    hundredths = int(max(0.0, seconds) * 100 + 1e-6)
+    total_seconds = hundredths // 100
+    minutes, second = divmod(total_seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    if minutes < 60:
+        return f"{minutes}:{second:02d}.{hundredths % 100:02d}"
+    if hours < 100:
+        return f"{hours}h{minute:02d}:{second:02d}"
+    days, hour = divmod(hours, 24)
+    return f"{days}d{hour:02d}h"

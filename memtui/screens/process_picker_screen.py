@@ -7,6 +7,7 @@ import os
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -20,10 +21,12 @@ from memtui.core.processes.process_table import (
     filter_rows,
     sort_rows,
 )
-from memtui.widgets.process_list import COLUMNS, ProcessList, header_line
+from memtui.widgets.process_list import COLUMNS, ProcessList, header_line, hidden_columns
 
 COLUMN_TITLES = {column.key: column.title for column in COLUMNS}
 DEFAULT_SORT = "rss"
+# Sizes, growth and CPU read best biggest first; text columns A to Z.
+SIZE_FIRST = frozenset(("rss", "swap", "rss_growth", "pss", "uss", "cpu_percent", "cpu_time"))
 
 
 def row_detail(row: ProcessRow | None) -> str:
@@ -52,10 +55,20 @@ class ProcessPickerScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    ProcessPickerScreen #picker-bar {
+        height: 1;
+        background: $boost;
+    }
     ProcessPickerScreen #picker-status {
+        width: 1fr;
         height: 1;
         padding: 0 1;
-        background: $boost;
+    }
+    ProcessPickerScreen #picker-hidden {
+        width: auto;
+        height: 1;
+        padding: 0 1;
+        color: $text-warning;
     }
     ProcessPickerScreen #column-header {
         height: 1;
@@ -102,7 +115,9 @@ class ProcessPickerScreen(Screen[None]):
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("Reading processes…", id="picker-status", markup=False)
+        with Horizontal(id="picker-bar"):
+            yield Static("Reading processes…", id="picker-status", markup=False)
+            yield Static("", id="picker-hidden", markup=False)
         yield Static("", id="column-header", markup=False)
         yield ProcessList(id="process-list")
         yield Static("", id="row-detail", markup=False)
@@ -166,6 +181,10 @@ class ProcessPickerScreen(Screen[None]):
         self.query_one("#column-header", Static).update(
             header_line(width, self.sort_key, self.descending)
         )
+        hidden = hidden_columns(width)
+        # Columns that did not fit are named, so none vanishes without notice.
+        note = "hidden: " + " ".join(column.title for column in hidden) if hidden else ""
+        self.query_one("#picker-hidden", Static).update(note)
 
     def _show_detail(self, row: ProcessRow | None) -> None:
         self.query_one("#row-detail", Static).update(row_detail(row))
@@ -220,8 +239,7 @@ class ProcessPickerScreen(Screen[None]):
     def action_sort_column(self, step: int) -> None:
         keys = [column.key for column in COLUMNS]
         self.sort_key = keys[(keys.index(self.sort_key) + step) % len(keys)]
-        # Sizes and growth read best biggest first; text columns A to Z.
-        self.descending = self.sort_key in ("rss", "swap", "rss_growth", "pss", "uss")
+        self.descending = self.sort_key in SIZE_FIRST
         self._apply_view()
 
     def action_invert_sort(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from memtui.core.processes.process_table import ProcessRow
-from memtui.core.units import format_bytes_short, format_rate
+from memtui.core.units import format_bytes_short, format_cpu_time, format_rate
 
 MISSING = "—"
 
@@ -36,6 +37,34 @@ def _growth(value: float | None) -> str:
     if value is None:
         return MISSING
     return "0" if abs(value) < 1024 else format_rate(value).removesuffix("/min")
+
+
+def _cpu(value: float | None) -> str:
+    if value is None:
+        return MISSING
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _cpu_time(value: float | None) -> str:
+    return MISSING if value is None else format_cpu_time(value)
+
+
+# psutil's status words as the one letter of /proc/PID/stat, which htop shows.
+STATE_LETTERS = {
+    "running": "R",
+    "sleeping": "S",
+    "disk-sleep": "D",
+    "stopped": "T",
+    "tracing-stop": "t",
+    "zombie": "Z",
+    "dead": "X",
+    "wake-kill": "K",
+    "waking": "W",
+    "parked": "P",
+    "idle": "I",
+    "locked": "L",
+    "waiting": "W",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,34 +80,50 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("pid", "PID", 7, True, lambda row: str(row.pid)),
-    Column("user", "USER", 9, False, lambda row: row.user or MISSING),
-    Column("rss", "RSS", 9, True, lambda row: _size(row.rss)),
-    Column("swap", "SWAP", 9, True, lambda row: _size(row.swap)),
-    Column("rss_growth", "GROWTH/m", 11, True, lambda row: _growth(row.rss_growth)),
-    Column("pss", "PSS", 9, True, lambda row: _size(row.pss)),
-    Column("uss", "USS", 9, True, lambda row: _size(row.uss)),
-    Column("state", "STATE", 9, False, lambda row: row.state),
+    Column("user", "USER", 8, False, lambda row: row.user or MISSING),
+    Column("cpu_percent", "CPU%", 5, True, lambda row: _cpu(row.cpu_percent)),
+    Column("cpu_time", "TIME+", 8, True, lambda row: _cpu_time(row.cpu_time)),
+    Column("rss", "RSS", 8, True, lambda row: _size(row.rss)),
+    Column("swap", "SWAP", 8, True, lambda row: _size(row.swap)),
+    Column("rss_growth", "GROWTH/m", 9, True, lambda row: _growth(row.rss_growth)),
+    Column("pss", "PSS", 8, True, lambda row: _size(row.pss)),
+    Column("uss", "USS", 8, True, lambda row: _size(row.uss)),
+    Column("state", "S", 1, False, lambda row: STATE_LETTERS.get(row.state, "?")),
     Column("name", "NAME", 15, False, lambda row: row.name),
     Column("cmdline", "COMMAND", 0, False, lambda row: row.cmdline or f"[{row.name}]"),
 )
 
 
-# On a narrow terminal these go first, in this order, so the name and command stay.
-DROP_ORDER = ("state", "uss", "user", "swap", "pss")
+# On a narrow terminal these go first, in this order, so the memory figures and the
+# command stay. NAME goes early: the command line starts with it.
+DROP_ORDER = ("state", "uss", "name", "cpu_time", "user", "swap", "pss")
 MIN_COMMAND_WIDTH = 16
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
+def min_command_width(width: int) -> int:
+    """A third of the line, at least 16: at 120 columns the command keeps 40 or more."""
+    return max(MIN_COMMAND_WIDTH, width // 3)
+
+
+@lru_cache(maxsize=16)
+def layout(width: int, columns: tuple[Column, ...] = COLUMNS) -> list[tuple[Column, int]]:
     """The columns that fit, each with its width; the command takes what is left."""
-    columns = list(COLUMNS)
+    shown = list(columns)
     for key in DROP_ORDER:
-        fixed = sum(column.width + 1 for column in columns if column.width)
-        if width - fixed >= MIN_COMMAND_WIDTH:
+        fixed = sum(column.width + 1 for column in shown if column.width)
+        if width - fixed >= min_command_width(width):
             break
-        columns = [column for column in columns if column.key != key]
-    fixed = sum(column.width + 1 for column in columns if column.width)
+        shown = [column for column in shown if column.key != key]
+    fixed = sum(column.width + 1 for column in shown if column.width)
     rest = max(8, width - fixed)
-    return [(column, column.width or rest) for column in columns]
+    return [(column, column.width or rest) for column in shown]
+
+
+def hidden_columns(width: int, columns: tuple[Column, ...] = COLUMNS) -> list[Column]:
+    """The columns ``layout`` leaves out at this width, in the order they went."""
+    shown = {column.key for column, _ in layout(width, columns)}
+    gone = [column for column in columns if column.key not in shown]
+    return sorted(gone, key=lambda column: DROP_ORDER.index(column.key))
 
 
 def fit(text: str, width: int, right: bool) -> str:

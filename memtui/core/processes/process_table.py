@@ -58,6 +58,9 @@ SORT_KEYS: Final = (
     "rss_growth",
     "pss",
     "uss",
+    "cpu_percent",
+    "cpu_time",
+    "ppid",
 )
 
 KERNEL_THREAD_REASON: Final = "kernel thread: no user memory"
@@ -66,7 +69,12 @@ NO_MM_REASON: Final = "exiting: its memory is already released"
 GONE_REASON: Final = "process exited"
 PSS_PENDING_REASON: Final = "not read yet (smaps_rollup is read at a throttled rate)"
 
-_PSUTIL_ATTRS: Final = ["pid", "name", "cmdline", "status", "create_time"]
+CPU_PENDING_REASON: Final = "needs two samples: CPU% is the CPU time used between them"
+NO_CPU_REASON: Final = "/proc/PID/stat unreadable"
+
+# ppid and cpu_times come from the same /proc/PID/stat read as name, status and
+# create_time (psutil parses it once per process under process_iter's oneshot).
+_PSUTIL_ATTRS: Final = ["pid", "name", "cmdline", "status", "create_time", "ppid", "cpu_times"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,13 @@ class ProcessRow:
     """Kernel threads have no user memory, so they are listed but cannot be opened."""
     reasons: tuple[tuple[str, str], ...] = ()
     """(column, why it is None) pairs; read them with ``reason()``."""
+    ppid: int | None = None
+    """The parent's pid (0 for init and kthreadd), for the tree view."""
+    cpu_time: float | None = None
+    """User plus system CPU seconds the process has used, as htop's TIME+."""
+    cpu_percent: float | None = None
+    """CPU time used between this sample and the previous one over the time between
+    them, in % of one CPU (so up to 100 times the CPU count), as htop's CPU%."""
 
     def reason(self, column: str) -> str | None:
         """Why ``column`` is None in this row, or None if it has a value."""
@@ -310,6 +325,7 @@ class ProcessTableSampler:
         pss_budget: int = 100,
         with_cmdline: bool = True,
         cmdline_once: bool = False,
+        with_cpu: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """
@@ -322,6 +338,8 @@ class ProcessTableSampler:
         with_cmdline: read each process's command line; the leak attribution needs
             only names, and skipping /proc/PID/cmdline makes a sample about a third
             cheaper (rows then have an empty ``cmdline``).
+        with_cpu: give CPU%, TIME+ and the parent pid (the picker's columns and
+            tree); off, rows have None there and psutil builds two fewer fields.
         """
         if growth_window <= 0 or history_points < 2:
             raise ValueError("growth_window must be positive and history_points at least 2")
@@ -332,8 +350,12 @@ class ProcessTableSampler:
         self._pss_max_age = pss_max_age
         self._pss_budget = max(0, pss_budget)
         self._attrs = [
-            a for a in _PSUTIL_ATTRS if (with_cmdline and not cmdline_once) or a != "cmdline"
+            a
+            for a in _PSUTIL_ATTRS
+            if ((with_cmdline and not cmdline_once) or a != "cmdline")
+            and (with_cpu or a not in ("ppid", "cpu_times"))
         ]
+        self._with_cpu = with_cpu
         # cmdline_once: a process's command line is read when it is first seen and
         # kept (it rarely changes; the recorder stores it once anyway), which saves
         # a /proc/PID/cmdline read per process per sample.
@@ -343,6 +365,8 @@ class ProcessTableSampler:
         self._histories: dict[tuple[int, float], _RssHistory] = {}
         self._pss: dict[tuple[int, float], _PssReading] = {}
         self._first_seen: dict[tuple[int, float], float] = {}
+        self._cpu: dict[tuple[int, float], tuple[float, float]] = {}
+        """(sampler clock, CPU seconds) of each process at its previous sample."""
         self._users: dict[int, str] = {}
         self._watched: frozenset[int] = frozenset()
         self._lock = threading.Lock()
@@ -421,6 +445,8 @@ class ProcessTableSampler:
             del self._pss[stale]
         for stale in self._first_seen.keys() - alive:
             del self._first_seen[stale]
+        for stale in self._cpu.keys() - alive:
+            del self._cpu[stale]
 
         self._refresh_pss(now, seen)
 
@@ -540,6 +566,11 @@ class ProcessTableSampler:
                     reasons.append(("pss", reading.reason))
                     reasons.append(("uss", reading.reason))
 
+        cpu_time: float | None = None
+        cpu_percent: float | None = None
+        if self._with_cpu:
+            cpu_time, cpu_percent = self._cpu_use(now, key, info.get("cpu_times"), reasons)
+        ppid = info.get("ppid")
         name = info.get("name")
         return ProcessRow(
             pid=pid,
@@ -557,7 +588,25 @@ class ProcessTableSampler:
             pss_read_at=pss_read_at,
             is_kernel_thread=status.is_kernel_thread and state != psutil.STATUS_ZOMBIE,
             reasons=tuple(reasons),
+            ppid=ppid if isinstance(ppid, int) else None,
+            cpu_time=cpu_time,
+            cpu_percent=cpu_percent,
         )
+
+    def _cpu_use(
+        self, now: float, key: tuple[int, float], times: object, reasons: list[tuple[str, str]]
+    ) -> tuple[float | None, float | None]:
+        """TIME+ and CPU% from psutil's cpu_times; the sample before is kept per process."""
+        if not isinstance(times, tuple) or len(times) < 2:
+            reasons += [("cpu_time", NO_CPU_REASON), ("cpu_percent", NO_CPU_REASON)]
+            return None, None
+        used = float(times[0]) + float(times[1])
+        previous = self._cpu.get(key)
+        self._cpu[key] = (now, used)
+        if previous is None or now <= previous[0]:
+            reasons.append(("cpu_percent", CPU_PENDING_REASON))
+            return used, None
+        return used, max(0.0, used - previous[1]) / (now - previous[0]) * 100.0
 
 
 def filter_rows(rows: Iterable[ProcessRow], query: str) -> tuple[ProcessRow, ...]:

@@ -58,6 +58,7 @@ class Recorder:
             pss_budget=20,
             with_cmdline=True,
             cmdline_once=True,
+            with_cpu=False,
             clock=clock,
         )
         self.samples = 0
