@@ -585,7 +585,10 @@ class MemtuiApp(App[None]):
             if display not in keys:
                 keys.append(display)
         rows.setdefault("command_palette", (["ctrl+p"], "Command palette: every action by name"))
-        self.push_screen(HelpScreen([(" ".join(keys), text) for keys, text in rows.values()]))
+        lines = [(" ".join(keys), text) for keys, text in rows.values()]
+        # A screen with its own help text (the picker) says what it shows.
+        about = getattr(self.screen, "HELP_ABOUT", None)
+        self.push_screen(HelpScreen(lines, about) if isinstance(about, str) else HelpScreen(lines))
 
     def action_evidence(self, pid: int | None = None) -> None:
         """The evidence of the verdict, or of the process highlighted in the leak panel."""

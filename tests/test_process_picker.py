@@ -13,9 +13,11 @@ from textual.widgets import Static
 
 from memtui.app import MemtuiApp
 from memtui.core.units import format_cpu_time
+from memtui.screens.choice_screen import ChoiceScreen
 from memtui.screens.dashboard_screen import DashboardScreen
+from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
-from memtui.screens.process_picker_screen import ProcessPickerScreen, row_detail
+from memtui.screens.process_picker_screen import HELP_ABOUT, ProcessPickerScreen, row_detail
 from memtui.widgets.process_list import ProcessList, hidden_columns, layout
 
 MARKER = "memtui_picker_target"
@@ -238,3 +240,107 @@ async def test_a_10_kb_filter_is_cut_short_in_the_status_line() -> None:
         status = str(screen.query_one("#picker-status", Static).content)
         assert "filter: " + "q" * 40 + "… (10,000 characters)  sorted by" in status
         assert len(status) < 120
+
+
+async def test_g_and_shift_g_go_to_the_first_and_last_process() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        listed = screen.process_list
+        await pilot.press("G")
+        assert len(listed.rows) > 2 and listed.cursor == len(listed.rows) - 1
+        await pilot.press("g")
+        assert listed.cursor == 0
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_help_in_the_picker_is_the_pickers_own(key: str) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_picker(app, pilot)
+        await pilot.press(key)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        assert help_screen.about == HELP_ABOUT and "process picker" in help_screen.about
+        keys = dict(help_screen.keys)
+        assert any("F1" in k and "?" in k for k in keys)
+        assert any(k.startswith("u") for k in keys)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProcessPickerScreen)
+
+
+async def test_f4_filters_and_f3_searches_without_filtering(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        everyone = len(screen.process_list.rows)
+        await pilot.press("f3", *MARKER, "enter")
+        listed = screen.process_list
+        # The search moves the cursor to the match and keeps every row.
+        assert len(listed.rows) >= everyone - 5 and len(listed.rows) > 1
+        assert listed.highlighted is not None and listed.highlighted.pid == target.pid
+        assert listed.has_focus
+        await pilot.press("g", "f3")  # F3 again: the next match, from the cursor on
+        assert listed.highlighted is not None and listed.highlighted.pid == target.pid
+        await pilot.press("f4", *MARKER, "enter")
+        assert [row.pid for row in listed.rows] == [target.pid]
+
+
+async def test_f6_chooses_the_sort_column_from_a_list() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("f6")
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("g", "enter")  # the first column: PID
+        assert app.screen is screen
+        assert screen.sort_key == "pid" and not screen.descending
+        pids = [row.pid for row in screen.process_list.rows]
+        assert pids == sorted(pids)
+        await pilot.press("f6", "escape")
+        assert app.screen is screen and screen.sort_key == "pid"
+
+
+async def test_f10_quits() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_picker(app, pilot)
+        assert app.return_code is None
+        await pilot.press("f10")
+        await pilot.pause()
+        assert app.return_code == 0
+
+
+@pytest.fixture
+def nobodys() -> Iterator[subprocess.Popen[bytes]]:
+    """A process of the user nobody (the tests run as root)."""
+    process = subprocess.Popen(["sleep", "120"], user="nobody")
+    yield process
+    process.kill()
+    process.wait()
+
+
+async def test_u_shows_one_users_processes_and_again_all(
+    nobodys: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("u")
+        chooser = app.screen
+        assert isinstance(chooser, ChoiceScreen)
+        users = [key for key, _ in chooser.choices]
+        assert users[0] == "*" and "nobody" in users and "root" in users
+        for _ in range(users.index("nobody")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        rows = screen.process_list.rows
+        assert nobodys.pid in [row.pid for row in rows]
+        assert {row.user for row in rows} == {"nobody"}
+        status = str(screen.query_one("#picker-status", Static).content)
+        assert "user: nobody" in status
+        await pilot.press("u", "enter")  # the list opens on "all users"
+        assert screen.user_filter is None
+        assert {"root", "nobody"} <= {row.user for row in screen.process_list.rows}

@@ -19,12 +19,23 @@ from memtui.core.processes.process_table import (
     ProcessSource,
     ProcessTable,
     filter_rows,
+    find_row,
     sort_rows,
 )
+from memtui.screens.choice_screen import ChoiceScreen
 from memtui.widgets.process_list import COLUMNS, ProcessList, header_line, hidden_columns
 
 COLUMN_TITLES = {column.key: column.title for column in COLUMNS}
 DEFAULT_SORT = "rss"
+ALL_USERS = "*"
+"""The user list's first choice: every user (no user name is "*")."""
+HELP_ABOUT = (
+    "The process picker lists every process with its CPU and memory, refreshed every "
+    "interval. RSS is resident memory, PSS shares shared pages among their users, USS is "
+    "what the process alone holds; GROWTH/m is the least-squares slope of RSS+swap over "
+    "the last minute. A value that cannot be read shows — and the line under the list "
+    "says why. Enter opens a process's memory view."
+)
 # Sizes, growth and CPU read best biggest first; text columns A to Z.
 SIZE_FIRST = frozenset(("rss", "swap", "rss_growth", "pss", "uss", "cpu_percent", "cpu_time"))
 
@@ -47,12 +58,35 @@ def row_detail(row: ProcessRow | None) -> str:
 
 class ProcessPickerScreen(Screen[None]):
     BINDINGS = [
+        # htop's F-keys where they mean the same, beside the letters.
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("f4", "filter", "Filter", key_display="F4", show=False),
+        Binding(
+            "f3",
+            "search",
+            "Search",
+            key_display="F3",
+            show=False,
+            tooltip="Search: jump to the first match, F3 again to the next",
+        ),
         Binding("less_than_sign,comma", "sort_column(-1)", "Sort ←", key_display="<"),
         Binding("greater_than_sign,full_stop", "sort_column(1)", "Sort →", key_display=">"),
+        Binding(
+            "f6",
+            "choose_sort",
+            "Sort by",
+            key_display="F6",
+            show=False,
+            tooltip="Sort by: choose a column",
+        ),
         Binding("i", "invert_sort", "Invert"),
+        Binding("u", "choose_user", "User", tooltip="Show one user's processes, or all"),
+        Binding("f1", "help", "Help", key_display="F1", show=False),
+        Binding("f10", "quit", "Quit", key_display="F10", show=False),
         Binding("escape", "back", "Back"),
     ]
+
+    HELP_ABOUT = HELP_ABOUT
 
     DEFAULT_CSS = """
     ProcessPickerScreen #picker-bar {
@@ -110,6 +144,11 @@ class ProcessPickerScreen(Screen[None]):
         """A replay's picker: the processes as recorded, which cannot be opened."""
         self.table: ProcessTable | None = None
         self.query_text = ""
+        self.search_text = ""
+        self.user_filter: str | None = None
+        """Only this user's processes, or every user's (None)."""
+        self._input_mode = "filter"
+        """What the input line is for: "filter" (/, F4) or "search" (F3)."""
         self.sort_key = DEFAULT_SORT
         self.descending = True
         self._timer: Timer | None = None
@@ -164,11 +203,14 @@ class ProcessPickerScreen(Screen[None]):
     def _apply_view(self) -> None:
         if self.table is None:
             return
-        rows = sort_rows(
-            filter_rows(self.table.rows, self.query_text), self.sort_key, descending=self.descending
-        )
+        rows = filter_rows(self.table.rows, self.query_text)
+        if self.user_filter is not None:
+            rows = tuple(row for row in rows if row.user == self.user_filter)
+        rows = sort_rows(rows, self.sort_key, descending=self.descending)
         self.process_list.set_rows(rows)
         status = f"{len(rows)} of {len(self.table.rows)} processes"
+        if self.user_filter is not None:
+            status += f"  user: {shorten(self.user_filter)}"
         if self.query_text:
             status += f"  filter: {shorten(self.query_text)}"
         status += f"  sorted by {COLUMN_TITLES[self.sort_key]} {'▼' if self.descending else '▲'}"
@@ -212,29 +254,108 @@ class ProcessPickerScreen(Screen[None]):
     # -- filter and sort --
 
     def action_filter(self) -> None:
+        self._open_input("filter", self.query_text, "filter by name, command, pid or user")
+
+    def action_search(self) -> None:
         field = self.query_one("#filter", Input)
+        if self.search_text and not field.has_focus:
+            # F3 again: the next match after the cursor, as in htop.
+            self._jump_to_match(self.process_list.cursor + 1)
+            return
+        self._open_input("search", self.search_text, "search: name, command, pid or user")
+
+    def _open_input(self, mode: str, value: str, placeholder: str) -> None:
+        field = self.query_one("#filter", Input)
+        self._input_mode = mode
+        field.placeholder = placeholder
+        with field.prevent(Input.Changed):
+            field.value = value
         field.add_class("-active")
         # A widget cannot take focus while still display:none; wait for the restyle.
         self.call_after_refresh(field.focus)
 
+    def _close_input(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.remove_class("-active")
+        self.process_list.focus()
+
+    def _jump_to_match(self, start: int) -> None:
+        rows = self.process_list.rows
+        index = find_row(rows, self.search_text, start % len(rows) if rows else 0)
+        if index is None:
+            self.notify(f"No process matches {shorten(self.search_text)}.", timeout=3)
+            return
+        self.process_list.cursor = index
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if self._input_mode == "search":
+            self.search_text = event.value
+            if event.value.strip():
+                index = find_row(self.process_list.rows, event.value, self.process_list.cursor)
+                if index is not None:
+                    self.process_list.cursor = index
+            return
         self.query_text = event.value
         self._apply_view()
 
     def on_input_submitted(self, _: Input.Submitted) -> None:
-        self.process_list.focus()
+        if self._input_mode == "search":
+            self._close_input()
+        else:
+            self.process_list.focus()
 
     def action_back(self) -> None:
         field = self.query_one("#filter", Input)
-        if field.has_focus or self.query_text:
+        if self._input_mode == "search" and field.has_focus:
+            # Esc leaves the search where its cursor is.
+            self._close_input()
+            return
+        if (field.has_focus and self._input_mode == "filter") or self.query_text:
             # Esc first closes and clears the filter, as in less and htop.
-            field.value = ""
-            field.remove_class("-active")
+            with field.prevent(Input.Changed):
+                field.value = ""
             self.query_text = ""
+            self._input_mode = "filter"
+            self._close_input()
             self._apply_view()
-            self.process_list.focus()
             return
         self.post_message(self.BackRequested())
+
+    def action_help(self) -> None:
+        self.app.action_help()  # type: ignore[attr-defined]
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()
+
+    def action_choose_sort(self) -> None:
+        choices = [(column.key, column.title) for column in COLUMNS]
+        self.app.push_screen(ChoiceScreen("Sort by", choices, self.sort_key), self._sort_chosen)
+
+    def _sort_chosen(self, key: str | None) -> None:
+        if key is None:
+            return
+        self.sort_key = key
+        self.descending = key in SIZE_FIRST
+        self._apply_view()
+
+    def action_choose_user(self) -> None:
+        if self.table is None:
+            return
+        counts: dict[str, int] = {}
+        for row in self.table.rows:
+            if row.user is not None:
+                counts[row.user] = counts.get(row.user, 0) + 1
+        choices = [(ALL_USERS, f"all users ({len(self.table.rows)})")]
+        choices += [(user, f"{shorten(user)} ({counts[user]})") for user in sorted(counts)]
+        # Again `u`: the list opens on "all users", so u Enter shows every user again.
+        screen = ChoiceScreen("Show the processes of", choices, ALL_USERS)
+        self.app.push_screen(screen, self._user_chosen)
+
+    def _user_chosen(self, user: str | None) -> None:
+        if user is None:
+            return
+        self.user_filter = None if user == ALL_USERS else user
+        self._apply_view()
 
     def action_sort_column(self, step: int) -> None:
         keys = [column.key for column in COLUMNS]

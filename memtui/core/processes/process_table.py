@@ -609,6 +609,17 @@ class ProcessTableSampler:
         return used, max(0.0, used - previous[1]) / (now - previous[0]) * 100.0
 
 
+def row_matches(row: ProcessRow, query: str) -> bool:
+    """Whether ``query`` (already stripped and casefolded) is in the row's name, command
+    line or user, or starts its pid when it is a number."""
+    return (
+        query in row.name.casefold()
+        or query in row.cmdline.casefold()
+        or (row.user is not None and query in row.user.casefold())
+        or (query.isdigit() and str(row.pid).startswith(query))
+    )
+
+
 def filter_rows(rows: Iterable[ProcessRow], query: str) -> tuple[ProcessRow, ...]:
     """The rows whose name, command line or user contain ``query`` (case-insensitive).
 
@@ -618,15 +629,20 @@ def filter_rows(rows: Iterable[ProcessRow], query: str) -> tuple[ProcessRow, ...
     needle = query.strip().casefold()
     if not needle:
         return tuple(rows)
-    numeric = needle.isdigit()
-    return tuple(
-        row
-        for row in rows
-        if needle in row.name.casefold()
-        or needle in row.cmdline.casefold()
-        or (row.user is not None and needle in row.user.casefold())
-        or (numeric and str(row.pid).startswith(needle))
-    )
+    return tuple(row for row in rows if row_matches(row, needle))
+
+
+def find_row(rows: Sequence[ProcessRow], query: str, start: int) -> int | None:
+    """The index of the first row from ``start`` on (wrapping round) that matches
+    ``query`` as ``filter_rows`` does: htop's incremental search (F3)."""
+    needle = query.strip().casefold()
+    if not needle or not rows:
+        return None
+    for offset in range(len(rows)):
+        index = (start + offset) % len(rows)
+        if row_matches(rows[index], needle):
+            return index
+    return None
 
 
 def sort_rows(
