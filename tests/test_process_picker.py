@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from textual.widgets import Static
 from memtui.app import MemtuiApp
 from memtui.core.units import format_cpu_time
 from memtui.screens.choice_screen import ChoiceScreen
+from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
@@ -344,3 +346,83 @@ async def test_u_shows_one_users_processes_and_again_all(
         await pilot.press("u", "enter")  # the list opens on "all users"
         assert screen.user_filter is None
         assert {"root", "nobody"} <= {row.user for row in screen.process_list.rows}
+
+
+async def picker_on_target(app: MemtuiApp, pilot: object, pid: int) -> ProcessPickerScreen:
+    """The picker, filtered down to the target."""
+    screen = await open_picker(app, pilot)
+    await pilot.press("slash", *MARKER, "enter")  # type: ignore[attr-defined]
+    assert [row.pid for row in screen.process_list.rows] == [pid]
+    return screen
+
+
+async def wait_exit(process: subprocess.Popen[bytes], pilot: object) -> int | None:
+    for _ in range(50):
+        if process.poll() is not None:
+            break
+        await pilot.pause(0.1)  # type: ignore[attr-defined]
+    return process.poll()
+
+
+@pytest.mark.parametrize("key", ["x", "f9"])
+async def test_kill_sends_sigterm_after_the_confirmation_names_the_process(
+    target: subprocess.Popen[bytes], key: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await picker_on_target(app, pilot, target.pid)
+        await pilot.press(key)
+        chooser = app.screen
+        assert isinstance(chooser, ChoiceScreen)
+        assert [name for name, _ in chooser.choices][:2] == ["SIGTERM", "SIGKILL"]
+        assert {"SIGINT", "SIGHUP", "SIGSTOP", "SIGCONT", "SIGUSR1", "SIGUSR2"} <= {
+            name for name, _ in chooser.choices
+        }
+        await pilot.press("enter")  # SIGTERM, the default
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert f"pid {target.pid}" in confirm.question and "SIGTERM" in confirm.question
+        assert target.poll() is None  # nothing sent before the answer
+        await pilot.press("y")
+        assert await wait_exit(target, pilot) == -signal.SIGTERM
+        assert any("Sent SIGTERM" in str(n.message) for n in app._notifications)
+
+
+async def test_kill_can_send_another_signal_from_the_list(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await picker_on_target(app, pilot, target.pid)
+        await pilot.press("x", "down", "enter", "enter")  # SIGKILL, confirmed with Enter
+        assert await wait_exit(target, pilot) == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("keys", [["escape"], ["enter", "escape"], ["enter", "n"]])
+async def test_escape_or_no_sends_nothing(target: subprocess.Popen[bytes], keys: list[str]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await picker_on_target(app, pilot, target.pid)
+        await pilot.press("x", *keys)
+        assert app.screen is screen
+        await pilot.pause(0.5)
+        assert target.poll() is None
+        assert not any("Sent" in str(n.message) for n in app._notifications)
+
+
+async def test_a_process_gone_before_the_confirmation_is_a_one_line_error(
+    target: subprocess.Popen[bytes],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await picker_on_target(app, pilot, target.pid)
+        await pilot.press("x", "enter")
+        target.kill()
+        target.wait()
+        await pilot.press("y")
+        for _ in range(20):
+            if app._notifications:
+                break
+            await pilot.pause(0.1)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("has already exited: nothing sent" in m and "\n" not in m for m in messages)

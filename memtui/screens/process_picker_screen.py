@@ -14,6 +14,13 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from memtui.core.input_echo import shorten
+from memtui.core.processes.process_signal import (
+    DEFAULT_SIGNAL,
+    SIGNALS,
+    SignalChoice,
+    send_signal,
+    signal_named,
+)
 from memtui.core.processes.process_table import (
     ProcessRow,
     ProcessSource,
@@ -23,6 +30,7 @@ from memtui.core.processes.process_table import (
     sort_rows,
 )
 from memtui.screens.choice_screen import ChoiceScreen
+from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.widgets.process_list import COLUMNS, ProcessList, header_line, hidden_columns
 
 COLUMN_TITLES = {column.key: column.title for column in COLUMNS}
@@ -81,6 +89,9 @@ class ProcessPickerScreen(Screen[None]):
         ),
         Binding("i", "invert_sort", "Invert"),
         Binding("u", "choose_user", "User", tooltip="Show one user's processes, or all"),
+        # htop's k is vi's up here: x, as in "cross out", is free.
+        Binding("x", "kill", "Kill", tooltip="Send a signal: choose it, then confirm"),
+        Binding("f9", "kill", "Kill", key_display="F9", show=False),
         Binding("f1", "help", "Help", key_display="F1", show=False),
         Binding("f10", "quit", "Quit", key_display="F10", show=False),
         Binding("escape", "back", "Back"),
@@ -350,6 +361,54 @@ class ProcessPickerScreen(Screen[None]):
         # Again `u`: the list opens on "all users", so u Enter shows every user again.
         screen = ChoiceScreen("Show the processes of", choices, ALL_USERS)
         self.app.push_screen(screen, self._user_chosen)
+
+    # -- kill: a signal from a list, then a confirmation naming the process --
+
+    def action_kill(self) -> None:
+        row = self.process_list.highlighted
+        if row is None:
+            return
+        if self.recorded:
+            self.notify(
+                f"{row.name} (pid {row.pid}) is a recorded process: it cannot be signalled.",
+                severity="warning",
+            )
+            return
+        choices = [(choice.name, f"{choice.name:<8} {choice.meaning}") for choice in SIGNALS]
+        title = f"Signal to {row.pid} {shorten(row.name)}"
+        self.app.push_screen(
+            ChoiceScreen(title, choices, DEFAULT_SIGNAL),
+            lambda name: self._signal_chosen(row, name),
+        )
+
+    def _signal_chosen(self, row: ProcessRow, name: str | None) -> None:
+        if name is None:
+            return
+        choice = signal_named(name)
+        whom = "memtui itself" if row.pid == os.getpid() else shorten(row.cmdline or row.name)
+        question = (
+            f"Send {choice.name} to pid {row.pid}, {shorten(row.name)} "
+            f"(user {row.user or '?'})?\n{whom}\n{choice.name}: {choice.meaning}"
+        )
+        self.app.push_screen(
+            ConfirmScreen(question, f"{choice.name} to pid {row.pid}"),
+            lambda yes: self._confirmed(row, choice, bool(yes)),
+        )
+
+    def _confirmed(self, row: ProcessRow, choice: SignalChoice, yes: bool) -> None:
+        if yes:
+            self._send_signal(row, choice)
+
+    @work(thread=True, group="process-signal", exit_on_error=False)
+    def _send_signal(self, row: ProcessRow, choice: SignalChoice) -> None:
+        error = send_signal(row.pid, row.create_time, choice.number, row.name)
+        self.app.call_from_thread(self._signal_sent, row, choice, error)
+
+    def _signal_sent(self, row: ProcessRow, choice: SignalChoice, error: str | None) -> None:
+        if error is not None:
+            self.notify(error, severity="error")
+            return
+        self.notify(f"Sent {choice.name} to {shorten(row.name)} (pid {row.pid}).", timeout=4)
 
     def _user_chosen(self, user: str | None) -> None:
         if user is None:
