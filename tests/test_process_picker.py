@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -426,3 +427,50 @@ async def test_a_process_gone_before_the_confirmation_is_a_one_line_error(
             await pilot.pause(0.1)
         messages = [str(n.message) for n in app._notifications]
         assert any("has already exited: nothing sent" in m and "\n" not in m for m in messages)
+
+
+@pytest.fixture
+def family() -> Iterator[tuple[int, int]]:
+    """A parent (with the marker) and its sleeping child: (parent pid, child pid)."""
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys, time; {MARKER} = 1; "
+            "kid = subprocess.Popen(['sleep', '120']); print(kid.pid, flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert parent.stdout is not None
+    kid = int(parent.stdout.readline())
+    yield parent.pid, kid
+    os.killpg(parent.pid, signal.SIGKILL)
+    parent.wait()
+    parent.stdout.close()
+
+
+async def test_f5_shows_children_under_parents_and_back_to_the_flat_list(
+    family: tuple[int, int],
+) -> None:
+    parent, kid = family
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        listed = screen.process_list
+        await pilot.press("f5")
+        pids = [row.pid for row in listed.rows]
+        prefixes = listed.tree_prefixes
+        assert pids.index(1) < pids.index(parent) < pids.index(kid)
+        # The child is the parent's only child: the last-child guide, one level deeper.
+        assert prefixes[kid] == prefixes[parent].replace("├─ ", "│  ").replace("└─ ", "   ") + "└─ "
+        assert pids.index(kid) == pids.index(parent) + 1
+        listed.cursor = pids.index(kid)
+        line = listed.render_line(listed.cursor - listed.scroll_offset.y).text
+        assert prefixes[kid] + "sleep 120" in line
+        assert "tree" in str(screen.query_one("#picker-status", Static).content)
+        await pilot.press("f5")
+        assert listed.tree_prefixes == {}
+        rss = [row.rss for row in listed.rows if row.rss is not None]
+        assert rss == sorted(rss, reverse=True)
+        assert listed.highlighted is not None and listed.highlighted.pid == kid

@@ -29,6 +29,7 @@ from memtui.core.processes.process_table import (
     find_row,
     sort_rows,
 )
+from memtui.core.processes.process_tree import tree_rows
 from memtui.screens.choice_screen import ChoiceScreen
 from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.widgets.process_list import COLUMNS, ProcessList, header_line, hidden_columns
@@ -88,6 +89,13 @@ class ProcessPickerScreen(Screen[None]):
             tooltip="Sort by: choose a column",
         ),
         Binding("i", "invert_sort", "Invert"),
+        Binding(
+            "f5",
+            "toggle_tree",
+            "Tree",
+            key_display="F5",
+            tooltip="Tree view: children under their parents, siblings sorted",
+        ),
         Binding("u", "choose_user", "User", tooltip="Show one user's processes, or all"),
         # htop's k is vi's up here: x, as in "cross out", is free.
         Binding("x", "kill", "Kill", tooltip="Send a signal: choose it, then confirm"),
@@ -158,6 +166,8 @@ class ProcessPickerScreen(Screen[None]):
         self.search_text = ""
         self.user_filter: str | None = None
         """Only this user's processes, or every user's (None)."""
+        self.tree_view = False
+        """The tree view (F5): children under parents, sorted within siblings."""
         self._input_mode = "filter"
         """What the input line is for: "filter" (/, F4) or "search" (F3)."""
         self.sort_key = DEFAULT_SORT
@@ -217,14 +227,19 @@ class ProcessPickerScreen(Screen[None]):
         rows = filter_rows(self.table.rows, self.query_text)
         if self.user_filter is not None:
             rows = tuple(row for row in rows if row.user == self.user_filter)
-        rows = sort_rows(rows, self.sort_key, descending=self.descending)
-        self.process_list.set_rows(rows)
+        if self.tree_view:
+            rows, prefixes = tree_rows(rows, self.sort_key, descending=self.descending)
+            self.process_list.set_rows(rows, prefixes)
+        else:
+            rows = sort_rows(rows, self.sort_key, descending=self.descending)
+            self.process_list.set_rows(rows)
         status = f"{len(rows)} of {len(self.table.rows)} processes"
         if self.user_filter is not None:
             status += f"  user: {shorten(self.user_filter)}"
         if self.query_text:
             status += f"  filter: {shorten(self.query_text)}"
-        status += f"  sorted by {COLUMN_TITLES[self.sort_key]} {'▼' if self.descending else '▲'}"
+        order = "tree, siblings sorted by" if self.tree_view else "sorted by"
+        status += f"  {order} {COLUMN_TITLES[self.sort_key]} {'▼' if self.descending else '▲'}"
         self.query_one("#picker-status", Static).update(status)
         self._draw_header()
         self._show_detail(self.process_list.highlighted)
@@ -420,6 +435,10 @@ class ProcessPickerScreen(Screen[None]):
         keys = [column.key for column in COLUMNS]
         self.sort_key = keys[(keys.index(self.sort_key) + step) % len(keys)]
         self.descending = self.sort_key in SIZE_FIRST
+        self._apply_view()
+
+    def action_toggle_tree(self) -> None:
+        self.tree_view = not self.tree_view
         self._apply_view()
 
     def action_invert_sort(self) -> None:

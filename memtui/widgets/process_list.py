@@ -9,7 +9,7 @@ the same for 100 processes or 10,000.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -184,15 +184,20 @@ class ProcessList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: tuple[ProcessRow, ...] = ()
+        self.tree_prefixes: Mapping[int, str] = {}
+        """In the tree view, the guide drawn before each pid's command."""
         self._cursor_pid: int | None = None
 
     @property
     def highlighted(self) -> ProcessRow | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
-    def set_rows(self, rows: tuple[ProcessRow, ...]) -> None:
+    def set_rows(
+        self, rows: tuple[ProcessRow, ...], tree_prefixes: Mapping[int, str] | None = None
+    ) -> None:
         """Show new rows, keeping the cursor on the same process if it is still listed."""
         self.rows = rows
+        self.tree_prefixes = tree_prefixes or {}
         self.virtual_size = Size(self.size.width, len(rows))
         index = next((i for i, row in enumerate(rows) if row.pid == self._cursor_pid), None)
         if index is None:
@@ -259,6 +264,8 @@ class ProcessList(ScrollView, can_focus=True):
         for column, column_width in layout(width):
             text = column.cell(row)
             style: Style = missing if text == MISSING else base
+            if column.key == "cmdline" and self.tree_prefixes:
+                text = self.tree_prefixes.get(row.pid, "") + text
             segments.append(Segment(fit(text, column_width, column.right), style))
             segments.append(Segment(" ", base))
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
