@@ -166,7 +166,9 @@ class MemtuiApp(App[None]):
         if self.model.replay is not None:
             replay = self.model.replay
             source = RecordedProcesses(lambda: replay.page, lambda: self.model.at)
-        return ProcessPickerScreen(source, self.model.interval, recorded=self.model.is_replay)
+        return ProcessPickerScreen(
+            source, self.model.interval, recorded=self.model.is_replay, model=self.model
+        )
 
     def on_mount(self) -> None:
         theme = theme_for_colors(self._color_system)

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from textual import events
 from textual.widgets import Static
 
 from memtui.app import MemtuiApp
+from memtui.core.processes.process_table import ProcessTableSampler
 from memtui.core.units import format_cpu_time
 from memtui.screens.choice_screen import ChoiceScreen
 from memtui.screens.confirm_screen import ConfirmScreen
@@ -154,7 +156,7 @@ def test_narrow_terminals_drop_columns_but_keep_memory_and_command() -> None:
     assert {"pid", "cpu_percent", "rss", "rss_growth", "cmdline"} <= set(narrow)
     assert sum(width + 1 for _, width in layout(80)) <= 81
     assert [column.key for column in hidden_columns(80)] == [
-        key for key in ("state", "uss", "name", "cpu_time", "user", "swap", "pss")
+        key for key in ("state", "uss", "name", "rss_trend", "cpu_time", "user", "swap", "pss")
         if key not in narrow
     ]  # fmt: skip
     assert hidden_columns(160) == []
@@ -474,3 +476,49 @@ async def test_f5_shows_children_under_parents_and_back_to_the_flat_list(
         rss = [row.rss for row in listed.rows if row.rss is not None]
         assert rss == sorted(rss, reverse=True)
         assert listed.highlighted is not None and listed.highlighted.pid == kid
+
+
+GROWER = """
+import sys
+blocks = []
+print("ready", flush=True)
+for line in sys.stdin:
+    blocks.append(b"\\x01" * (4 << 20))
+    print("ok", flush=True)
+"""
+
+
+async def test_the_rss_column_draws_the_process_history_as_a_sparkline() -> None:
+    grower = subprocess.Popen(
+        [sys.executable, "-c", GROWER, MARKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert grower.stdin is not None and grower.stdout is not None
+    try:
+        assert grower.stdout.readline().strip() == "ready"
+        app = make_app()
+        # Ten readings of every process over the last 100 s, the grower 4 MiB more
+        # each time, as the leak attribution's sampler would have taken them.
+        sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
+        now = time.time()
+        for step in range(10):
+            grower.stdin.write("\n")
+            grower.stdin.flush()
+            assert grower.stdout.readline().strip() == "ok"
+            app.model.add_process_table(sampler.sample(), now - 100 + 10 * step)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await picker_on_target(app, pilot, grower.pid)
+            header = str(screen.query_one("#column-header", Static).content)
+            assert "RSS~" in header
+            line = screen.process_list.render_line(0).text
+            start = header.index("RSS~")
+            cell = line[start : start + 8]
+            assert cell[0] == "▁" and cell[-1] == "█", cell
+            assert list(cell) == sorted(cell)  # a steady climb never dips
+    finally:
+        grower.kill()
+        grower.wait()
+        grower.stdin.close()
+        grower.stdout.close()

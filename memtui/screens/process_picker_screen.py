@@ -7,6 +7,7 @@ import os
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -14,6 +15,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from memtui.core.input_echo import shorten
+from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.model.sparkline import sparkline
 from memtui.core.processes.process_signal import (
     DEFAULT_SIGNAL,
     SIGNALS,
@@ -36,14 +39,17 @@ from memtui.widgets.process_list import COLUMNS, ProcessList, header_line, hidde
 
 COLUMN_TITLES = {column.key: column.title for column in COLUMNS}
 DEFAULT_SORT = "rss"
+TREND_CACHE_SIZE = 512
+"""RSS~ cells kept: a few screens' worth; older versions fall out."""
 ALL_USERS = "*"
 """The user list's first choice: every user (no user name is "*")."""
 HELP_ABOUT = (
     "The process picker lists every process with its CPU and memory, refreshed every "
     "interval. RSS is resident memory, PSS shares shared pages among their users, USS is "
     "what the process alone holds; GROWTH/m is the least-squares slope of RSS+swap over "
-    "the last minute. A value that cannot be read shows — and the line under the list "
-    "says why. Enter opens a process's memory view."
+    "the last minute, RSS~ the RSS over the charts' window (two minutes). A value that "
+    "cannot be read shows — and the line under the list says why. Enter opens a "
+    "process's memory view."
 )
 # Sizes, growth and CPU read best biggest first; text columns A to Z.
 SIZE_FIRST = frozenset(("rss", "swap", "rss_growth", "pss", "uss", "cpu_percent", "cpu_time"))
@@ -154,10 +160,17 @@ class ProcessPickerScreen(Screen[None]):
         pass
 
     def __init__(
-        self, sampler: ProcessSource, interval: float = 1.0, recorded: bool = False
+        self,
+        sampler: ProcessSource,
+        interval: float = 1.0,
+        recorded: bool = False,
+        model: DashboardModel | None = None,
     ) -> None:
         super().__init__()
         self.sampler = sampler
+        self.model = model
+        """Where the RSS~ column and the detail pane read each process's history."""
+        self._trends: LRUCache[tuple[object, ...], str] = LRUCache(TREND_CACHE_SIZE)
         self.interval = interval
         self.recorded = recorded
         """A replay's picker: the processes as recorded, which cannot be opened."""
@@ -189,6 +202,7 @@ class ProcessPickerScreen(Screen[None]):
         return self.query_one(ProcessList)
 
     def on_mount(self) -> None:
+        self.process_list.trend = self._trend
         self.process_list.focus()
         self._sample()
 
@@ -243,6 +257,26 @@ class ProcessPickerScreen(Screen[None]):
         self.query_one("#picker-status", Static).update(status)
         self._draw_header()
         self._show_detail(self.process_list.highlighted)
+
+    def _trend(self, row: ProcessRow, width: int) -> str:
+        """The RSS~ cell: RSS over the chart window, from the histories the leak
+        attribution keeps (every process every 2-6 s); cached per history version."""
+        model = self.model
+        if model is None or row.rss is None:
+            return ""
+        histories = model.processes
+        end = model.at if model.at is not None else histories.latest_time
+        if end is None:
+            return ""
+        key = (row.pid, row.create_time, histories.version, end, width)
+        cached = self._trends.get(key)
+        if cached is None:
+            _, rss, _ = histories.memory_series(
+                (row.pid, row.create_time), end - model.chart_window(), end
+            )
+            cached = sparkline(rss, width)
+            self._trends[key] = cached
+        return cached
 
     def _draw_header(self) -> None:
         width = self.process_list.size.width or self.size.width
@@ -354,7 +388,7 @@ class ProcessPickerScreen(Screen[None]):
         await self.app.action_quit()
 
     def action_choose_sort(self) -> None:
-        choices = [(column.key, column.title) for column in COLUMNS]
+        choices = [(column.key, column.title) for column in COLUMNS if column.sortable]
         self.app.push_screen(ChoiceScreen("Sort by", choices, self.sort_key), self._sort_chosen)
 
     def _sort_chosen(self, key: str | None) -> None:
@@ -432,7 +466,7 @@ class ProcessPickerScreen(Screen[None]):
         self._apply_view()
 
     def action_sort_column(self, step: int) -> None:
-        keys = [column.key for column in COLUMNS]
+        keys = [column.key for column in COLUMNS if column.sortable]
         self.sort_key = keys[(keys.index(self.sort_key) + step) % len(keys)]
         self.descending = self.sort_key in SIZE_FIRST
         self._apply_view()

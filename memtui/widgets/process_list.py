@@ -76,6 +76,7 @@ class Column:
     """0: takes the rest of the line."""
     right: bool
     cell: Callable[[ProcessRow], str]
+    sortable: bool = True
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -88,6 +89,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("rss_growth", "GROWTH/m", 9, True, lambda row: _growth(row.rss_growth)),
     Column("pss", "PSS", 8, True, lambda row: _size(row.pss)),
     Column("uss", "USS", 8, True, lambda row: _size(row.uss)),
+    # Drawn by the list from the process's history (ProcessList.trend), not the row.
+    Column("rss_trend", "RSS~", 8, False, lambda row: "", sortable=False),
     Column("state", "S", 1, False, lambda row: STATE_LETTERS.get(row.state, "?")),
     Column("name", "NAME", 15, False, lambda row: row.name),
     Column("cmdline", "COMMAND", 0, False, lambda row: row.cmdline or f"[{row.name}]"),
@@ -96,7 +99,7 @@ COLUMNS: tuple[Column, ...] = (
 
 # On a narrow terminal these go first, in this order, so the memory figures and the
 # command stay. NAME goes early: the command line starts with it.
-DROP_ORDER = ("state", "uss", "name", "cpu_time", "user", "swap", "pss")
+DROP_ORDER = ("state", "uss", "name", "rss_trend", "cpu_time", "user", "swap", "pss")
 MIN_COMMAND_WIDTH = 16
 
 
@@ -184,6 +187,8 @@ class ProcessList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: tuple[ProcessRow, ...] = ()
+        self.trend: Callable[[ProcessRow, int], str] | None = None
+        """Draws the RSS~ cell (row, width): the RSS history is the screen's to read."""
         self.tree_prefixes: Mapping[int, str] = {}
         """In the tree view, the guide drawn before each pid's command."""
         self._cursor_pid: int | None = None
@@ -263,6 +268,8 @@ class ProcessList(ScrollView, can_focus=True):
         segments: list[Segment] = []
         for column, column_width in layout(width):
             text = column.cell(row)
+            if column.key == "rss_trend" and self.trend is not None:
+                text = self.trend(row, column_width)
             style: Style = missing if text == MISSING else base
             if column.key == "cmdline" and self.tree_prefixes:
                 text = self.tree_prefixes.get(row.pid, "") + text
