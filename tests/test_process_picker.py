@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import HELP_ABOUT, ProcessPickerScreen, row_detail
 from memtui.widgets.process_list import ProcessList, hidden_columns, layout
+from memtui.widgets.process_memory_plot import ProcessMemoryPlot
 
 MARKER = "memtui_picker_target"
 
@@ -488,7 +490,10 @@ for line in sys.stdin:
 """
 
 
-async def test_the_rss_column_draws_the_process_history_as_a_sparkline() -> None:
+@pytest.fixture
+def grown() -> Iterator[tuple[int, MemtuiApp]]:
+    """A process that grew 4 MiB every 10 s for 100 s, and an app whose process
+    histories hold those readings (as the leak attribution's sampler takes them)."""
     grower = subprocess.Popen(
         [sys.executable, "-c", GROWER, MARKER],
         stdin=subprocess.PIPE,
@@ -499,8 +504,6 @@ async def test_the_rss_column_draws_the_process_history_as_a_sparkline() -> None
     try:
         assert grower.stdout.readline().strip() == "ready"
         app = make_app()
-        # Ten readings of every process over the last 100 s, the grower 4 MiB more
-        # each time, as the leak attribution's sampler would have taken them.
         sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
         now = time.time()
         for step in range(10):
@@ -508,17 +511,52 @@ async def test_the_rss_column_draws_the_process_history_as_a_sparkline() -> None
             grower.stdin.flush()
             assert grower.stdout.readline().strip() == "ok"
             app.model.add_process_table(sampler.sample(), now - 100 + 10 * step)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = await picker_on_target(app, pilot, grower.pid)
-            header = str(screen.query_one("#column-header", Static).content)
-            assert "RSS~" in header
-            line = screen.process_list.render_line(0).text
-            start = header.index("RSS~")
-            cell = line[start : start + 8]
-            assert cell[0] == "▁" and cell[-1] == "█", cell
-            assert list(cell) == sorted(cell)  # a steady climb never dips
+        yield grower.pid, app
     finally:
         grower.kill()
         grower.wait()
         grower.stdin.close()
         grower.stdout.close()
+
+
+async def test_the_rss_column_draws_the_process_history_as_a_sparkline(
+    grown: tuple[int, MemtuiApp],
+) -> None:
+    pid, app = grown
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await picker_on_target(app, pilot, pid)
+        header = str(screen.query_one("#column-header", Static).content)
+        assert "RSS~" in header
+        line = screen.process_list.render_line(0).text
+        start = header.index("RSS~")
+        cell = line[start : start + 8]
+        assert cell[0] == "▁" and cell[-1] == "█", cell
+        assert list(cell) == sorted(cell)  # a steady climb never dips
+
+
+async def test_d_opens_a_chart_of_the_process_memory_with_its_growth_fit(
+    grown: tuple[int, MemtuiApp],
+) -> None:
+    pid, app = grown
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await picker_on_target(app, pilot, pid)
+        assert not screen.query_one("#process-detail").display
+        await pilot.press("d")
+        await pilot.pause(0.5)
+        assert screen.query_one("#process-detail").display
+        summary = str(screen.query_one("#detail-summary", Static).content)
+        # 4 MiB every 10 s: +24 MiB/min, a steady line.
+        assert f"({pid})" in summary
+        fitted = re.search(r"RSS\+swap \+([\d.]+) MiB/min, r² ([\d.]+)", summary)
+        assert fitted is not None, summary
+        assert 18 < float(fitted[1]) < 30 and float(fitted[2]) >= 0.9
+        plot = screen.query_one(ProcessMemoryPlot)
+        assert plot.data is not None
+        lines = {label: values for label, _, values in plot.data.lines}
+        assert len(lines["RSS"]) >= 10 and lines["RSS"][-1] > lines["RSS"][0] + 30 * (1 << 20)
+        assert "fit" in lines and "swap" in lines
+        # PSS is read by the picker's sampler for the selected row, and kept.
+        assert len(lines["PSS"]) >= 1
+        assert plot.render().plain.strip()
+        await pilot.press("d")
+        assert not screen.query_one("#process-detail").display

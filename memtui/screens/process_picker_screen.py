@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
+from collections import deque
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from memtui.core.input_echo import shorten
-from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.leak.evidence import line_points
+from memtui.core.leak.leak_detector import fit_line, format_leak_rate
+from memtui.core.model.dashboard_model import DashboardModel, format_span
 from memtui.core.model.sparkline import sparkline
+from memtui.core.processes.process_history import RAW_SPAN, ProcessKey
 from memtui.core.processes.process_signal import (
     DEFAULT_SIGNAL,
     SIGNALS,
@@ -35,10 +41,22 @@ from memtui.core.processes.process_table import (
 from memtui.core.processes.process_tree import tree_rows
 from memtui.screens.choice_screen import ChoiceScreen
 from memtui.screens.confirm_screen import ConfirmScreen
-from memtui.widgets.process_list import COLUMNS, ProcessList, header_line, hidden_columns
+from memtui.widgets.process_list import (
+    COLUMNS,
+    ProcessList,
+    header_line,
+    hidden_columns,
+    size_text,
+)
+from memtui.widgets.process_memory_plot import MemoryLines, ProcessMemoryPlot
 
 COLUMN_TITLES = {column.key: column.title for column in COLUMNS}
 DEFAULT_SORT = "rss"
+PSS_SPACING = 5.0
+"""Seconds between the PSS points the detail pane keeps (smaps_rollup is costly)."""
+PSS_POINTS = int(RAW_SPAN / PSS_SPACING) + 1
+PSS_PROCESSES = 8
+"""Processes whose PSS history is kept: the last few selected."""
 TREND_CACHE_SIZE = 512
 """RSS~ cells kept: a few screens' worth; older versions fall out."""
 ALL_USERS = "*"
@@ -96,6 +114,12 @@ class ProcessPickerScreen(Screen[None]):
         ),
         Binding("i", "invert_sort", "Invert"),
         Binding(
+            "d",
+            "toggle_detail",
+            "Detail",
+            tooltip="The highlighted process's RSS, swap and PSS over time, with its growth",
+        ),
+        Binding(
             "f5",
             "toggle_tree",
             "Tree",
@@ -134,6 +158,18 @@ class ProcessPickerScreen(Screen[None]):
         background: $panel;
         text-style: bold;
     }
+    ProcessPickerScreen #process-detail {
+        display: none;
+        height: 12;
+        border-top: solid $accent;
+    }
+    ProcessPickerScreen #process-detail.-open {
+        display: block;
+    }
+    ProcessPickerScreen #detail-summary {
+        height: 1;
+        padding: 0 1;
+    }
     ProcessPickerScreen #row-detail {
         height: 1;
         padding: 0 1;
@@ -170,6 +206,9 @@ class ProcessPickerScreen(Screen[None]):
         self.sampler = sampler
         self.model = model
         """Where the RSS~ column and the detail pane read each process's history."""
+        self._pss_history: LRUCache[ProcessKey, deque[tuple[float, float]]] = LRUCache(
+            PSS_PROCESSES
+        )
         self._trends: LRUCache[tuple[object, ...], str] = LRUCache(TREND_CACHE_SIZE)
         self.interval = interval
         self.recorded = recorded
@@ -193,6 +232,9 @@ class ProcessPickerScreen(Screen[None]):
             yield Static("", id="picker-hidden", markup=False)
         yield Static("", id="column-header", markup=False)
         yield ProcessList(id="process-list")
+        with Vertical(id="process-detail"):
+            yield Static("", id="detail-summary", markup=False)
+            yield ProcessMemoryPlot(id="detail-plot")
         yield Static("", id="row-detail", markup=False)
         yield Input(placeholder="filter by name, command, pid or user", id="filter")
         yield Footer()
@@ -230,6 +272,8 @@ class ProcessPickerScreen(Screen[None]):
     def _show_table(self, table: ProcessTable) -> None:
         self.table = table
         self._apply_view()
+        self._keep_pss(table)
+        self._update_detail()
         if self.is_current:
             self._timer = self.set_timer(self.interval, self._sample, name="process-table-poll")
         else:
@@ -293,6 +337,80 @@ class ProcessPickerScreen(Screen[None]):
 
     def on_process_list_highlighted(self, message: ProcessList.Highlighted) -> None:
         self._show_detail(message.row)
+        self._update_detail()
+
+    # -- the detail pane: one process's memory over time --
+
+    @property
+    def detail_open(self) -> bool:
+        return self.query_one("#process-detail").has_class("-open")
+
+    def action_toggle_detail(self) -> None:
+        self.query_one("#process-detail").toggle_class("-open")
+        self._update_detail()
+
+    def _keep_pss(self, table: ProcessTable) -> None:
+        """Add the selected process's PSS to its history, every PSS_SPACING seconds.
+
+        The sampler's worker reads it (the selected row is watched), so nothing here
+        touches /proc; a sample's clock is monotonic, the histories' wall time."""
+        row = self.process_list.highlighted
+        if row is None or row.pss is None or row.pss_read_at is None:
+            return
+        key = (row.pid, row.create_time)
+        points = self._pss_history.get(key)
+        if points is None:
+            points = deque(maxlen=PSS_POINTS)
+            self._pss_history[key] = points
+        at = (
+            time.time() - (table.taken_at - row.pss_read_at)
+            if not self.recorded
+            else table.taken_at
+        )
+        if not points or at - points[-1][0] >= PSS_SPACING:
+            points.append((at, float(row.pss)))
+
+    def _update_detail(self) -> None:
+        if not self.detail_open:
+            return
+        summary = self.query_one("#detail-summary", Static)
+        plot = self.query_one(ProcessMemoryPlot)
+        row = self.process_list.highlighted
+        model = self.model
+        if row is None or model is None:
+            summary.update("No process selected.")
+            return
+        histories = model.processes
+        end = model.at if model.at is not None else histories.latest_time
+        label = f"{shorten(row.name)} ({row.pid})"
+        if end is None or row.rss is None:
+            summary.update(f"{label}: {row_detail(row).split(': ', 1)[-1]}")
+            return
+        key = (row.pid, row.create_time)
+        start = end - RAW_SPAN
+        times, rss, swap = histories.memory_series(key, start, end)
+        rss_points = [(t, v) for t, v in zip(times, rss, strict=True) if not math.isnan(v)]
+        swap_points = [(t, v) for t, v in zip(times, swap, strict=True) if not math.isnan(v)]
+        pss_points = [(t, v) for t, v in self._pss_history.get(key) or () if t >= start]
+        growth_times, growth = histories.growth_series(key, start, end)
+        fit = fit_line(growth_times, growth, 3)
+        lines: list[tuple[str, list[float], list[float]]] = [
+            (name, [t for t, _ in points], [v for _, v in points])
+            for name, points in (("RSS", rss_points), ("swap", swap_points), ("PSS", pss_points))
+        ]
+        if fit is None:
+            trend = f"growth: collecting history ({len(growth_times)} points)"
+        else:
+            fitted = line_points(fit, start, end)
+            lines.append(("fit", fitted[0], fitted[1]))
+            trend = (
+                f"RSS+swap {format_leak_rate(fit.rate_per_minute)}, r² {fit.r_squared:.2f} "
+                f"over {format_span(fit.span)} ({fit.points} points)"
+            )
+        sizes = f"RSS {size_text(row.rss)}  swap {size_text(row.swap)}  PSS {size_text(row.pss)}"
+        summary.update(f"{label}  {sizes}  {trend}")
+        window = max(60.0, end - (times[0] if times else end))
+        plot.show(MemoryLines(end, min(RAW_SPAN, window), tuple(lines)))
 
     def on_process_list_opened(self, message: ProcessList.Opened) -> None:
         row = message.row

@@ -7,7 +7,8 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from memtui.core.leak.evidence import EvidenceSeries, line_points
-from memtui.core.model.chart_series import x_ticks, y_axis
+from memtui.core.model.chart_series import y_axis
+from memtui.widgets.plot_axes import apply_axes
 
 DATA_COLOR = "cyan"
 LINE_COLOR = "red"
@@ -55,15 +56,7 @@ class EvidencePlot(PlotextPlot):
                 marker="braille",
                 color=LINE_COLOR,
             )
-        plt.xlim(-window, 0)
-        xt, xl = x_ticks(window)
-        plt.xticks(xt, xl)
-        low, high = (ticks[0], ticks[-1]) if ticks else (0.0, 1.0)
-        if high <= low:
-            pad = abs(low) * 0.001 or 1.0
-            low, high = low - pad, high + pad
-        plt.ylim(low, high)
-        plt.yticks(ticks, labels)
+        apply_axes(plt, window, ticks, labels)
         rendered = super().render()
         assert isinstance(rendered, Text)
         self._built = (key, rendered)

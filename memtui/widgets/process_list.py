@@ -29,7 +29,7 @@ from memtui.core.units import format_bytes_short, format_cpu_time, format_rate
 MISSING = "—"
 
 
-def _size(value: int | None) -> str:
+def size_text(value: int | None) -> str:
     return MISSING if value is None else format_bytes_short(value)
 
 
@@ -84,11 +84,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("user", "USER", 8, False, lambda row: row.user or MISSING),
     Column("cpu_percent", "CPU%", 5, True, lambda row: _cpu(row.cpu_percent)),
     Column("cpu_time", "TIME+", 8, True, lambda row: _cpu_time(row.cpu_time)),
-    Column("rss", "RSS", 8, True, lambda row: _size(row.rss)),
-    Column("swap", "SWAP", 8, True, lambda row: _size(row.swap)),
+    Column("rss", "RSS", 8, True, lambda row: size_text(row.rss)),
+    Column("swap", "SWAP", 8, True, lambda row: size_text(row.swap)),
     Column("rss_growth", "GROWTH/m", 9, True, lambda row: _growth(row.rss_growth)),
-    Column("pss", "PSS", 8, True, lambda row: _size(row.pss)),
-    Column("uss", "USS", 8, True, lambda row: _size(row.uss)),
+    Column("pss", "PSS", 8, True, lambda row: size_text(row.pss)),
+    Column("uss", "USS", 8, True, lambda row: size_text(row.uss)),
     # Drawn by the list from the process's history (ProcessList.trend), not the row.
     Column("rss_trend", "RSS~", 8, False, lambda row: "", sortable=False),
     Column("state", "S", 1, False, lambda row: STATE_LETTERS.get(row.state, "?")),
