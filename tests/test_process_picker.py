@@ -19,6 +19,7 @@ from memtui.app import MemtuiApp
 from memtui.core.processes.process_table import ProcessTableSampler
 from memtui.core.units import format_cpu_time
 from memtui.screens.choice_screen import ChoiceScreen
+from memtui.screens.column_chooser_screen import ColumnChooserScreen
 from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.help_screen import HelpScreen
@@ -560,3 +561,30 @@ async def test_d_opens_a_chart_of_the_process_memory_with_its_growth_fit(
         assert plot.render().plain.strip()
         await pilot.press("d")
         assert not screen.query_one("#process-detail").display
+
+
+async def test_c_chooses_the_columns_and_the_choice_stays() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        await pilot.press("c")
+        chooser = app.screen
+        assert isinstance(chooser, ColumnChooserScreen)
+        keys = [key for key, _ in chooser.columns]
+        assert "cmdline" not in keys  # COMMAND always stays
+        for _ in range(keys.index("swap")):
+            await pilot.press("down")
+        await pilot.press("space", "enter")  # SWAP off
+        assert app.screen is screen
+        header = str(screen.query_one("#column-header", Static).content)
+        assert "SWAP" not in header and "RSS" in header and "COMMAND" in header
+        # Chosen away is not "hidden" by the width.
+        assert "SWAP" not in str(screen.query_one("#picker-hidden", Static).content)
+        line = screen.process_list.render_line(0).text
+        assert len(line.split()) >= 8
+        await pilot.press("c")
+        chooser = app.screen
+        assert isinstance(chooser, ColumnChooserScreen)
+        assert "swap" not in chooser.shown and "rss" in chooser.shown
+        await pilot.press("escape")
+        assert "SWAP" not in str(screen.query_one("#column-header", Static).content)

@@ -40,6 +40,7 @@ from memtui.core.processes.process_table import (
 )
 from memtui.core.processes.process_tree import tree_rows
 from memtui.screens.choice_screen import ChoiceScreen
+from memtui.screens.column_chooser_screen import ColumnChooserScreen
 from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.widgets.process_list import (
     COLUMNS,
@@ -113,6 +114,7 @@ class ProcessPickerScreen(Screen[None]):
             tooltip="Sort by: choose a column",
         ),
         Binding("i", "invert_sort", "Invert"),
+        Binding("c", "choose_columns", "Columns", tooltip="Choose the columns to show"),
         Binding(
             "d",
             "toggle_detail",
@@ -325,9 +327,9 @@ class ProcessPickerScreen(Screen[None]):
     def _draw_header(self) -> None:
         width = self.process_list.size.width or self.size.width
         self.query_one("#column-header", Static).update(
-            header_line(width, self.sort_key, self.descending)
+            header_line(width, self.sort_key, self.descending, self.process_list.columns)
         )
-        hidden = hidden_columns(width)
+        hidden = hidden_columns(width, self.process_list.columns)
         # Columns that did not fit are named, so none vanishes without notice.
         note = "hidden: " + " ".join(column.title for column in hidden) if hidden else ""
         self.query_one("#picker-hidden", Static).update(note)
@@ -588,6 +590,22 @@ class ProcessPickerScreen(Screen[None]):
         self.sort_key = keys[(keys.index(self.sort_key) + step) % len(keys)]
         self.descending = self.sort_key in SIZE_FIRST
         self._apply_view()
+
+    def action_choose_columns(self) -> None:
+        # COMMAND always stays: it takes the rest of the line.
+        choices = [(column.key, column.title) for column in COLUMNS if column.width]
+        shown = [column.key for column in self.process_list.columns]
+        self.app.push_screen(ColumnChooserScreen(choices, shown), self._columns_chosen)
+
+    def _columns_chosen(self, keys: list[str] | None) -> None:
+        if keys is None:
+            return
+        chosen = set(keys)
+        self.process_list.columns = tuple(
+            column for column in COLUMNS if column.key in chosen or not column.width
+        )
+        self.process_list.refresh()
+        self._draw_header()
 
     def action_toggle_tree(self) -> None:
         self.tree_view = not self.tree_view

@@ -189,6 +189,8 @@ class ProcessList(ScrollView, can_focus=True):
         self.rows: tuple[ProcessRow, ...] = ()
         self.trend: Callable[[ProcessRow, int], str] | None = None
         """Draws the RSS~ cell (row, width): the RSS history is the screen's to read."""
+        self.columns: tuple[Column, ...] = COLUMNS
+        """The columns chosen (c); those that do not fit the width still drop."""
         self.tree_prefixes: Mapping[int, str] = {}
         """In the tree view, the guide drawn before each pid's command."""
         self._cursor_pid: int | None = None
@@ -266,7 +268,7 @@ class ProcessList(ScrollView, can_focus=True):
         muted = self.get_component_rich_style("process-list--missing").color
         missing = base + Style(color=muted)
         segments: list[Segment] = []
-        for column, column_width in layout(width):
+        for column, column_width in layout(width, self.columns):
             text = column.cell(row)
             if column.key == "rss_trend" and self.trend is not None:
                 text = self.trend(row, column_width)
@@ -278,9 +280,11 @@ class ProcessList(ScrollView, can_focus=True):
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
 
 
-def header_line(width: int, sort_key: str, descending: bool) -> str:
+def header_line(
+    width: int, sort_key: str, descending: bool, columns: tuple[Column, ...] = COLUMNS
+) -> str:
     cells = []
-    for column, column_width in layout(width):
+    for column, column_width in layout(width, columns):
         title = column.title
         if column.key == sort_key:
             title += "▼" if descending else "▲"
