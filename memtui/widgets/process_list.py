@@ -64,6 +64,7 @@ STATE_LETTERS = {
     "idle": "I",
     "locked": "L",
     "waiting": "W",
+    "recorded": "-",
 }
 
 

@@ -52,12 +52,16 @@ class ProcessMemoryPlot(PlotextPlot):
         key = (data, self.size.width, self.size.height, self.app.theme, self.app.no_color)
         if self._built is not None and self._built[0] == key:
             return self._built[1]
-        every = [v for _, _, values in data.lines for v in values]
+        # A line that is zero throughout (swap, on most machines) would pin the axis
+        # to 0 and flatten the others into its top row: the summary gives it instead.
+        lines = [line for line in data.lines if any(line[2])]
+        every = [v for _, _, values in lines for v in values]
         lo, hi = (min(every), max(every)) if every else (0.0, 0.0)
-        _, divisor, ticks, labels = y_axis(min(lo, 0.0), hi, False)
+        _, divisor, ticks, labels = y_axis(lo, hi, False)
         plt = self.plt
         plt.clear_figure()
-        for label, times, values in data.lines:
+        # The fitted line first, so the data draws over it.
+        for label, times, values in sorted(lines, key=lambda line: line[0] != "fit"):
             if times:
                 plt.plot(
                     [t - data.end for t in times],

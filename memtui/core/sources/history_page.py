@@ -115,6 +115,7 @@ class HistoryPage:
             reasons += [("pss", NOT_RECORDED), ("uss", NOT_RECORDED)]
         if info.user is None:
             reasons.append(("user", NOT_RECORDED))
+        reasons += [("cpu_percent", NOT_RECORDED), ("cpu_time", NOT_RECORDED)]
         return ProcessRow(
             pid=key[0],
             create_time=key[1],
