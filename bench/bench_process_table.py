@@ -5,7 +5,9 @@
 Spawns N ``sleep`` processes, then times ``sample()`` (wall and CPU of the calling
 thread, median and p95 over ``--calls`` calls) in three configurations:
 
-- ``no-smaps``: PSS/USS off (``pss_budget=0``), the floor;
+- ``no-smaps-no-cpu``: PSS/USS and CPU%/TIME+/ppid off, what the leak attribution
+  and the recorder sample;
+- ``no-smaps``: PSS/USS off (``pss_budget=0``), the floor of the picker's table;
 - ``throttled``: the defaults (each pid every 10 s, at most 100 per sample) plus a
   screenful of 40 watched pids, what the picker does;
 - ``all-smaps``: smaps_rollup for every process every sample, the cost that the
@@ -115,6 +117,8 @@ def run(processes: int, calls: int) -> dict[str, Any]:
     with idle_processes(processes) as pids:
         time.sleep(0.5)  # let every child reach its sleep
         configs = {
+            # The leak attribution's and the recorder's: no CPU%, TIME+ or ppid.
+            "no-smaps-no-cpu": ProcessTableSampler(pss_budget=0, with_cpu=False),
             "no-smaps": ProcessTableSampler(pss_budget=0),
             "throttled": ProcessTableSampler(),
             "all-smaps": ProcessTableSampler(pss_max_age=0.0, pss_budget=1_000_000),
