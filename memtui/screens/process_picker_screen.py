@@ -66,7 +66,7 @@ HELP_ABOUT = (
     "The process picker lists every process with its CPU and memory, refreshed every "
     "interval. RSS is resident memory, PSS shares shared pages among their users, USS is "
     "what the process alone holds; GROWTH/m is the least-squares slope of RSS+swap over "
-    "the last minute, RSS~ the RSS over the charts' window (two minutes). A value that "
+    "the last minute, RSS~ the RSS over the charts' window (five minutes). A value that "
     "cannot be read shows — and the line under the list says why. Enter opens a "
     "process's memory view."
 )
@@ -132,8 +132,6 @@ class ProcessPickerScreen(Screen[None]):
         # htop's k is vi's up here: x, as in "cross out", is free.
         Binding("x", "kill", "Kill", tooltip="Send a signal: choose it, then confirm"),
         Binding("f9", "kill", "Kill", key_display="F9", show=False),
-        Binding("f1", "help", "Help", key_display="F1", show=False),
-        Binding("f10", "quit", "Quit", key_display="F10", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -500,12 +498,6 @@ class ProcessPickerScreen(Screen[None]):
             self._apply_view()
             return
         self.post_message(self.BackRequested())
-
-    def action_help(self) -> None:
-        self.app.action_help()  # type: ignore[attr-defined]
-
-    async def action_quit(self) -> None:
-        await self.app.action_quit()
 
     def action_choose_sort(self) -> None:
         choices = [(column.key, column.title) for column in COLUMNS if column.sortable]
