@@ -224,10 +224,10 @@ class Fleet:
              f"--web.listen-address=127.0.0.1:{self.node_ports[index]}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        _wait_http(f"http://127.0.0.1:{self.node_ports[index]}/metrics", self.node_processes[index])
+        wait_http(f"http://127.0.0.1:{self.node_ports[index]}/metrics", self.node_processes[index])
 
     def stop_node(self, index: int) -> None:
-        _stop(self.node_processes[index])
+        stop_process(self.node_processes[index])
         self.node_processes[index] = None
 
     def start_prometheus(self) -> None:
@@ -238,28 +238,29 @@ class Fleet:
              "--storage.tsdb.retention.time=1d"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        _wait_http(f"{self.url}/-/ready", self.prometheus, timeout=60.0)
+        wait_http(f"{self.url}/-/ready", self.prometheus, timeout=60.0)
 
     def stop_prometheus(self) -> None:
-        _stop(self.prometheus)
+        stop_process(self.prometheus)
         self.prometheus = None
 
     def close(self) -> None:
         self._stop.set()
         if self._writer.is_alive():
             self._writer.join(timeout=5)
-        _stop(self.prometheus)
+        stop_process(self.prometheus)
         self.prometheus = None
-        _stop(self.exporter)
+        stop_process(self.exporter)
         self.exporter = None
         for index in range(len(self.node_processes)):
-            _stop(self.node_processes[index])
+            stop_process(self.node_processes[index])
             self.node_processes[index] = None
         if self._own_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s; reaped either way. None or gone: nothing."""
     if process is None or process.poll() is not None:
         return
     process.terminate()
@@ -270,7 +271,8 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait()
 
 
-def _wait_http(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -> None:
+def wait_http(url: str, process: subprocess.Popen[bytes] | None, timeout: float = 20.0) -> None:
+    """Until ``url`` answers 200; RuntimeError if ``process`` exits or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         if process is not None and process.poll() is not None:
