@@ -44,18 +44,28 @@ def test_an_exited_process_says_so() -> None:
 
 
 def test_another_users_process_is_permission_denied_in_one_line() -> None:
-    # As nobody, signalling root's init is refused with EPERM.
-    started = psutil.Process(1).create_time()
-    code = (
-        "import json, signal; from memtui.core.processes.process_signal import send_signal; "
-        f"print(json.dumps(send_signal(1, {started!r}, signal.SIGCONT, 'init')))"
-    )
-    result = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    error = json.loads(result.stdout)
-    assert error.startswith("permission denied: init (pid 1)") and "\n" not in error
+    # As nobody, signalling root's process in another session is refused with
+    # EPERM. (SIGCONT would pass within one session, and CI may run the suite in
+    # the session of its pid 1, so the target is a child of our own.)
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        started = psutil.Process(child.pid).create_time()
+        code = (
+            "import json, signal; from memtui.core.processes.process_signal import send_signal; "
+            f"print(json.dumps(send_signal({child.pid}, {started!r}, signal.SIGTERM, 'sleep')))"
+        )
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        result = subprocess.run(
+            [*as_nobody, sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        error = json.loads(result.stdout)
+        assert error is not None, "nobody could signal root's process"
+        assert error.startswith(f"permission denied: sleep (pid {child.pid})") and "\n" not in error
+        assert child.poll() is None
+    finally:
+        child.kill()
+        child.wait()
