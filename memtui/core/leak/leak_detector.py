@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from memtui.core.meminfo.history import MeminfoHistory
-from memtui.core.meminfo.stats import linear_fit
+from memtui.core.meminfo.stats import linear_fit, slope_with_error
 from memtui.core.processes.process_history import ProcessHistories, ProcessKey
 
 MIB = 1 << 20
@@ -74,6 +74,19 @@ its birth (memtui and the program were started together)."""
 HOLD_GAP = 30.0
 """A verdict that fired holds on weaker evidence (see ``RELAX``) while the verdict
 before it, at most this many seconds earlier, named the same process."""
+SELF_EVIDENT_SPAN = 600.0
+SELF_EVIDENT_R_SQUARED = 0.98
+"""A process line at least this long (10 minutes) and this clean stands without the
+system's corroboration, unless the system refutes it (see
+``LeakDetector._system_cannot_refute``). On a busy machine others' churn swings
+AnonPages by hundreds of MiB a minute, so a 1 MiB/min leak is never corroborated; but
+nothing else draws a line that straight for that long."""
+REFUTE_SIGMAS = 3.0
+"""How sure the system's flatness must be to refute a self-evident process line: its
+slope plus this many standard errors still below the share it should have risen by."""
+CHURN_CORRELATION = 30.0
+"""Seconds over which others' churn (a test run, a build job) keeps the system's
+residuals on one side of its line: one independent point per this much time."""
 RELAX = 0.5
 """What holding asks of a scale: this share of the rate that firing needed, an r²
 0.1 lower, and a still-climbing end of this share too. A leak right at a threshold
@@ -687,7 +700,10 @@ class LeakDetector:
         elif (
             culprit is not None
             and processes is not None
-            and self._system_follows(history, processes, culprit, now)
+            and (
+                self._system_follows(history, processes, culprit, now)
+                or self._system_cannot_refute(history, culprit, now)
+            )
         ):
             evidence = PROCESS_FIT
         return evidence, culprit, system, attribution
@@ -883,6 +899,35 @@ class LeakDetector:
                 if own_rise > 0 and rise >= s.corroboration * own_rise:
                     return True
         return False
+
+    def _system_cannot_refute(
+        self, history: MeminfoHistory, culprit: ProcessGrowth, now: float
+    ) -> bool:
+        """Does a long, near-perfect process line stand although the system did not
+        corroborate it, because the system is too noisy to say it did not rise?
+
+        Memory that moves between processes (the case corroboration guards against)
+        leaves the system fields flat; on a quiet machine a flat field is flat within
+        a small error, and refutes the line. On a busy one the error is far larger
+        than the leak, and the line is the only evidence there can be.
+        """
+        s = self.settings
+        fit = culprit.fit
+        if fit.span < 0.9 * SELF_EVIDENT_SPAN or fit.r_squared < SELF_EVIDENT_R_SQUARED:
+            return False
+        needed = s.corroboration * fit.rate_per_minute / 60.0
+        seen = False
+        for name in s.system_fields:
+            times, values = _clean(
+                *history.series(name, fit.span, now, complete_only=fit.span >= CACHE_FROM)
+            )
+            if len(times) < s.min_points:
+                continue
+            seen = True
+            slope, error = slope_with_error(times, values, correlated_for=CHURN_CORRELATION)
+            if slope + REFUTE_SIGMAS * error < needed:
+                return False
+        return seen
 
     def _candidates_at(self, processes: ProcessHistories, now: float) -> list[ProcessKey]:
         """The processes that rose, over some scale, by at least half what a steady

@@ -28,16 +28,14 @@ class FieldStats:
     """Seconds from the first point to the last."""
 
 
-def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
-    """Slope and r² of the least-squares line through the points (x, y).
+def _centred_sums(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float]:
+    """Sxx, Sxy and Syy: sums of products of the values centred on their means.
 
-    Sums over values centred on their means: plain float sums are then exact enough
-    (epoch seconds and byte counts are large, their spread is not) and several times
-    faster than math.fsum, which matters at a fit per field and scale every second.
+    Plain float sums over centred values are exact enough (epoch seconds and byte
+    counts are large, their spread is not) and several times faster than math.fsum,
+    which matters at a fit per field and scale every second.
     """
     n = len(xs)
-    if n < 2:
-        return 0.0, 0.0
     mean_x = sum(xs) / n
     mean_y = sum(ys) / n
     sxx = sxy = syy = 0.0
@@ -47,11 +45,46 @@ def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
         sxx += dx * dx
         sxy += dx * dy
         syy += dy * dy
+    return sxx, sxy, syy
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    """Slope and r² of the least-squares line through the points (x, y)."""
+    if len(xs) < 2:
+        return 0.0, 0.0
+    sxx, sxy, syy = _centred_sums(xs, ys)
     if sxx <= 0:
         return 0.0, 0.0
     slope = sxy / sxx
     r_squared = (sxy * sxy) / (sxx * syy) if syy > 0 else 0.0
     return slope, min(1.0, r_squared)
+
+
+def slope_with_error(
+    xs: Sequence[float], ys: Sequence[float], *, correlated_for: float = 0.0
+) -> tuple[float, float]:
+    """The least-squares slope and its standard error; (0, inf) with too few points.
+
+    Residuals that stay on one side of the line for ``correlated_for`` seconds (other
+    processes that run for a while) carry less information than their number says: the
+    error is computed as if there were one point per ``correlated_for`` seconds.
+    """
+    n = len(xs)
+    if n < 3:
+        return 0.0, math.inf
+    sxx, sxy, syy = _centred_sums(xs, ys)
+    if sxx <= 0:
+        return 0.0, math.inf
+    slope = sxy / sxx
+    residual = max(0.0, syy - slope * sxy)
+    effective = n
+    if correlated_for > 0:
+        effective = min(n, int((xs[-1] - xs[0]) / correlated_for) + 1)
+    if effective < 3:
+        return slope, math.inf
+    # Var(slope) = s² / Sxx, with s² = residual / (n - 2); fewer independent points
+    # scale it by (n - 2) / (effective - 2).
+    return slope, math.sqrt(residual / ((effective - 2) * sxx))
 
 
 def field_stats(timestamps: Sequence[float], values: Sequence[float]) -> FieldStats | None:
