@@ -12,7 +12,6 @@ from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from memtui.core.leak.mapping_growth import MappingGrowth, MappingGrowthTracker
 from memtui.core.meminfo.fields import is_count_field
@@ -21,6 +20,7 @@ from memtui.core.model.chart_series import build_series
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.messages import HistoryUpdated
+from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.leak_panel import GrowthPanel, LeakVerdictBar, mappings_line
 from memtui.widgets.meminfo_chart import MeminfoChart
 from memtui.widgets.memory_header import MemoryHeader
@@ -92,7 +92,7 @@ class DashboardScreen(Screen[None]):
         yield LeakVerdictBar(id="leak-verdict")
         yield Grid(id="charts")
         yield GrowthPanel(self.model.leak.settings.window, id="growth-panel")
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         await self.rebuild_charts()

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from memtui.core.leak.evidence import Evidence, EvidenceSeries
 from memtui.core.leak.leak_detector import PROCESS_FIT, SYSTEM_FIT, Fit, format_leak_rate
@@ -19,6 +19,7 @@ from memtui.core.model.dashboard_model import format_span
 from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.core.time_expression import format_moment
 from memtui.widgets.evidence_plot import EvidencePlot
+from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.leak_panel import mappings_line, verdict_line
 
 
@@ -110,7 +111,7 @@ class EvidenceScreen(Screen[None]):
             for series in self.evidence.series:
                 yield Static(self._label(series), classes="evidence-label", markup=False)
                 yield EvidencePlot(series, self.evidence.start, self.evidence.at)
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def _label(series: EvidenceSeries) -> str:

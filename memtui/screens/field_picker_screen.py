@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from memtui.core.meminfo.fields import field_meaning
+from memtui.widgets.key_footer import KeyFooter
 
 
 def field_prompt(name: str, order: int | None, name_width: int) -> Text:
@@ -76,7 +77,7 @@ class FieldPickerScreen(ModalScreen[list[str] | None]):
                 id="picker-help",
             )
             yield OptionList(*(Option(self._prompt(name), id=name) for name in self.available))
-        yield Footer()
+        yield KeyFooter()
 
     def _prompt(self, name: str) -> Text:
         order = self.chosen.index(name) + 1 if name in self.chosen else None

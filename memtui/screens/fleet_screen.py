@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from memtui.core.input_echo import shorten
 from memtui.core.sources.prometheus.fleet import FleetSnapshot, FleetSource, HostRow
@@ -22,6 +22,7 @@ from memtui.core.sources.prometheus.fleet_view import (
     state_text,
     trend_text,
 )
+from memtui.widgets.key_footer import KeyFooter
 
 MIN_POLL = 1.0
 
@@ -67,7 +68,7 @@ class FleetScreen(Screen[None]):
         yield Static("", id="fleet-banner", markup=False)
         yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="filter by host or state", id="fleet-filter")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> DataTable[str]:

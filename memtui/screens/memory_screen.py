@@ -24,7 +24,7 @@ from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from memtui.core.input_echo import cut_from_left, shorten_path
 from memtui.core.process_memory.address_expression import USAGE, resolve_address
@@ -67,6 +67,7 @@ from memtui.screens.help_screen import HelpScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
 from memtui.widgets.data_inspector import BYTES_NEEDED, DataInspector
 from memtui.widgets.hex_view import HexView
+from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.mappings_table import MappingsTable
 from memtui.widgets.telescope import Telescope
 
@@ -320,7 +321,7 @@ class MemoryScreen(Screen[None]):
         yield Input(id="goto", classes="prompt", placeholder=f"go to: {USAGE}")
         yield Input(id="search", classes="prompt", placeholder=f"search: {QUERY_HELP}")
         yield Input(id="save", classes="prompt", placeholder=f"save: {SAVE_USAGE}")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.add_class("-empty")

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from memtui.core.input_echo import shorten
 from memtui.core.leak.evidence import line_points
@@ -42,6 +42,7 @@ from memtui.core.processes.process_tree import tree_rows
 from memtui.screens.choice_screen import ChoiceScreen
 from memtui.screens.column_chooser_screen import ColumnChooserScreen
 from memtui.screens.confirm_screen import ConfirmScreen
+from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.process_list import (
     COLUMNS,
     ProcessList,
@@ -237,7 +238,7 @@ class ProcessPickerScreen(Screen[None]):
             yield ProcessMemoryPlot(id="detail-plot")
         yield Static("", id="row-detail", markup=False)
         yield Input(placeholder="filter by name, command, pid or user", id="filter")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def process_list(self) -> ProcessList:

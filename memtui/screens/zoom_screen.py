@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from memtui.core.meminfo.fields import field_meaning, is_count_field
 from memtui.core.meminfo.stats import FieldStats, field_stats
@@ -13,6 +13,7 @@ from memtui.core.model.chart_series import build_series
 from memtui.core.model.dashboard_model import DashboardModel, format_span
 from memtui.core.units import format_bytes
 from memtui.messages import HistoryUpdated
+from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.meminfo_chart import chart_title
 from memtui.widgets.series_plot import SeriesPlot
 
@@ -61,7 +62,7 @@ class ZoomScreen(Screen[None]):
         yield Static(self.field, id="zoom-title", markup=False)
         yield Static(f"{self.field}: {field_meaning(self.field)}", id="zoom-meaning", markup=False)
         yield SeriesPlot(id="zoom-plot")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_chart()
