@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Iterable
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import Input
 
 from memtui.core.input_echo import shorten_path
 from memtui.core.leak.evidence import gather_evidence
@@ -169,6 +170,19 @@ class MemtuiApp(App[None]):
         return ProcessPickerScreen(
             source, self.model.interval, recorded=self.model.is_replay, model=self.model
         )
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reaches the app while an input has the focus was typed
+        (or pasted through tmux) before the focus moved there: the `/` of a filter
+        opened the input, and the keys behind it were already queued to the list.
+        They are the input's text, not bindings (`b` would open the time prompt).
+        Runs before the app's own key handling, which checks the bindings."""
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character is not None:
+            # The input stops the printable keys it takes itself: these never reached it.
+            focused.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
 
     def on_mount(self) -> None:
         theme = theme_for_colors(self._color_system)

@@ -88,6 +88,23 @@ async def test_filter_finds_the_process_by_command_line_as_you_type(
         assert isinstance(app.screen, ProcessPickerScreen)
 
 
+async def test_keys_queued_right_after_slash_are_the_filter_text(
+    target: subprocess.Popen[bytes],
+) -> None:
+    # tmux send-keys (or a paste, or a fast typist) queues "/bash" at once: the keys
+    # after / reach the list before the input has the focus. `b` must not open the
+    # time prompt, nor `s` sort: they are the filter.
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_picker(app, pilot)
+        for key, character in [("slash", "/"), *((c, c) for c in "bash")]:
+            app.post_message(events.Key(key, character))
+        await pilot.pause(0.5)
+        assert app.screen is screen
+        assert screen.query_text == "bash"
+        assert all("bash" in f"{row.name} {row.cmdline}" for row in screen.process_list.rows)
+
+
 async def test_filter_by_pid(target: subprocess.Popen[bytes]) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -450,8 +450,7 @@ class ProcessPickerScreen(Screen[None]):
         with field.prevent(Input.Changed):
             field.value = value
         field.add_class("-active")
-        # A widget cannot take focus while still display:none; wait for the restyle.
-        self.call_after_refresh(field.focus)
+        self.set_focus(field)
 
     def _close_input(self) -> None:
         field = self.query_one("#filter", Input)
