@@ -49,6 +49,17 @@ def test_dashboard_no_color(snap_compare: SnapCompare, monkeypatch: object) -> N
     assert snap_compare(replay_app(), run_before=replay_ready, terminal_size=(80, 24))
 
 
+def test_dashboard_light_theme(snap_compare: SnapCompare) -> None:
+    # Textual's light theme, as the command palette chooses it: bars, verdict and
+    # focus stay readable on a light background.
+    async def light(pilot: object) -> None:
+        await replay_ready(pilot)  # type: ignore[arg-type]
+        pilot.app.theme = "textual-light"  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+
+    assert snap_compare(replay_app(), run_before=light, terminal_size=(80, 24))
+
+
 DEMO_STORE = LEAK_RECORDING.parent / "demo-leak.db"
 """A store: it has every process's memory, which the CSV recording has not."""
 
