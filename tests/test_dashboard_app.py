@@ -13,6 +13,7 @@ import pytest
 from conftest import LEAK_RECORDING, model_from_argv, replay_ready
 
 from memtui.app import MemtuiApp
+from memtui.core.meminfo.fields import field_meaning
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.screens.dashboard_screen import DashboardScreen
@@ -117,6 +118,32 @@ async def test_field_picker_changes_the_charts_in_chosen_order(
         assert isinstance(app.screen, DashboardScreen)
         assert [tile.field for tile in tiles(app)] == ["Slab", "MemTotal"]
         assert model.chart_fields == ["Slab", "MemTotal"]
+
+
+async def test_field_picker_filters_by_what_is_typed_in_any_case(
+    live_model: Callable[..., DashboardModel],
+) -> None:
+    model = live_model("--fields", "MemFree")
+    app = MemtuiApp(model)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f", "c", "slash", *"ANONPAG")
+        picker = app.screen
+        assert isinstance(picker, FieldPickerScreen)
+        assert picker.shown == ["AnonPages"]
+        await pilot.press("enter", "space", "enter")  # leave the filter, choose, apply
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        assert model.chart_fields == ["AnonPages"]
+        # Esc clears the filter before it cancels.
+        await pilot.press("f", "slash", *"swap")
+        picker = app.screen
+        assert isinstance(picker, FieldPickerScreen)
+        meant = [f"{name} {field_meaning(name)}".lower() for name in picker.shown]
+        assert meant and all("swap" in text for text in meant)
+        await pilot.press("escape")
+        assert picker.shown == picker.available
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
 
 
 async def test_field_picker_escape_keeps_the_old_choice(
