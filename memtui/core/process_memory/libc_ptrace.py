@@ -153,6 +153,23 @@ def vm_readv(pid: int, local_address: int, remote_address: int, length: int) -> 
     return result
 
 
+def vm_readv_spans(
+    pid: int, local_address: int, local_length: int, iovecs_address: int, count: int
+) -> int:
+    """process_vm_readv of ``count`` remote spans into one local range, end to end.
+
+    ``iovecs_address`` is the address of ``count`` ``struct iovec`` (an ``array('Q')``
+    of address, length pairs). Returns the bytes copied: short when a span could not
+    be read, at the first such span (the kernel stops there).
+    """
+    local = IoVec(local_address, local_length)
+    remote = ctypes.cast(iovecs_address, ctypes.POINTER(IoVec))
+    result: int = _process_vm_readv(pid, ctypes.byref(local), 1, remote, count, 0)
+    if result == -1:
+        _raise_errno("process_vm_readv", pid)
+    return result
+
+
 def buffer_address(buffer: memoryview) -> int:
     """The address of a writable, contiguous buffer's first byte (for vm_readv)."""
     if len(buffer) == 0:

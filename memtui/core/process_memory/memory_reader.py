@@ -25,6 +25,7 @@ import ctypes
 import errno
 import mmap
 import os
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -52,6 +53,7 @@ from memtui.core.process_memory.reader_errors import (
 
 if TYPE_CHECKING:
     from memtui.core.process_memory.read_result import ReadResult as ReadResult
+    from memtui.core.process_memory.value_gather import GatherPlan
 
 METHODS = ("procmem", "vm_readv", "peek")
 PEEK_NEEDS_FREEZE = (
@@ -122,6 +124,7 @@ class MemoryReader:
         self._maps_refreshed = False
         self._frozen: ProcessFreeze | None = None
         self._peek_words = bytearray(0)
+        self._vm_readv_works = True
         try:
             with open(f"/proc/{pid}/stat", "rb") as file:
                 name, state, flags = parse_stat(file.read())
@@ -207,6 +210,78 @@ class MemoryReader:
 
         with self._session():
             yield read_ranges
+
+    def read_values(
+        self, addresses: array[int], width: int, overlapping: bool = True
+    ) -> tuple[bytes, list[int]]:
+        """``width`` bytes at each of ``addresses`` (``array('Q')``, ascending), under one
+        freeze (if on): the values end to end, and the indices of those that could not
+        be read (their bytes are zero).
+
+        The reads go to process_vm_readv a thousand iovecs at a time, contiguous
+        candidates merged (:mod:`value_gather`, which says what ``overlapping`` means);
+        where that call is not allowed (a seccomp filter), or a read faults, that read
+        is done as :meth:`read` does it.
+        """
+        # Imported here: a headless command that never narrows need not load it.
+        from memtui.core.process_memory.value_gather import plan_gather
+
+        plan = plan_gather(addresses, width, overlapping)
+        buffer = bytearray(plan.total)
+        with self._session():
+            unreadable = self._read_plan(plan, buffer)
+        indices: set[int] = set()
+        for start, stop in unreadable:
+            indices.update(range(start // width, -(-stop // width)))
+        return bytes(buffer), sorted(indices)
+
+    def _read_plan(self, plan: GatherPlan, buffer: bytearray) -> list[Span]:
+        """Fill ``buffer`` with the plan's reads, end to end; returns the unreadable
+        parts as [start, end) offsets in the buffer."""
+        view = memoryview(buffer)
+        local = libc_ptrace.buffer_address(view)
+        iovecs, iovecs_address = plan.iovecs, plan.iovecs.buffer_info()[0]
+        unreadable: list[Span] = []
+        position = 0
+        for first, count, size in plan.batches():
+            while count:
+                got = self._vm_readv_batch(local + position, size, iovecs_address, first, count)
+                if got >= size:
+                    position += size
+                    break
+                # The kernel stops at the read that failed: the ones before it are in,
+                # that one is done the careful way, which says what is not readable.
+                while iovecs[2 * first + 1] <= got:
+                    length = iovecs[2 * first + 1]
+                    got, size, position = got - length, size - length, position + length
+                    first, count = first + 1, count - 1
+                address, length = iovecs[2 * first], iovecs[2 * first + 1]
+                for start, stop in self._read(address, view[position : position + length]):
+                    unreadable.append((start - address + position, stop - address + position))
+                first, count = first + 1, count - 1
+                size, position = size - length, position + length
+        return unreadable
+
+    def _vm_readv_batch(
+        self, local: int, size: int, iovecs_address: int, first: int, count: int
+    ) -> int:
+        """Bytes that process_vm_readv copied of ``count`` iovecs from ``first``; 0 if
+        the first faulted, or if the call is not allowed here."""
+        while self._vm_readv_works:
+            try:
+                return libc_ptrace.vm_readv_spans(
+                    self.task, local, size, iovecs_address + 16 * first, count
+                )
+            except OSError as error:
+                if error.errno == errno.ESRCH:
+                    self._reopen()  # the thread read through exited, or the process
+                    continue
+                if error.errno in (errno.EPERM, errno.ENOSYS):
+                    self._vm_readv_works = False
+                elif error.errno not in _FAULTS:
+                    raise self._translate(error) from None
+                return 0
+        return 0
 
     def read_into(self, address: int, buffer: memoryview) -> list[Span]:
         """Fill a writable caller-owned buffer from ``address``; returns the unreadable spans.
