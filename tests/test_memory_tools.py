@@ -79,7 +79,7 @@ async def test_text_hex_and_integer_searches_find_the_known_values_and_n_moves_o
         # Text: the search starts after the cursor, so the first match is the second copy.
         await search(pilot, screen, NEEDLE)
         second = values.values + SECOND_NEEDLE_AT
-        assert screen.match_addresses == [values.values, second]
+        assert list(screen.match_addresses) == [values.values, second]
         assert hex_view.cursor_address == second and hex_view.current_match == second
         assert hex_view.match_length == len(NEEDLE)
         await pilot.press("n")  # on to the next, wrapping round to the first
@@ -94,7 +94,7 @@ async def test_text_hex_and_integer_searches_find_the_known_values_and_n_moves_o
             timeout=60,
         )
         printed = [int(line.split()[0], 16) for line in command.stdout.splitlines()]
-        assert printed == screen.match_addresses
+        assert printed == list(screen.match_addresses)
         # The results list shows both, with their mapping; Enter goes to the chosen one.
         await pilot.press("m")
         assert isinstance(app.screen, SearchResultsScreen)
@@ -114,7 +114,7 @@ async def test_text_hex_and_integer_searches_find_the_known_values_and_n_moves_o
         assert hex_view.cursor_address == values.values + U64_AT
         await go_to(pilot, f"{values.values:x}")
         await search(pilot, screen, f"u64:{U64:#x}")
-        assert screen.match_addresses == [values.values + U64_AT]
+        assert list(screen.match_addresses) == [values.values + U64_AT]
         assert hex_view.cursor_address == values.values + U64_AT
         await search(pilot, screen, "f64:2.718~0.001")
         assert hex_view.cursor_address == values.values + F64_AT

@@ -46,6 +46,7 @@ import struct
 import sys
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -343,6 +344,11 @@ class SearchProgress:
     cancelled: bool = False
     truncated: bool = False
     seconds: float = 0.0
+    addresses: array[int] | None = None
+    """At the end: every match's address in scan order, the first ``keep`` of which
+    came as :class:`SearchMatch` in ``new``; a narrowing scan starts from them."""
+    values: bytes | None = None
+    """At the end of a float search: the bytes of each match, in the same order."""
 
 
 @dataclass
@@ -406,7 +412,8 @@ class ChunkScanner:
         offset does not count towards ``limit``.
         """
         if self.pattern.floats is None:
-            return list(islice(filter(accept, _find_all(buffer, self.pattern.needle, size)), limit))
+            found = _find_all(buffer, self.pattern.needle, size)
+            return list(islice(found if accept is None else filter(accept, found), limit))
         return self._float_offsets(buffer, address, size, limit, accept)
 
     def _float_offsets(
@@ -436,7 +443,9 @@ class ChunkScanner:
                 )
             else:
                 candidates = self._top_byte_candidates(buffer, probe, misalignment, size, width)
-            matches = filter(accept, self._in_range(buffer, probe, candidates, size))
+            matches = self._in_range(buffer, probe, candidates, size)
+            if accept is not None:
+                matches = filter(accept, matches)
             per_probe.append(list(islice(matches, limit)))
             if size >= TRIAL_BYTES and (index, path) not in self._path_cost:
                 self._path_cost[index, path] = (time.perf_counter() - started) / size
@@ -507,15 +516,24 @@ class MemorySearch:
         start: int | None = None,
         limit: int = DEFAULT_LIMIT,
         chunk_size: int = CHUNK,
+        keep: int | None = None,
     ) -> None:
         self.pattern = pattern
         self.mappings = sorted(mappings, key=lambda m: m.start)
         self.limit = limit
+        self.keep = limit if keep is None else min(keep, limit)
+        """Matches described as :class:`SearchMatch`; past them only addresses are kept."""
         self.chunk_size = max(chunk_size, pattern.length * 2)
         self.plan = scan_plan(search_runs(self.mappings), start, pattern.length)
         self.total = sum(high - low for low, high in self.plan)
         self.scanned = 0
         self.matches: list[SearchMatch] = []
+        self.addresses = array("Q")
+        """Every match's address, in scan order: 8 bytes each, for a million of them."""
+        self.values = bytearray() if pattern.floats is not None else None
+        """A float search's matched bytes, in the same order (exact ones are the needle)."""
+        # The wrapped plan meets itself at ``start``; matches there are looked up here.
+        self._start = start
         self._seen: set[int] = set()
         self.scanner = ChunkScanner(pattern)
         self._buffer = bytearray(self.chunk_size)
@@ -523,7 +541,7 @@ class MemorySearch:
 
     @property
     def truncated(self) -> bool:
-        return len(self.matches) >= self.limit
+        return len(self.addresses) >= self.limit
 
     def steps(
         self, reader: MemoryReader, cancel: threading.Event | None = None
@@ -558,25 +576,36 @@ class MemorySearch:
     ) -> list[SearchMatch]:
         length = self.pattern.length
 
+        seen = self._seen
+
         def readable_and_new(offset: int) -> bool:
             where = address + offset
             # Zeros stand in for bytes that could not be read, and the wrapped plan
             # can overlap by a few bytes at ``start``.
-            return where not in self._seen and not any(
+            return where not in seen and not any(
                 s < where + length and where < e for s, e in unreadable
             )
 
-        wanted = self.limit - len(self.matches)
+        # A million matches cost a call each: none at all where nothing can be refused.
+        accept = readable_and_new if unreadable or seen else None
+        wanted = self.limit - len(self.addresses)
+        offsets = self.scanner.offsets(self._buffer, address, size, wanted, accept)
+        self.addresses.extend(address + offset for offset in offsets)
+        if self.values is not None:
+            for offset in offsets:
+                self.values += self._buffer[offset : offset + length]
+        if self._start is not None:
+            near = range(self._start - length, self._start + length)
+            self._seen.update(address + offset for offset in offsets if address + offset in near)
         found = []
         mapping: Mapping | None = None
-        for offset in self.scanner.offsets(self._buffer, address, size, wanted, readable_and_new):
+        for offset in offsets[: max(self.keep - len(self.matches), 0)]:
             where = address + offset
             if mapping is None or not mapping.contains(where):
                 # Never None: the plan's runs are made of mappings.
                 mapping = find_mapping(self.mappings, where)
                 assert mapping is not None
             found.append(SearchMatch(where, mapping))
-        self._seen.update(match.address for match in found)
         self.matches.extend(found)
         return found
 
@@ -589,24 +618,27 @@ def search_steps(
     cancel: threading.Event | None = None,
     chunk_size: int = CHUNK,
     interval: float = PROGRESS_INTERVAL,
+    keep: int | None = None,
 ) -> Iterator[SearchProgress | None]:
     """A whole search of ``reader``'s process, for a loop or a session thread.
 
     Reads the mappings afresh, then yields after every chunk: a
     :class:`SearchProgress` when one is due (every ``interval`` seconds, at the
-    first match, and at the end, which has ``done`` set), else None.
+    first match, and at the end, which has ``done`` set), else None. It finds up to
+    ``limit`` matches, the first ``keep`` (default: all) as :class:`SearchMatch`.
     """
     started = time.perf_counter()
-    search = MemorySearch(pattern, read_maps(reader.pid), start, limit, chunk_size)
+    search = MemorySearch(pattern, read_maps(reader.pid), start, limit, chunk_size, keep)
     pending: list[SearchMatch] = []
     reported = started
     for found in search.steps(reader, cancel):
         pending.extend(found)
         now = time.perf_counter()
-        if now - reported >= interval or (found and len(search.matches) == len(found)):
+        first = bool(found) and len(search.matches) == len(found)
+        if now - reported >= interval or first:
             reported = now
             yield SearchProgress(
-                search.scanned, search.total, len(search.matches), tuple(pending), False
+                search.scanned, search.total, len(search.addresses), tuple(pending), False
             )
             pending = []
         else:
@@ -614,12 +646,14 @@ def search_steps(
     yield SearchProgress(
         search.scanned,
         search.total,
-        len(search.matches),
+        len(search.addresses),
         tuple(pending),
         True,
         cancelled=cancel is not None and cancel.is_set(),
         truncated=search.truncated,
         seconds=time.perf_counter() - started,
+        addresses=search.addresses,
+        values=bytes(search.values) if search.values is not None else None,
     )
 
 
