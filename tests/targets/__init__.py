@@ -229,3 +229,18 @@ def as_nobody(*argv: str) -> None:
         check=True,
         timeout=30,
     )
+
+
+def compile_c(source: Path, binary: Path, *flags: str) -> Path:
+    """Compile one C target with -O2 -Wall (and ``flags``) into ``binary``."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        raise RuntimeError(f"{source.name} needs a C compiler (gcc or cc)")
+    subprocess.run([compiler, "-O2", "-Wall", *flags, "-o", str(binary), str(source)], check=True)
+    return binary
+
+
+def line_of_addresses(line: str) -> dict[str, int]:
+    """The ``name=value`` pairs a target prints (hex, decimal, or ``(nil)`` for 0)."""
+    pairs = re.findall(r"(\w+)=(0x[0-9a-f]+|\(nil\)|\d+)", line)
+    return {key: (0 if value == "(nil)" else int(value, 0)) for key, value in pairs}
