@@ -11,7 +11,7 @@ nearest one and the view says so.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Self, TypeVar
 
 from rich.text import Text
@@ -57,6 +57,16 @@ from memtui.core.process_memory.memory_session import (
     SessionEvent,
     SessionFailed,
 )
+from memtui.core.process_memory.narrowing_scan import (
+    NARROW_HELP,
+    UNDO_DEPTH,
+    NarrowingError,
+    NarrowingHistory,
+    NarrowResult,
+    candidates_from_search,
+    parse_narrowing,
+    rescan_steps,
+)
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 from memtui.core.process_memory.process_facts import is_memtui_itself, process_name
 from memtui.core.process_memory.reader_errors import KernelThread, ZombieProcess
@@ -69,6 +79,7 @@ from memtui.widgets.data_inspector import BYTES_NEEDED, DataInspector
 from memtui.widgets.hex_view import HexView
 from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.mappings_table import MappingsTable
+from memtui.widgets.narrowing_prompt import NarrowingPrompt
 from memtui.widgets.telescope import Telescope
 
 # Beside each other the hex rows take 80 columns; below 140 the table would get too
@@ -78,7 +89,9 @@ WIDE_LAYOUT_COLUMNS = 140
 # and, side by side, the mappings table (27) their room; otherwise below them.
 INSPECTOR_BESIDE_COLUMNS = 132
 INSPECTOR_BESIDE_WIDE_COLUMNS = 160
-SEARCH_LIMIT = DEFAULT_LIMIT
+# A search keeps this many matches for a narrowing scan (12 bytes each for u32: about
+# 48 MB at most); the list (m) shows the first DEFAULT_LIMIT of them.
+SEARCH_LIMIT = 4_000_000
 MIN_PATH_COLUMNS = 24
 T = TypeVar("T")
 
@@ -92,7 +105,13 @@ ABOUT = (
     "On each refresh (r, or a) the bytes that changed are highlighted, fading over three "
     "refreshes; the title counts those on screen. Search (/) scans every readable mapping "
     "from the cursor on, 4 MiB at a time (frozen per chunk in freeze mode), and keeps at "
-    f"most {DEFAULT_LIMIT:,} matches. Search types: {QUERY_HELP}."
+    f"most {SEARCH_LIMIT:,} matches (m lists the first {DEFAULT_LIMIT:,}). Search types: "
+    f"{QUERY_HELP}. Narrow (c) keeps the matches whose value changed as you say, compared "
+    "as the search's type with the value the last step read: = unchanged, ! changed, "
+    "+ increased, - decreased, = V / > V / < V equal to, greater or less than V, + D / - D "
+    "grew or shrank by exactly D; a text or bytes search takes = and ! only. undo (or "
+    f"ctrl+z in the prompt) goes back a step (the last {UNDO_DEPTH}). Each step reads only "
+    "the matches, under one freeze."
 )
 
 KEYS = [
@@ -108,6 +127,7 @@ KEYS = [
     ("/", "Search from the cursor: text, or x: hex, u: UTF-16, u32: i64: … f64:2.5~0.1"),
     ("n N", "Next / previous match (the current one is highlighted)"),
     ("m", "All matches, with address and mapping; enter goes there"),
+    ("c", f"Narrow the matches: {NARROW_HELP} (ctrl+z in the prompt)"),
     ("esc", "While searching or saving: cancel it"),
     ("i", "Data inspector on/off: the bytes at the cursor as numbers, pointer, string"),
     ("enter", "In the bytes: follow the pointer at the cursor"),
@@ -158,6 +178,7 @@ class MemoryScreen(Screen[None]):
         Binding("n", "next_match(1)", "Next", show=False),
         Binding("N", "next_match(-1)", "Previous", show=False),
         Binding("m", "show_matches", "Matches", show=False),
+        Binding("c", "narrow", "Narrow"),
         Binding("i", "toggle_inspector", "Inspect"),
         Binding("enter", "follow_pointer", "Follow pointer", show=False),
         Binding("backspace", "pointer_back", "Back along pointers", show=False),
@@ -266,10 +287,14 @@ class MemoryScreen(Screen[None]):
         self._hex = HexView(id="hex")
         self._inspector = DataInspector(id="inspector")
         self._telescope = Telescope(id="telescope")
+        self._narrowing = NarrowingPrompt(id="narrowing")
         # The search: its pattern, matches (by address, sorted) and the session job.
         self.search_pattern: SearchPattern | None = None
-        self.matches: dict[int, SearchMatch] = {}
-        self.match_addresses: list[int] = []
+        self.match_addresses: Sequence[int] = []
+        """Sorted: a list while a search runs, then the narrowing's ``array('Q')``."""
+        self.narrowing: NarrowingHistory | None = None
+        """The matches of the last whole search, and the narrowing steps since."""
+        self._narrow_job: int | None = None
         self.search_summary = ""
         self._search_job: int | None = None
         self._jumped_to_match = False
@@ -321,6 +346,7 @@ class MemoryScreen(Screen[None]):
         yield Input(id="goto", classes="prompt", placeholder=f"go to: {USAGE}")
         yield Input(id="search", classes="prompt", placeholder=f"search: {QUERY_HELP}")
         yield Input(id="save", classes="prompt", placeholder=f"save: {SAVE_USAGE}")
+        yield self._narrowing
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -509,7 +535,8 @@ class MemoryScreen(Screen[None]):
         self.pointer_trail.clear()
         self.changed_bytes = None
         self.search_pattern = None
-        self.matches, self.match_addresses, self.search_summary = {}, [], ""
+        self.match_addresses, self.search_summary = [], ""
+        self._forget_narrowing()
         self._hex.set_matches([], 1, None)
         self._hex.forget()
         self._show_title()
@@ -522,8 +549,8 @@ class MemoryScreen(Screen[None]):
 
     def _focus_bytes(self) -> None:
         # The hex view could not take the focus while hidden, so the table got it; the
-        # bytes are what one came for. Not if the user is already typing an address.
-        if self.focused is not self.query_one("#goto", Input):
+        # bytes are what one came for. Not if the user is already typing in a prompt.
+        if not isinstance(self.focused, Input):
             self._hex.focus()
 
     def _show_failure(self, event: SessionFailed) -> None:
@@ -644,6 +671,10 @@ class MemoryScreen(Screen[None]):
     # -- actions ---------------------------------------------------------------------------
 
     def action_back(self) -> None:
+        if self._narrowing.is_open:
+            self._narrowing.close()
+            self._hex.focus()
+            return
         for prompt in self.query(".prompt").results(Input):
             if prompt.has_class("-shown"):
                 prompt.remove_class("-shown")
@@ -655,11 +686,16 @@ class MemoryScreen(Screen[None]):
         self.app.pop_screen()
 
     def _open_prompt(self, name: str) -> None:
-        for prompt in self.query(".prompt").results(Input):
-            prompt.set_class(prompt.id == name, "-shown")
+        self._narrowing.close()
+        self._show_prompt(name)
         prompt = self.query_one(f"#{name}", Input)
         prompt.value = ""
         prompt.focus()
+
+    def _show_prompt(self, name: str | None) -> None:
+        """Show the prompt named (None: none of them)."""
+        for prompt in self.query(".prompt").results(Input):
+            prompt.set_class(prompt.id == name, "-shown")
 
     def action_goto(self) -> None:
         self._open_prompt("goto")
@@ -774,11 +810,11 @@ class MemoryScreen(Screen[None]):
         start = cursor + 1 if cursor is not None else None
 
         def job(reader: MemoryReader) -> Iterator[SearchProgress | None]:
-            return search_steps(reader, pattern, start, SEARCH_LIMIT)
+            return search_steps(reader, pattern, start, SEARCH_LIMIT, keep=DEFAULT_LIMIT)
 
         self.search_pattern = pattern
-        self.matches = {}
         self.match_addresses = []
+        self._forget_narrowing()
         self._jumped_to_match = False
         self._save_job = None
         self._hex.set_matches([], pattern.length, None)
@@ -791,16 +827,20 @@ class MemoryScreen(Screen[None]):
     def _search_reported(self, progress: SearchProgress) -> None:
         pattern = self.search_pattern
         assert pattern is not None
-        for match in progress.new:
-            if match.address not in self.matches:
-                self.matches[match.address] = match
+        if isinstance(self.match_addresses, list):
+            for match in progress.new:
                 bisect.insort(self.match_addresses, match.address)
+        if progress.done and progress.addresses is not None:
+            # Every match, not only those described one by one: n, N and c use them all.
+            candidates = candidates_from_search(pattern, progress.addresses, progress.values)
+            self.narrowing = NarrowingHistory(candidates)
+            self.match_addresses = candidates.addresses
         if progress.new and not self._jumped_to_match:
             # The first match found is the next one after the cursor: go there now.
             self._jumped_to_match = self._go_to_match(progress.new[0].address)
         else:
             self._hex.set_matches(self.match_addresses, pattern.length, self._hex.current_match)
-        count = len(self.match_addresses)
+        count = progress.matches
         if not progress.done:
             label = f"searching for {pattern.description}: {count:,} found… esc cancels"
             self._show_job(label, progress.scanned, progress.total)
@@ -858,8 +898,15 @@ class MemoryScreen(Screen[None]):
         if not self.match_addresses:
             self.notify("No matches: search with /", timeout=3)
             return
-        matches = [self.matches[address] for address in self.match_addresses]
-        summary = self.search_summary or f"{len(matches):,} matches so far"
+        matches = []
+        for index in range(min(len(self.match_addresses), DEFAULT_LIMIT)):
+            address = self.match_addresses[index]
+            mapping = find_mapping(self.mappings, address)
+            if mapping is not None:  # None: unmapped since; r reads the mappings again
+                matches.append(SearchMatch(address, mapping))
+        summary = self.search_summary or f"{len(self.match_addresses):,} matches so far"
+        if len(self.match_addresses) > DEFAULT_LIMIT:
+            summary += f" (the first {DEFAULT_LIMIT:,} listed)"
 
         def chosen(address: int | None) -> None:
             if address is not None:
@@ -868,6 +915,134 @@ class MemoryScreen(Screen[None]):
 
         current = self._hex.current_match
         self.app.push_screen(SearchResultsScreen(matches, summary, current, self.name_of), chosen)
+
+    # -- narrowing scans ----------------------------------------------------------------------
+
+    def action_narrow(self) -> None:
+        if self._search_job is not None:
+            self.notify("Wait for the search to end (esc cancels it), then narrow", timeout=4)
+            return
+        if self.narrowing is None:
+            self.notify(
+                "Narrow needs a search first: / finds a value, then c keeps the matches that "
+                "changed as you say",
+                timeout=5,
+            )
+            return
+        self._show_prompt(None)
+        self._show_history()
+        self._narrowing.open()
+
+    @on(NarrowingPrompt.Step)
+    def _narrow_step(self, event: NarrowingPrompt.Step) -> None:
+        history = self._idle_narrowing()
+        if history is None:
+            return
+        try:
+            step = parse_narrowing(event.text, history.current.kind)
+        except NarrowingError as error:
+            self._narrowing.say(str(error), error=True)
+            return
+        if step == "undo":
+            self._undo_step()
+            return
+        current = history.current
+        if not len(current):
+            self._narrowing.say(
+                "No match left: undo goes back a step, / searches again", error=True
+            )
+            return
+        if self._save_job is not None:
+            self._narrowing.say("Wait for the save to end (esc cancels it)", error=True)
+            return
+        session = self._job_session()
+        if session is None:
+            return
+        self._narrow_job = session.start_job(rescan_steps(current, step))
+        if self._narrow_job is None:
+            self._narrowing.say("The reader is busy: try again", error=True)
+            return
+        self._narrowing.say(f"narrowing {len(current):,} matches ({step.text})…")
+
+    @on(NarrowingPrompt.UndoStep)
+    def _undo_requested(self) -> None:
+        self._undo_step()
+
+    def _idle_narrowing(self) -> NarrowingHistory | None:
+        """The narrowing, if it may take a step now; if a step runs, say so."""
+        if self._narrow_job is not None:
+            self._narrowing.say("Still narrowing: wait for this step to end", error=True)
+            return None
+        return self.narrowing
+
+    def _undo_step(self) -> None:
+        history = self._idle_narrowing()
+        if history is None:
+            return
+        if not history.undo():
+            if len(history.steps) > 1:
+                message = f"Only the last {UNDO_DEPTH} steps can be undone"
+            else:
+                message = "Nothing to undo: these are the search's own matches"
+            self._narrowing.say(message, error=True)
+            return
+        self._show_candidates()
+        self._narrowing.clear_input()
+        self._narrowing.say(f"Undone: back to {len(history.current):,} matches")
+
+    def _narrowed(self, result: NarrowResult) -> None:
+        history = self.narrowing
+        if history is None:
+            return
+        history.push(result)
+        self._show_candidates()
+        kept = len(result.candidates)
+        parts = [
+            f"kept {kept:,} of {result.before:,} ({result.condition.text}) in "
+            f"{result.seconds:.2f} s"
+        ]
+        if result.unreadable:
+            parts.append(f"{result.unreadable:,} could no longer be read")
+        if kept == 1:
+            address = result.candidates.addresses[0]
+            mapping = find_mapping(self.mappings, address)
+            where = f" {name_address(address, mapping, self.name_of)}" if mapping else ""
+            parts.append(f"one left: {address:x}{where}")
+        elif kept == 0:
+            parts.append("none left: undo goes back")
+        self._narrowing.say(" · ".join(parts))
+        self._narrowing.clear_input()
+
+    def _show_candidates(self) -> None:
+        """Matches, highlights, the list's summary and the history line, as the
+        narrowing now stands."""
+        history, pattern = self.narrowing, self.search_pattern
+        if history is None or pattern is None:
+            return
+        addresses = history.current.addresses
+        self.match_addresses = addresses
+        count = len(addresses)
+        self.search_summary = (
+            f"{count:,} matches for {pattern.description}, narrowed: {history.text()}"
+        )
+        self._show_history()
+        current = self._hex.current_match
+        index = bisect.bisect_left(addresses, current) if current is not None else count
+        if count == 1:
+            self._go_to_match(addresses[0])
+            return
+        kept = index < count and addresses[index] == current
+        self._hex.set_matches(addresses, pattern.length, current if kept else None)
+
+    def _show_history(self) -> None:
+        history, pattern = self.narrowing, self.search_pattern
+        if history is not None and pattern is not None:
+            self._narrowing.show_history(f"{pattern.description}: {history.text()}")
+
+    def _forget_narrowing(self) -> None:
+        self.narrowing = None
+        self._narrow_job = None
+        self._narrowing.forget()
 
     # -- the running job (search or save) ----------------------------------------------------
 
@@ -887,6 +1062,12 @@ class MemoryScreen(Screen[None]):
                 self.notify(f"Save failed: {report.error}", severity="error", markup=False)
             elif isinstance(report.payload, SaveProgress):
                 self._save_reported(report.payload)
+        elif report.job_id == self._narrow_job:
+            self._narrow_job = None
+            if report.error is not None:
+                self._narrowing.say(f"Narrowing stopped: {report.error}", error=True)
+            elif isinstance(report.payload, NarrowResult):
+                self._narrowed(report.payload)
 
     def _show_job(self, label: str, done: float, total: float | None) -> None:
         self.query_one("#job").add_class("-shown")

@@ -11,6 +11,7 @@ refreshed. The virtual space is the concatenation of the mappings
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -189,8 +190,9 @@ class HexView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] | None = None
         self.requests = 0
         """Row requests made to the session, for tests and the bench."""
-        self.matches: list[int] = []
-        """Addresses of search matches, sorted: their bytes are highlighted."""
+        self.matches: Sequence[int] = []
+        """Addresses of search matches, sorted (a list, or the ``array('Q')`` of a narrowing
+        scan's candidates): their bytes are highlighted."""
         self.match_length = 0
         self.current_match: int | None = None
 
@@ -524,10 +526,13 @@ class HexView(ScrollView, can_focus=True):
                 age = self.generation - stamp
                 if stamp >= 0 and age < FADE_REFRESHES:
                     marks.append((index, f"hexview--changed-{max(age, 0)}"))
-        if self.matches:
+        matches = self.matches
+        if matches:
             end = address + ROW_BYTES
-            first = bisect.bisect_left(self.matches, address - self.match_length + 1)
-            for match in self.matches[first:]:
+            first = bisect.bisect_left(matches, address - self.match_length + 1)
+            # By index: a slice would copy the rest of a million matches for each row.
+            for index in range(first, len(matches)):
+                match = matches[index]
                 if match >= end:
                     break
                 name = "hexview--match-current" if match == self.current_match else "hexview--match"
@@ -541,7 +546,7 @@ class HexView(ScrollView, can_focus=True):
             return False
         return any(stamp >= 0 and self.generation - stamp <= FADE_REFRESHES for stamp in changed)
 
-    def set_matches(self, matches: list[int], length: int, current: int | None) -> None:
+    def set_matches(self, matches: Sequence[int], length: int, current: int | None) -> None:
         """Highlight ``length`` bytes at each of ``matches`` (sorted), ``current`` the most."""
         self.matches, self.match_length, self.current_match = matches, length, current
         self._strips.clear()

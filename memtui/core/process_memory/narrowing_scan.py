@@ -164,10 +164,7 @@ def parse_narrowing(text: str, kind: ValueKind) -> NarrowCondition | Undo:
     if not kind.is_number:
         if operator in ("=", "!") and not rest:
             return NarrowCondition(operator)
-        raise NarrowingError(
-            f"a {kind.name} search narrows with = (unchanged) or ! (changed) only: "
-            "its bytes have no order or amount"
-        )
+        raise NarrowingError(f"a {kind.name} search narrows with = (unchanged) or ! (changed) only")
     if operator == "!":
         if rest:
             raise NarrowingError(
@@ -176,10 +173,11 @@ def parse_narrowing(text: str, kind: ValueKind) -> NarrowCondition | Undo:
         return NarrowCondition("!")
     if not rest:
         if operator in (">", "<"):
-            word = "greater" if operator == ">" else "less"
-            change = "+ keeps those that increased" if operator == ">" else "- those that decreased"
+            word, change = (
+                ("greater", "+ increased") if operator == ">" else ("less", "- decreased")
+            )
             raise NarrowingError(
-                f"{operator} needs a value: {operator} V keeps values {word} than V ({change})"
+                f"{operator} needs a value ({operator} V: {word} than V; {change})"
             )
         return NarrowCondition(operator)
     number = _number(rest, kind)

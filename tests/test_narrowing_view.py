@@ -1,0 +1,132 @@
+"""The narrowing scan in the memory view, driven with keys as a user would.
+
+Search the counter's value, let the target bump it (SIGUSR1), press c and say how it
+moved, until one address is left: the counter's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from targets import stopped_tasks, tracer_of
+from targets.counter import START, CounterTarget, build_counter_target, running_counter_target
+from test_memory_view import ViewApp, open_view, wait_until
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from memtui.screens.memory_screen import MemoryScreen
+from memtui.screens.search_results_screen import SearchResultsScreen
+from memtui.widgets.narrowing_prompt import NarrowingPrompt
+
+
+@pytest.fixture(scope="module")
+def counter_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_counter_target(tmp_path_factory.mktemp("counter-view"))
+
+
+@pytest.fixture
+def counter(counter_binary: Path) -> Iterator[CounterTarget]:
+    with running_counter_target(counter_binary) as target:
+        yield target
+        assert stopped_tasks(target.pid) == [] and tracer_of(target.pid) == 0
+
+
+async def search(pilot: Pilot[None], screen: MemoryScreen, query: str) -> None:
+    await pilot.press("slash", *query, "enter")
+    await wait_until(
+        pilot,
+        lambda: screen._search_job is None and screen.narrowing is not None,
+        timeout=30,
+    )
+
+
+async def narrow(pilot: Pilot[None], screen: MemoryScreen, typed: str) -> None:
+    await pilot.press(*typed, "enter")
+    await wait_until(pilot, lambda: screen._narrow_job is None, timeout=10)
+    await pilot.pause()
+
+
+def history(screen: MemoryScreen) -> str:
+    return str(screen.query_one("#narrow-history", Static).content)
+
+
+def message(screen: MemoryScreen) -> str:
+    return str(screen.query_one("#narrow-message", Static).content)
+
+
+async def test_narrowing_down_to_the_counter_with_keys(counter: CounterTarget) -> None:
+    app = ViewApp(counter.pid, auto_refresh=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, hex_view = await open_view(pilot)
+        await search(pilot, screen, f"u32:{START}")
+        assert screen.narrowing is not None
+        found = len(screen.narrowing.current)
+        assert counter.counter in set(screen.match_addresses) and found >= 8
+
+        counter.bump()
+        await pilot.press("c")
+        prompt = screen.query_one(NarrowingPrompt)
+        assert prompt.is_open and screen.focused is screen.query_one("#narrow", Input)
+        await narrow(pilot, screen, "+")
+        assert set(screen.match_addresses) == {counter.counter} | counter.addresses("climbers")
+        assert history(screen) == f"narrow u32 {START} little-endian: {found:,} → 3 (+)"
+        assert message(screen).startswith("kept 3 of ")
+
+        # A bad step says why on the prompt's line, and loses nothing.
+        await pilot.press(">", "enter")
+        await pilot.pause()
+        assert message(screen).startswith("> needs a value")
+        assert screen.query_one("#narrow", Input).value == ">"
+        assert len(screen.match_addresses) == 3 and history(screen).endswith("→ 3 (+)")
+        await pilot.press("backspace")
+
+        counter.bump()
+        await narrow(pilot, screen, "+ 1")
+        assert list(screen.match_addresses) == [counter.counter]
+        assert history(screen) == f"narrow u32 {START} little-endian: {found:,} → 3 (+) → 1 (+ 1)"
+        assert f"one left: {counter.counter:x}" in message(screen)
+        assert "memtui_counter" in message(screen)  # named by its symbol
+        assert hex_view.cursor_address == counter.counter  # the view went there
+
+        # Ctrl-Z in the prompt goes back a step; typing undo, another.
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert len(screen.match_addresses) == 3 and history(screen).endswith("→ 3 (+)")
+        await narrow(pilot, screen, "undo")
+        assert len(screen.match_addresses) == found
+        await narrow(pilot, screen, "undo")
+        assert message(screen).startswith("Nothing to undo")
+        await pilot.press(*["backspace"] * len("undo"))  # kept, as any refused input
+
+        # Redo the steps, close the prompt: n and m work over what is left.
+        counter.bump()
+        await narrow(pilot, screen, "= " + str(START + 3))
+        assert list(screen.match_addresses) == [counter.counter]
+        await pilot.press("escape")
+        assert not prompt.is_open and history(screen).endswith("→ 1 (= 1513920228)")
+        await pilot.press("home", "n")
+        assert hex_view.cursor_address == counter.counter
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchResultsScreen))
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        assert str(table.get_row_at(0)[0]) == f"{counter.counter:x}"
+
+
+async def test_narrow_before_a_search_or_on_text_says_what_works(counter: CounterTarget) -> None:
+    app = ViewApp(counter.pid, auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, _ = await open_view(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert not screen.query_one(NarrowingPrompt).is_open
+        assert any("Narrow needs a search first" in str(n.message) for n in app._notifications)
+        await search(pilot, screen, "counter")  # text: the name is in the binary
+        await pilot.press("c", "+", "enter")
+        await pilot.pause()
+        assert "narrows with = (unchanged) or ! (changed) only" in message(screen)
+        await pilot.press("backspace")
+        await narrow(pilot, screen, "=")
+        assert message(screen).startswith("kept ")

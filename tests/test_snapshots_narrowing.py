@@ -1,0 +1,108 @@
+"""Snapshot of the narrowing prompt, made deterministic as the memory view's snapshots are.
+
+The counter target maps its counter and decoys on a page at a fixed address; the
+screen keeps only that page, and the PID and the read timing are replaced by fixed
+text. The picture: one step taken (+), then a refused one, whose message stays on
+the prompt's line with what was typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from targets.counter import FIXED_ADDRESS, START, CounterTarget, build_counter_target
+from targets.counter import start_counter_target as start
+from targets.pattern import at_fixed_address
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from memtui.core.process_memory.memory_session import MapsRead
+from memtui.screens.memory_screen import MemoryScreen
+from memtui.widgets.hex_view import HexView
+
+SnapCompare = Callable[..., bool]
+FIXED_PID = 4242
+
+
+@pytest.fixture(scope="module")
+def counter_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_counter_target(tmp_path_factory.mktemp("snapshot-counter"))
+
+
+@pytest.fixture
+def fixed_counter(counter_binary: Path) -> Iterator[CounterTarget]:
+    """A fresh target for each picture: a step bumps its counter for good."""
+    binary = counter_binary
+    with at_fixed_address(lambda: start(binary, fixed=FIXED_ADDRESS)) as target:
+        yield target
+
+
+class FixedCounterScreen(MemoryScreen):
+    """The memory view with only the counter's fixed page and no per-run text."""
+
+    def _show_mappings(self, event: MapsRead) -> None:
+        fixed = [m for m in event.mappings if m.start == FIXED_ADDRESS]
+        super()._show_mappings(MapsRead(fixed, event.rss))
+
+    def _show_title(self) -> None:
+        self.status = "read 4.0 KiB, 0.1 ms, frozen" if self.mappings else self.status
+        super()._show_title()
+        title = self.query_one("#memory-title", Static)
+        title.update(str(title.content).replace(f"PID {self.pid} ", f"PID {FIXED_PID} "))
+
+
+class NarrowingApp(App[None]):
+    def __init__(self, pid: int) -> None:
+        super().__init__()
+        self.pid = pid
+
+    def on_mount(self) -> None:
+        self.push_screen(FixedCounterScreen(self.pid, auto_refresh=False))
+
+
+def narrowed(target: CounterTarget) -> Callable[[Pilot[None]], object]:
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        for _ in range(250):
+            if isinstance(app.screen, MemoryScreen) and app.screen.mappings:
+                break
+            await pilot.pause(0.02)
+        screen = app.screen
+        assert isinstance(screen, MemoryScreen)
+        await pilot.press("g", *f"{FIXED_ADDRESS:x}", "enter")
+        await pilot.press("slash", *f"u32:{START}", "enter")
+        for _ in range(500):
+            if screen._search_job is None and screen.narrowing is not None:
+                break
+            await pilot.pause(0.02)
+        target.bump()
+        await pilot.press("c", "+", "enter")
+        for _ in range(500):
+            if screen._narrow_job is None and len(screen.narrowing.steps) == 2:  # type: ignore[union-attr]
+                break
+            await pilot.pause(0.02)
+        await pilot.press(">", "enter")  # refused: > needs a value
+        screen.action_refresh_now()  # r, which the open prompt would take as typed
+        hex_view = screen.query_one(HexView)
+        for _ in range(250):
+            if hex_view.visible_rows_loaded() and "read" in screen.status:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_narrowing_prompt_120x40(snap_compare: SnapCompare, fixed_counter: CounterTarget) -> None:
+    app = NarrowingApp(fixed_counter.pid)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=narrowed(fixed_counter))
+
+
+def test_narrowing_prompt_80x24(snap_compare: SnapCompare, fixed_counter: CounterTarget) -> None:
+    app = NarrowingApp(fixed_counter.pid)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=narrowed(fixed_counter))
