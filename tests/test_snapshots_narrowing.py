@@ -15,16 +15,15 @@ import pytest
 from targets.counter import FIXED_ADDRESS, START, CounterTarget, build_counter_target
 from targets.counter import start_counter_target as start
 from targets.pattern import at_fixed_address
+from test_snapshots_telescope import FixedTelescopeScreen
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Static
 
 from memtui.core.process_memory.memory_session import MapsRead
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
 
 SnapCompare = Callable[..., bool]
-FIXED_PID = 4242
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +39,12 @@ def fixed_counter(counter_binary: Path) -> Iterator[CounterTarget]:
         yield target
 
 
-class FixedCounterScreen(MemoryScreen):
+class FixedCounterScreen(FixedTelescopeScreen):
     """The memory view with only the counter's fixed page and no per-run text."""
 
     def _show_mappings(self, event: MapsRead) -> None:
         fixed = [m for m in event.mappings if m.start == FIXED_ADDRESS]
-        super()._show_mappings(MapsRead(fixed, event.rss))
-
-    def _show_title(self) -> None:
-        self.status = "read 4.0 KiB, 0.1 ms, frozen" if self.mappings else self.status
-        super()._show_title()
-        title = self.query_one("#memory-title", Static)
-        title.update(str(title.content).replace(f"PID {self.pid} ", f"PID {FIXED_PID} "))
+        MemoryScreen._show_mappings(self, MapsRead(fixed, event.rss))
 
 
 class NarrowingApp(App[None]):
