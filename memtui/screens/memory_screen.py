@@ -58,7 +58,6 @@ from memtui.core.process_memory.memory_session import (
     SessionFailed,
 )
 from memtui.core.process_memory.narrowing_scan import (
-    NARROW_HELP,
     UNDO_DEPTH,
     NarrowingError,
     NarrowingHistory,
@@ -127,7 +126,7 @@ KEYS = [
     ("/", "Search from the cursor: text, or x: hex, u: UTF-16, u32: i64: … f64:2.5~0.1"),
     ("n N", "Next / previous match (the current one is highlighted)"),
     ("m", "All matches, with address and mapping; enter goes there"),
-    ("c", f"Narrow the matches: {NARROW_HELP} (ctrl+z in the prompt)"),
+    ("c", "Narrow the matches: = same, ! changed, + up, - down, = V > V < V, + D - D, undo"),
     ("esc", "While searching or saving: cancel it"),
     ("i", "Data inspector on/off: the bytes at the cursor as numbers, pointer, string"),
     ("enter", "In the bytes: follow the pointer at the cursor"),
