@@ -81,7 +81,8 @@ def narrowed(target: CounterTarget) -> Callable[[Pilot[None]], object]:
         screen.action_refresh_now()  # r, which the open prompt would take as typed
         hex_view = screen.query_one(HexView)
         for _ in range(250):
-            if hex_view.visible_rows_loaded() and "read" in screen.status:
+            # The refresh's rows, not the ones before it: it counts the changed bytes.
+            if hex_view.visible_rows_loaded() and screen.changed_bytes is not None:
                 break
             await pilot.pause(0.02)
         await pilot.pause()
