@@ -554,6 +554,10 @@ class MemoryScreen(Screen[None]):
 
     def _show_failure(self, event: SessionFailed) -> None:
         self.failure = event
+        if event.fatal and self._narrow_job is not None:
+            # The session has ended: the step it was running will never report.
+            self._narrow_job = None
+            self._narrowing.say(f"Narrowing stopped: {event.message}", error=True)
         banner = self.query_one("#memory-banner", Static)
         name = self.name_of_process
         if event.exited:
