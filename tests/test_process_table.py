@@ -423,3 +423,61 @@ def replace_row(pid: int, cpu: float | None) -> ProcessRow:
         rss=1, swap=0, rss_growth=None, pss=None, uss=None, pss_read_at=None,
         is_kernel_thread=False, cpu_percent=cpu,
     )  # fmt: skip
+
+
+@pytest.fixture
+def long_named_sleeper(tmp_path: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """A process whose comm is cut to 15 characters while its argv[0] is whole."""
+    sleep = shutil.which("sleep")
+    assert sleep is not None
+    link = tmp_path / "memtui-sleeper-long-name"
+    link.symlink_to(sleep)
+    process = subprocess.Popen([str(link), "600"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_reading_stat_directly_gives_the_rows_psutil_gives(
+    child: Child, long_named_sleeper: subprocess.Popen[bytes]
+) -> None:
+    through_psutil = ProcessTableSampler(pss_budget=0, with_cmdline=False)
+    direct = ProcessTableSampler(pss_budget=0, with_cmdline=False, read_stat_directly=True)
+    ours = (os.getpid(), child.pid, long_named_sleeper.pid, 1)
+    expected = through_psutil.sample(now=0.0)
+    got = direct.sample(now=0.0)
+    for pid in ours:
+        want, row = expected.find(pid), got.find(pid)
+        assert want is not None and row is not None, pid
+        assert (row.name, row.state, row.create_time, row.ppid, row.user, row.uid) == (
+            want.name,
+            want.state,
+            want.create_time,
+            want.ppid,
+            want.user,
+            want.uid,
+        )
+        assert row.rss is not None and row.cpu_time is not None and want.cpu_time is not None
+        assert abs(row.cpu_time - want.cpu_time) < 0.5
+    sleeper = got.find(long_named_sleeper.pid)
+    assert sleeper is not None and sleeper.name == "memtui-sleeper-long-name"
+    kthreadd = got.find(2)
+    assert kthreadd is not None and kthreadd.is_kernel_thread and kthreadd.rss is None
+
+
+def test_reading_stat_directly_needs_no_command_line() -> None:
+    with pytest.raises(ValueError, match="cmdline"):
+        ProcessTableSampler(read_stat_directly=True)
+
+
+def test_watched_pss_can_be_throttled_too(child: Child) -> None:
+    sampler = ProcessTableSampler(pss_budget=0, watched_pss_max_age=10.0)
+    sampler.watch([child.pid])
+    assert the_row(sampler, child.pid, now=0.0).pss_read_at == 0.0
+    assert the_row(sampler, child.pid, now=5.0).pss_read_at == 0.0
+    assert the_row(sampler, child.pid, now=10.0).pss_read_at == 10.0
+    # Unwatched, with no budget, it is never read.
+    sampler.watch([])
+    assert the_row(sampler, child.pid, now=30.0).pss_read_at == 10.0
