@@ -15,6 +15,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from targets.leak_workloads import start_workload, stop_workload
 
+from memtui.core.metrics.process_watch import IDLE_INTERVAL, ProcessWatch
+
 NAMES = {
     "memtui_process_resident_bytes",
     "memtui_process_swap_bytes",
@@ -145,3 +147,52 @@ def test_a_port_in_use_is_a_usage_error() -> None:
     assert result.stderr.strip() == (
         f"memtui exporter: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
+
+
+class SteppedClock:
+    """Both of ProcessWatch's clocks, moved by the test: which samples a call takes
+    depends only on the time between calls, so the test sets that time."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_scrape_samples_only_what_is_older_than_its_interval() -> None:
+    clock = SteppedClock(1000.0)
+    watch = ProcessWatch(top=3, clock=clock, monotonic=clock)
+    assert watch.history.latest_time is None  # nothing is read before it is asked
+    first = watch.refresh()
+    assert first.taken_at == 1000.0 and len(first.processes) >= 3
+    assert watch.processes.latest_time == 1000.0 and watch.history.latest_time == 1000.0
+    clock.now = 1001.0
+    watch.refresh()
+    # Meminfo is due every second, every process only every 2 s.
+    assert watch.history.latest_time == 1001.0 and watch.processes.latest_time == 1000.0
+    clock.now = 1001.5
+    # A second scraper in between gets the same snapshot: no sample at all.
+    assert watch.refresh() is watch.snapshot
+    assert watch.history.latest_time == 1001.0 and watch.processes.latest_time == 1000.0
+    clock.now = 1002.0
+    assert watch.refresh().taken_at == 1002.0
+    assert watch.processes.latest_time == 1002.0
+
+
+def test_unscraped_it_samples_only_at_the_idle_pace() -> None:
+    clock = SteppedClock(1000.0)
+    watch = ProcessWatch(top=3, clock=clock, monotonic=clock)
+    assert watch.tick() == IDLE_INTERVAL
+    assert watch.processes.latest_time == 1000.0
+    clock.now = 1005.0
+    assert watch.tick() == IDLE_INTERVAL - 5.0
+    assert watch.processes.latest_time == 1000.0 and watch.history.latest_time == 1000.0
+    clock.now = 1006.0
+    watch.refresh()  # a scrape takes what is due and moves the idle samples back
+    assert watch.processes.latest_time == 1006.0
+    clock.now = 1010.0
+    assert watch.tick() == IDLE_INTERVAL - 4.0
+    clock.now = 1016.0
+    assert watch.tick() == IDLE_INTERVAL
+    assert watch.processes.latest_time == 1016.0

@@ -1,8 +1,9 @@
 """`memtui exporter`: serve memtui's per-process view as Prometheus metrics.
 
-Like the CLI's other outputs it only renders the core's model: a background thread
-drives :class:`ProcessWatch`, and prometheus_client's HTTP server renders its newest
-snapshot at each scrape. SIGTERM and SIGINT stop both and exit 0.
+Like the CLI's other outputs it only renders the core's model: each scrape, on
+prometheus_client's HTTP server thread, asks :class:`ProcessWatch` for a snapshot
+(sampling what is older than its interval), and a background thread keeps a slow
+pace between scrapes. SIGTERM and SIGINT stop both and exit 0.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     host, port = args.listen
     watch = ProcessWatch(top=args.top)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ProcessMetricsCollector(lambda: watch.snapshot))
+    registry.register(ProcessMetricsCollector(watch.refresh))
     try:
         server, _ = start_http_server(port, addr=host, registry=registry)
     except OSError as error:

@@ -7,13 +7,23 @@ first), at most N + :data:`GROWING_EXTRA` of them, so a metrics system's cardina
 stays bounded whatever the machine runs. A process that leaves the set leaves the
 snapshot, and with it the exported series.
 
-One thread drives ``tick()``; any other thread may read ``snapshot``, which is
-replaced whole (one reference assignment) and never changed.
+It samples when asked: a scrape calls ``refresh()``, which reads only what is older
+than its interval (meminfo 1 s, every process 2 s), so two Prometheus servers, or a
+scrape interval under 2 s, do not add samples, and a Prometheus scraping every 15 s
+costs a fraction of a fixed 2 s pace. Between scrapes a background thread's
+``tick()`` samples at the slow ``IDLE_INTERVAL``, so the growth rate and the verdict
+have a history however rarely it is scraped. The growth rate is fitted over the
+samples taken (at least 5 s of them), the verdict's histories keep them all.
+
+Any thread may call ``refresh()`` and ``tick()`` (one samples at a time, under a
+lock) and read ``snapshot``, which is replaced whole (one reference assignment) and
+never changed.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,7 +33,6 @@ from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.processes.process_history import ProcessHistories
 from memtui.core.processes.process_table import ProcessRow, ProcessTable, ProcessTableSampler
-from memtui.core.store.recorder import next_due
 
 DEFAULT_TOP = 20
 GROWING_EXTRA = 20
@@ -32,9 +41,12 @@ MEMINFO_INTERVAL = 1.0
 PROCESS_INTERVAL = 2.0
 """The dashboard's pace when memory grows (app.PROCESS_INTERVAL): the detector's
 process histories are sized for it."""
-PSS_MAX_AGE = 30.0
-"""How often the PSS of a process outside the exported set is refreshed; exported
-processes are watched, so theirs is read every sample."""
+IDLE_INTERVAL = 10.0
+"""The pace of both samples while no scrape asks for them."""
+PSS_MAX_AGE = 10.0
+"""How old the PSS of an exported process may be. smaps_rollup walks the page tables
+of the whole address space (milliseconds for a big process), the dearest read of a
+sample; PSS of processes outside the exported set is never read."""
 HISTORY_SPAN = 600.0
 
 
@@ -92,6 +104,7 @@ class ProcessWatch:
         settings: LeakSettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if top < 1:
             raise ValueError("top must be at least 1")
@@ -102,13 +115,20 @@ class ProcessWatch:
         # memtui never names itself (as the dashboard and the recorder).
         self.detector = LeakDetector(settings, exclude={os.getpid()})
         self.sampler = ProcessTableSampler(
-            pss_max_age=PSS_MAX_AGE, pss_budget=20, with_cmdline=False
+            pss_budget=0,
+            watched_pss_max_age=PSS_MAX_AGE,
+            with_cmdline=False,
+            with_cpu=False,
+            read_stat_directly=True,
+            clock=monotonic,
         )
         self.verdict: LeakVerdict = NO_VERDICT
         self.snapshot: WatchSnapshot = EMPTY
+        self._monotonic = monotonic
         self._table: ProcessTable | None = None
-        self._next_meminfo = 0.0
-        self._next_processes = 0.0
+        self._meminfo_at: float | None = None
+        self._processes_at: float | None = None
+        self._lock = threading.Lock()
 
     def sample_meminfo(self) -> None:
         now = self.clock()
@@ -137,16 +157,28 @@ class ProcessWatch:
         self.sampler.watch(row.pid for row in rows)
         self.snapshot = WatchSnapshot(now, tuple(_watched(row, culprit) for row in rows), verdict)
 
+    def _sample_older_than(self, meminfo_age: float, processes_age: float) -> None:
+        with self._lock:
+            now = self._monotonic()
+            if self._processes_at is None or now - self._processes_at >= processes_age:
+                self.sample_processes()
+                self._processes_at = now
+            if self._meminfo_at is None or now - self._meminfo_at >= meminfo_age:
+                self.sample_meminfo()
+                self._meminfo_at = now
+
+    def refresh(self) -> WatchSnapshot:
+        """A scrape: take the samples older than their interval; the newest snapshot."""
+        self._sample_older_than(MEMINFO_INTERVAL, PROCESS_INTERVAL)
+        return self.snapshot
+
     def tick(self) -> float:
-        """Take the samples that are due; return the seconds until the next."""
-        now = time.monotonic()
-        if now >= self._next_processes:
-            self.sample_processes()
-            self._next_processes = next_due(self._next_processes, PROCESS_INTERVAL, now)
-        if now >= self._next_meminfo:
-            self.sample_meminfo()
-            self._next_meminfo = next_due(self._next_meminfo, MEMINFO_INTERVAL, now)
-        return max(0.0, min(self._next_meminfo, self._next_processes) - time.monotonic())
+        """Between scrapes: sample what no scrape took for ``IDLE_INTERVAL``; return
+        the seconds until the next such sample is due."""
+        self._sample_older_than(IDLE_INTERVAL, IDLE_INTERVAL)
+        with self._lock:
+            oldest = min(self._meminfo_at or 0.0, self._processes_at or 0.0)
+            return max(0.0, oldest + IDLE_INTERVAL - self._monotonic())
 
 
 def _watched(row: ProcessRow, culprit: int | None) -> WatchedProcess:
