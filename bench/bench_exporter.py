@@ -1,6 +1,7 @@
 """What `memtui exporter` costs, side by side with node_exporter's, scraped every second.
 
     .venv/bin/python bench/bench_exporter.py [--seconds 120] [--warmup 10] [--top 20]
+        [--baseline DIR]
 
 Three exporters run at once, each on its own loopback port, reading the real /proc, so
 the machine's noise falls on all of them alike:
@@ -8,7 +9,10 @@ the machine's noise falls on all of them alike:
 - ``memtui``: ``memtui exporter --listen 127.0.0.1:PORT`` (this checkout's Python);
 - ``node_exporter``: ``prometheus-node-exporter`` with its default collectors;
 - ``node_exporter meminfo``: the same with ``--collector.disable-defaults
-  --collector.meminfo``, the fair match for a memory-only exporter.
+  --collector.meminfo``, the fair match for a memory-only exporter;
+- with ``--baseline DIR``, also ``memtui (baseline)``: the exporter of another
+  checkout (DIR holds its ``memtui`` package, e.g. ``git archive main memtui | tar -x
+  -C DIR``), run by the same Python, so a change is measured in the same window.
 
 One thread per exporter scrapes it as a Prometheus with ``scrape_interval: 1s``
 would: an HTTP GET of /metrics on the second, with a 1 s timeout, asking for the
@@ -73,6 +77,8 @@ class Target:
     name: str
     argv: list[str]
     port: int
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     scrapes: list[Scrape] = field(default_factory=list)
     failures: list[tuple[float, str]] = field(default_factory=list)
@@ -87,9 +93,9 @@ class Target:
         return self.process.pid
 
 
-def targets(top: int) -> list[Target]:
+def targets(top: int, baseline: Path | None) -> list[Target]:
     memtui_port, node_port, meminfo_port = free_port(), free_port(), free_port()
-    return [
+    chosen = [
         Target(
             "memtui",
             [sys.executable, "-m", "memtui", "exporter",
@@ -108,6 +114,20 @@ def targets(top: int) -> list[Target]:
             meminfo_port,
         ),
     ]  # fmt: skip
+    if baseline is not None:
+        port = free_port()
+        chosen.append(
+            Target(
+                "memtui (baseline)",
+                [sys.executable, "-m", "memtui", "exporter",
+                 "--listen", f"127.0.0.1:{port}", "--top", str(top)],
+                port,
+                env={**os.environ, "PYTHONPATH": str(baseline)},
+                # python -m puts the working directory first on sys.path: not this one.
+                cwd=baseline,
+            )
+        )  # fmt: skip
+    return chosen
 
 
 @contextmanager
@@ -115,7 +135,11 @@ def started(chosen: list[Target]) -> Iterator[list[Target]]:
     try:
         for target in chosen:
             target.process = subprocess.Popen(
-                target.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                target.argv,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=target.env,
+                cwd=target.cwd,
             )
         for target in chosen:
             wait_http(target.url, target.process)
@@ -257,7 +281,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120.0, help="measured (120)")
     parser.add_argument("--warmup", type=float, default=10.0, help="before measuring (10)")
     parser.add_argument("--top", type=int, default=20, help="memtui exporter --top (20)")
+    parser.add_argument(
+        "--baseline", type=Path, help="also run the exporter of the memtui package in DIR"
+    )
     args = parser.parse_args()
+    if args.baseline is not None and not (args.baseline / "memtui" / "__main__.py").is_file():
+        print(f"bench_exporter: no memtui package in {args.baseline}", file=sys.stderr)
+        return 2
     if not os.access(NODE_EXPORTER, os.X_OK):
         print(
             f"bench_exporter: no {NODE_EXPORTER}: apt-get install prometheus-node-exporter",
@@ -268,7 +298,7 @@ def main() -> int:
         signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
     at_start = machine()
     try:
-        with started(targets(args.top)) as chosen:
+        with started(targets(args.top, args.baseline)) as chosen:
             results = measure(chosen, args.warmup, args.seconds)
     except RuntimeError as error:
         print(f"bench_exporter: {error}", file=sys.stderr)
@@ -277,6 +307,7 @@ def main() -> int:
     results["load_average_after"] = os.getloadavg()
     results["warmup"] = args.warmup
     results["top"] = args.top
+    results["baseline"] = None if args.baseline is None else str(args.baseline)
     report(results)
     save_results("exporter", results)
     return 0
