@@ -3,6 +3,7 @@ servers that are down, silent or in error (real sockets, no mocks)."""
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from memtui.core.sources.prometheus.client import (
     with_selector,
 )
 from memtui.core.sources.prometheus.credentials import CredentialsError, load_credentials
-from memtui.core.sources.prometheus.fleet import FleetSnapshot, FleetSource
+from memtui.core.sources.prometheus.fleet import FleetSnapshot, FleetSource, field_columns
 from memtui.core.sources.prometheus.meminfo_names import field_of, metric_of, parse_value
 
 
@@ -140,3 +141,22 @@ def silent_server() -> Iterator[str]:
 def test_a_server_that_does_not_answer_times_out_in_one_line(silent_server: str) -> None:
     snapshot = poll_once(silent_server, 0.5)
     assert snapshot.error == f"Prometheus at {silent_server} did not answer within 0.5 s"
+
+
+def test_range_answers_become_columns_on_shared_times_nan_where_missing() -> None:
+    nan = float("nan")
+    same = field_columns(
+        [("MemFree", [(1.0, 10.0), (2.0, 11.0)]), ("Cached", [(1.0, 5.0), (2.0, -1.0)])]
+    )
+    assert same[0] == [1.0, 2.0]
+    assert same[1]["MemFree"] == [10.0, 11.0]
+    assert same[1]["Cached"][0] == 5.0 and math.isnan(same[1]["Cached"][1])  # no negatives
+    # A gap in one field, a value the API sent as NaN in another.
+    times, columns = field_columns(
+        [("MemFree", [(1.0, 10.0), (3.0, 12.0)]), ("Cached", [(1.0, nan), (2.0, 6.0), (3.0, 7.0)])]
+    )
+    assert times == [1.0, 2.0, 3.0]
+    assert columns["MemFree"][0] == 10.0 and math.isnan(columns["MemFree"][1])
+    assert columns["MemFree"][2] == 12.0
+    assert math.isnan(columns["Cached"][0]) and columns["Cached"][1:] == [6.0, 7.0]
+    assert field_columns([]) == ([], {})

@@ -153,3 +153,60 @@ def test_a_ring_extended_holds_what_appending_one_by_one_holds() -> None:
             bulk.extend(more)
             assert len(one) == len(bulk)
             assert [one[i] for i in range(len(one))] == [bulk[i] for i in range(len(bulk))]
+
+
+def _every_point(series: TieredSeries[str], keys: list[str]) -> list[object]:
+    """What every tier and the raw samples hold, column by column."""
+    held: list[object] = [series.raw_times(), len(series), series.columns]
+    for start in (0.0, 500.0, 900.0, 1150.0):
+        for complete_only in (False, True):
+            view = series.view(start, complete_only=complete_only)
+            assert view is not None
+            held.append(view.times)
+            held += [[repr(v) for v in view.values(key)] for key in keys]
+    return held
+
+
+def test_extending_with_columns_holds_what_appending_one_by_one_holds() -> None:
+    # Uneven times (gaps, two samples in one second), NaN holes, a column that starts
+    # late and one gone quiet, a second batch after the first: as a Prometheus page.
+    times = [float(t) + 0.25 * (t % 3) for t in range(0, 1200, 2) if t % 97]
+    columns = {
+        "A": [1000.0 + 3.0 * i for i in range(len(times))],
+        "B": [math.nan if i % 7 == 0 else float(i % 13) for i in range(len(times))],
+        "C": [math.nan] * 100 + [5.0] * (len(times) - 100),
+    }
+    tiers = ((10.0, 600.0), (60.0, 3600.0))
+    for capacity in (50, 1000):
+        one, bulk = TieredSeries[str](capacity, tiers), TieredSeries[str](capacity, tiers)
+        one.append(-5.0, {"A": 7.0, "D": 1.0})
+        bulk.append(-5.0, {"A": 7.0, "D": 1.0})
+        for low, high in ((0, 200), (200, len(times))):
+            for i in range(low, high):
+                one.append(times[i], {key: values[i] for key, values in columns.items()})
+            bulk.extend(times[low:high], {key: values[low:high] for key, values in columns.items()})
+        assert bulk.version == one.version
+        keys = ["A", "B", "C", "D"]
+        assert _every_point(bulk, keys) == _every_point(one, keys)
+
+
+def test_extending_out_of_order_is_refused() -> None:
+    series = TieredSeries[str](10)
+    series.append(5.0, {"A": 1.0})
+    with pytest.raises(ValueError, match="time order"):
+        series.extend([6.0, 4.0], {"A": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="time order"):
+        series.extend([4.0], {"A": [1.0]})
+    with pytest.raises(ValueError, match="as many"):
+        series.extend([6.0, 7.0], {"A": [1.0]})
+
+
+def test_a_history_extended_with_columns_keeps_the_newest_sample() -> None:
+    history = MeminfoHistory(span_seconds=60.0)
+    history.append(1.0, {"MemFree": 5})
+    added = history.extend_columns(
+        [0.5, 2.0, 3.0], {"MemFree": [9.0, 6.0, 7.0], "Cached": [1.0, 2.0, math.nan]}
+    )
+    assert added == 2  # the sample older than the newest is left out, as append does
+    assert history.latest == {"MemFree": 7}
+    assert history.series("MemFree", 60.0) == ([1.0, 2.0, 3.0], [5.0, 6.0, 7.0])

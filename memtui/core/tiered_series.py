@@ -94,6 +94,38 @@ class _Tier:
                 counts[index] += 1
         return closed
 
+    def add_many(
+        self, times: Sequence[float], columns: Sequence[Sequence[float]], active: Sequence[bool]
+    ) -> None:
+        """Take samples in time order, as ``add`` one by one would (the same sums in
+        the same order), a bucket's worth at a time; ``columns[i]`` are column i's
+        values at ``times``."""
+        width, count = self.width, len(times)
+        start = 0
+        while start < count:
+            bucket = int(times[start] // width)
+            end = start + 1
+            while end < count and int(times[end] // width) == bucket:
+                end += 1
+            if bucket > self.loaded_until:
+                if self.current is not None and bucket != self.current:
+                    self.close(active)
+                self.current = bucket
+                sum_t = self.sum_t
+                for timestamp in times[start:end]:
+                    sum_t += timestamp
+                self.sum_t = sum_t
+                self.count_t += end - start
+                sums, counts = self.sums, self.counts
+                for index, values in enumerate(columns):
+                    total, seen = sums[index], counts[index]
+                    for value in values[start:end]:
+                        if value == value:  # not NaN
+                            total += value
+                            seen += 1
+                    sums[index], counts[index] = total, seen
+            start = end
+
     def close(self, active: Sequence[bool]) -> bool:
         if not self.count_t:
             return False
@@ -202,6 +234,44 @@ class TieredSeries(Generic[K]):
             if tier.add(timestamp, row, active) and self._on_bucket is not None:
                 self._report(tier)
         self._appends += 1
+
+    def extend(self, times: Sequence[float], columns: Mapping[K, Sequence[float]]) -> None:
+        """Add many samples at once, holding what ``append`` one by one would: each
+        column's values at ``times`` in one list (NaN where missing; a column absent
+        from ``columns`` gets NaN). A Prometheus page of 600 samples of 5 fields goes
+        in several times faster than by ``append``: rings take slices, and tiers sum
+        a bucket at a time."""
+        count = len(times)
+        if any(len(values) != count for values in columns.values()):
+            raise ValueError("every column needs as many values as there are times")
+        if not count:
+            return
+        previous = self._times.last() if len(self._times) else -math.inf
+        for timestamp in times:
+            if timestamp < previous:
+                raise ValueError("samples must come in time order")
+            previous = timestamp
+        if self._on_bucket is not None:
+            # Bucket reports name each closed bucket as it closes: sample by sample.
+            for i, timestamp in enumerate(times):
+                self.append(timestamp, {key: values[i] for key, values in columns.items()})
+            return
+        for key in columns:
+            self.column_index(key)
+        absent = [math.nan] * count
+        by_index: list[Sequence[float]] = [absent] * len(self._raw)
+        for key, values in columns.items():
+            by_index[self._index[key]] = [float(value) for value in values]
+        # Only the newest raw_capacity samples stay in the raw rings.
+        keep = max(0, count - self.raw_capacity)
+        self._times.extend(times[keep:])
+        active = self._active
+        for index, ring in enumerate(self._raw):
+            if active[index]:
+                ring.extend(by_index[index][keep:])
+        for tier in self._tiers:
+            tier.add_many(times, by_index, active)
+        self._appends += count
 
     def _report(self, tier: _Tier) -> None:
         assert self._on_bucket is not None

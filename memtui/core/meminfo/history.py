@@ -91,6 +91,24 @@ class MeminfoHistory:
         for timestamp, sample in samples:
             self.append(timestamp, sample)
 
+    def extend_columns(self, times: Sequence[float], columns: Mapping[str, Sequence[float]]) -> int:
+        """Add many samples at once (a page from Prometheus), each field's values in
+        one list, NaN where a sample lacks it; ``times`` ascending. Samples older than
+        the newest are left out, as ``append`` leaves them. Returns how many went in."""
+        latest = self._series.latest_time
+        skip = 0
+        if latest is not None:
+            while skip < len(times) and times[skip] < latest:
+                skip += 1
+        if skip == len(times):
+            return 0
+        kept = {name: values[skip:] for name, values in columns.items()}
+        self._series.extend(times[skip:], kept)
+        self._latest = {
+            name: int(values[-1]) for name, values in kept.items() if not math.isnan(values[-1])
+        }
+        return len(times) - skip
+
     def series(
         self,
         name: str,

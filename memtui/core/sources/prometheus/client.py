@@ -23,6 +23,8 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 4
 DEFAULT_SCRAPE_INTERVAL = 15.0
 """Prometheus's own default, when no target says its interval."""
+DEFAULT_RETENTION = 15 * 86400.0
+"""Prometheus's default ``--storage.tsdb.retention.time``."""
 
 Series = dict[str, list[tuple[float, float]]]
 """{label value (e.g. the instance): [(time, value), ...]} of one query."""
@@ -147,6 +149,18 @@ class PrometheusClient:
         known = [value for value in found if value is not None]
         return min(known) if known else DEFAULT_SCRAPE_INTERVAL
 
+    def retention(self) -> float:
+        """How long the server keeps samples: its ``storageRetention`` ("15d", or "15d
+        or 512MiB" with a size bound too); Prometheus's default of 15 days if it says
+        no time."""
+        data = self._get("/api/v1/status/runtimeinfo", {})
+        text = data.get("storageRetention", "") if isinstance(data, dict) else ""
+        for word in str(text).split():
+            seconds = parse_prometheus_duration(word)
+            if seconds is not None:
+                return seconds
+        return DEFAULT_RETENTION
+
     def query_range(
         self, query: str, start: float, end: float, step: float, by: str = "instance"
     ) -> dict[tuple[str, str], list[tuple[float, float]]]:
@@ -201,9 +215,15 @@ def _matrix(data: Any, by: str) -> dict[tuple[str, str], list[tuple[float, float
         if pairs is None and item.get("value") is not None:
             pairs = [item["value"]]
         points = found.setdefault(key, [])
-        for pair in pairs or []:
-            if isinstance(pair, list) and len(pair) == 2:
-                points.append((float(pair[0]), _value(pair[1])))
+        try:
+            # [time, "value"] pairs, as the API sends them: 30,000 per answer of 50
+            # hosts over 10 minutes, so read in one comprehension.
+            points += [(float(t), float(v) if type(v) is str else math.nan) for t, v in pairs or ()]
+        except (TypeError, ValueError):
+            # A pair of another shape or a value that is not a number: one by one.
+            for pair in pairs or []:
+                if isinstance(pair, list) and len(pair) == 2:
+                    points.append((float(pair[0]), _value(pair[1])))
     return found
 
 
