@@ -97,33 +97,37 @@ class _Tier:
     def add_many(
         self, times: Sequence[float], columns: Sequence[Sequence[float]], active: Sequence[bool]
     ) -> None:
-        """Take samples in time order, as ``add`` one by one would (the same sums in
-        the same order), a bucket's worth at a time; ``columns[i]`` are column i's
-        values at ``times``."""
+        """Take samples in time order, as ``add`` one by one would, a bucket's worth at
+        a time; ``columns[i]`` are column i's values at ``times``. ``sum`` adds in the
+        same order as ``add`` (Python 3.12 on compensates its rounding: then the means
+        may differ from ``add``'s in their last bit)."""
         width, count = self.width, len(times)
         start = 0
         while start < count:
             bucket = int(times[start] // width)
-            end = start + 1
+            # The bucket's end by bisection, then made exact against ``//`` itself.
+            end = max(start + 1, bisect.bisect_left(times, (bucket + 1) * width, start))
             while end < count and int(times[end] // width) == bucket:
                 end += 1
+            while end > start + 1 and int(times[end - 1] // width) != bucket:
+                end -= 1
             if bucket > self.loaded_until:
                 if self.current is not None and bucket != self.current:
                     self.close(active)
                 self.current = bucket
-                sum_t = self.sum_t
-                for timestamp in times[start:end]:
-                    sum_t += timestamp
-                self.sum_t = sum_t
+                self.sum_t = sum(times[start:end], self.sum_t)
                 self.count_t += end - start
                 sums, counts = self.sums, self.counts
                 for index, values in enumerate(columns):
-                    total, seen = sums[index], counts[index]
-                    for value in values[start:end]:
-                        if value == value:  # not NaN
-                            total += value
-                            seen += 1
-                    sums[index], counts[index] = total, seen
+                    part = values[start:end]
+                    total = sum(part, sums[index])
+                    if total == total:  # no NaN among them: the usual case
+                        sums[index] = total
+                        counts[index] += end - start
+                        continue
+                    present = [value for value in part if value == value]
+                    sums[index] = sum(present, sums[index])
+                    counts[index] += len(present)
             start = end
 
     def close(self, active: Sequence[bool]) -> bool:
