@@ -23,7 +23,7 @@ from memtui.core.meminfo.field_selection import default_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
-from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.model.dashboard_model import DashboardModel, RemoteHost
 from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
 from memtui.core.sources.prometheus.client import PrometheusError
 from memtui.core.sources.prometheus.fleet import FleetLink
@@ -60,6 +60,8 @@ PROCESS_INTERVAL = 2.0
 PROCESS_INTERVAL_IDLE = 6.0
 # A replay plays by moving its cursor this often, by this times the speed.
 PLAY_TICK = 0.5
+# The shortest a failed read of a host's past stays on the status line.
+ERROR_LINE_SECONDS = 10.0
 
 
 def theme_for_colors(color_system: str | None) -> str | None:
@@ -73,10 +75,32 @@ def theme_for_colors(color_system: str | None) -> str | None:
 class HostLoaded(Message):
     """A fleet host's history arrived from Prometheus."""
 
-    def __init__(self, instance: str, history: MeminfoHistory) -> None:
+    def __init__(self, instance: str, history: MeminfoHistory, oldest: float | None) -> None:
         super().__init__()
         self.instance = instance
         self.history = history
+        self.oldest = oldest
+
+
+class HostPageRead(Message):
+    """A page of a fleet host's past arrived from Prometheus (time travel), or did not."""
+
+    def __init__(
+        self,
+        instance: str,
+        request: int,
+        at: float,
+        page: MeminfoHistory | None,
+        error: str | None,
+        wanted_oldest: bool,
+    ) -> None:
+        super().__init__()
+        self.instance = instance
+        self.request = request
+        self.at = at
+        self.page = page
+        self.error = error
+        self.wanted_oldest = wanted_oldest
 
 
 class MemtuiApp(App[None]):
@@ -140,6 +164,8 @@ class MemtuiApp(App[None]):
         self.fleet = fleet
         """`memtui --prometheus URL`: the hosts, and the one whose dashboard is shown."""
         self._host_timer: Timer | None = None
+        self._host_page_request = 0
+        self._host_error_until = 0.0
         self.start_pid = start_pid
         """`memtui --pid PID`: open this process's memory view at start."""
         self._poll_timer: Timer | None = None
@@ -348,8 +374,21 @@ class MemtuiApp(App[None]):
     # -- time travel ------------------------------------------------------------------
 
     def _go_to(self, at: float, step: int = 0) -> None:
-        """Move the cursor to ``at``; a replay reads another page when it must."""
+        """Move the cursor to ``at``; a replay, or a host's past on Prometheus, reads
+        another page when it must."""
         model = self.model
+        if model.remote is not None and model.host is not None:
+            model.remote.error = None
+            start = model.start_time()
+            if start is not None:
+                at = max(at, start)
+            if not model.in_page(at):
+                self._host_page_request += 1
+                model.remote.loading = f"reading {format_moment(at)} from Prometheus…"
+                self._history_updated()
+                wanted_oldest = start is not None and at <= start
+                self._read_host_page(model.host, at, self._host_page_request, wanted_oldest)
+                return
         if model.replay is not None:
             if model.replay.page is None:
                 return  # still opening
@@ -489,12 +528,17 @@ class MemtuiApp(App[None]):
     @work(thread=True, exclusive=True, group="host", exit_on_error=False)
     def _load_host(self, instance: str) -> None:
         assert self.fleet is not None
+        source = self.fleet.source
         try:
-            history = self.fleet.source.host_history(instance, self.fleet.history)
+            history = source.host_history(instance, self.fleet.history)
         except PrometheusError as error:
             self.call_from_thread(self.notify, str(error), severity="error")
             return
-        self.post_message(HostLoaded(instance, history))
+        try:
+            oldest = source.host_oldest(instance)
+        except PrometheusError:
+            oldest = None  # time travel then stops at the history loaded
+        self.post_message(HostLoaded(instance, history, oldest))
 
     async def on_host_loaded(self, message: HostLoaded) -> None:
         instance, history = message.instance, message.history
@@ -512,6 +556,7 @@ class MemtuiApp(App[None]):
             interval=max(scrape, self.model.interval),
             leak=LeakDetector(self.model.leak.settings),
             host=instance,
+            remote=RemoteHost(history, message.oldest),
         )
         self.model.set_cursor(history.latest_time or 0.0)
         if self.current_mode == "dashboard":
@@ -528,7 +573,7 @@ class MemtuiApp(App[None]):
         if self.model.paused:
             self._host_timer = self.set_timer(self.model.interval, self._update_host)
             return
-        latest = self.model.history.latest_time or 0.0
+        latest = self.model.live_history.latest_time or 0.0
         self._read_host(self.fleet.host, latest + 1e-3)
 
     @work(thread=True, exclusive=True, group="host", exit_on_error=False)
@@ -540,6 +585,35 @@ class MemtuiApp(App[None]):
         except PrometheusError as failure:
             samples, error = [], str(failure)
         self.call_from_thread(self._host_samples, instance, samples, error)
+
+    @work(thread=True, exclusive=True, group="host-page", exit_on_error=False)
+    def _read_host_page(self, instance: str, at: float, request: int, wanted_oldest: bool) -> None:
+        assert self.fleet is not None
+        page: MeminfoHistory | None = None
+        error: str | None = None
+        try:
+            page = self.fleet.source.host_page(instance, at, self.fleet.history)
+        except PrometheusError as failure:
+            error = str(failure)
+        self.post_message(HostPageRead(instance, request, at, page, error, wanted_oldest))
+
+    def on_host_page_read(self, message: HostPageRead) -> None:
+        model = self.model
+        remote = model.remote
+        if remote is None or model.host != message.instance:
+            return
+        if message.request != self._host_page_request:
+            return  # a newer read superseded this one
+        moment = format_moment(message.at)
+        self._host_error_until = time.monotonic() + ERROR_LINE_SECONDS
+        if message.page is None:
+            remote.loading = None
+            remote.error = f"cannot read {moment}: {message.error}"
+            self.notify(remote.error, severity="error")
+        elif not model.load_remote_page(message.page, message.at, message.wanted_oldest):
+            remote.error = f"Prometheus holds no meminfo of {message.instance} at {moment}"
+            self.notify(remote.error, severity="warning")
+        self._history_updated()
 
     def _host_samples(
         self, instance: str, samples: list[tuple[float, dict[str, int]]], error: str | None
@@ -553,6 +627,11 @@ class MemtuiApp(App[None]):
                 self.notify(error, severity="error")
         for at, sample in samples:
             model.add_sample(at, sample)
+        remote = model.remote
+        # A failed read's line stays long enough to be read, then goes once the server
+        # answers again.
+        if samples and remote is not None and time.monotonic() >= self._host_error_until:
+            remote.error = None
         if samples:
             self._history_updated()
         self._host_timer = self.set_timer(model.interval, self._update_host, name="host-poll")

@@ -190,3 +190,98 @@ def test_prometheus_down_is_one_line_and_recovers(fleet: Fleet, source: FleetSou
     snapshot = poll_until(source, lambda s: s.error is None, 60.0)
     assert snapshot.error is None
     assert len(snapshot.hosts) == 3
+
+
+MIB = 1 << 20
+OLD = 60.0
+"""How far back past the loaded history the travel tests go: Prometheus must hold it."""
+
+
+def wait_for_history(fleet: Fleet, seconds: float) -> None:
+    """Until Prometheus has held the fleet for ``seconds`` (the tests before take
+    minutes already; alone, this one waits)."""
+    time.sleep(max(0.0, fleet.hosts[0].started + seconds - time.time()))
+
+
+def test_a_hosts_page_and_oldest_come_from_the_servers_retention(
+    fleet: Fleet, source: FleetSource
+) -> None:
+    wait_for_history(fleet, OLD + 30.0)
+    started = fleet.hosts[0].started
+    oldest = source.host_oldest("host-0")
+    assert oldest is not None and started - 1.0 <= oldest <= started + 15.0
+    at = time.time() - OLD
+    page = source.host_page("host-0", at, 20.0)
+    first, last = page.first_time, page.latest_time
+    assert first is not None and last is not None
+    assert at - 21.0 <= first <= at - 18.0 and at <= last <= at + 6.0
+    sample = page.sample_at(at)
+    given = fleet.hosts[0].values(at)
+    for name in ("MemTotal", "CommitLimit", "Buffers", "Shmem"):
+        assert sample[name] == given[name], name
+    # The leaking host's AnonPages then, not now: within the 2-3 s between a rewrite
+    # of the file, the scrape that read it, and the step that found the scrape.
+    assert abs(sample["AnonPages"] - given["AnonPages"]) <= 40 * MIB
+    assert source.host_page("host-0", started - 3600.0, 20.0).latest_time is None
+
+
+async def test_time_travel_on_a_host_reads_back_past_its_history(fleet: Fleet) -> None:
+    """--history 30s loads 30 s; r goes to the first sample Prometheus has, read in a
+    worker, with the values the fake host had then; a failed read is a line."""
+    # The oldest sample must lie OLD before the 30 s loaded, opened a few seconds later.
+    wait_for_history(fleet, OLD + 45.0)
+    argv = ["--prometheus", fleet.url, "--history", "30s"]
+    link = fleet_link(build_parser().parse_args(argv))
+    app = MemtuiApp(model_from_argv(*argv), fleet=link)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, FleetScreen)
+            await wait_for(pilot, lambda: len(cells(screen)) == 3, 30.0)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), 20.0)
+            model = app.model
+            assert model.host == "host-0" and model.remote is not None
+            live_start = model.remote.live.first_time
+            assert live_start is not None and live_start > time.time() - 40.0
+
+            await pilot.press("r")
+            await wait_for(
+                pilot, lambda: model.remote is not None and not model.remote.loading, 20.0
+            )
+            at = model.at
+            assert at is not None and at < live_start - OLD
+            assert model.remote.error is None
+            started = fleet.hosts[0].started
+            assert started - 1.0 <= at <= started + 15.0
+            sample = model.history.sample_at(at)
+            given = fleet.hosts[0].values(at)
+            for name in ("MemTotal", "CommitLimit", "Buffers", "Shmem"):
+                assert sample[name] == given[name], name
+            assert abs(sample["AnonPages"] - given["AnonPages"]) <= 40 * MIB
+            assert model.status_text().startswith("host-0  at ")
+            await pilot.press("t")  # one sample forward, within the page
+            assert model.at is not None and at < model.at <= at + 2.0
+
+            # Forward a window at a time, reading what is not loaded, until live again.
+            for _ in range(40):
+                if model.cursor is None:
+                    break
+                await pilot.press("right_square_bracket")
+                await wait_for(pilot, lambda: not model.remote or not model.remote.loading, 20.0)
+            assert model.cursor is None and model.history is model.remote.live
+
+            fleet.stop_prometheus()
+            try:
+                await pilot.press("r")
+                await wait_for(
+                    pilot, lambda: model.remote is not None and not model.remote.loading, 20.0
+                )
+                assert model.remote.error is not None
+                assert f"Prometheus at {fleet.url} is down" in model.remote.error
+                assert model.status_text().startswith("host-0  cannot read ")
+                assert model.history is model.remote.live and model.cursor is None
+            finally:
+                fleet.start_prometheus()
+    finally:
+        link.source.close()

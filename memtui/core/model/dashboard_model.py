@@ -67,6 +67,22 @@ class Replay:
 
 
 @dataclass
+class RemoteHost:
+    """A host whose meminfo a server keeps (Prometheus): its live history, and how far
+    back time travel can read pages of it."""
+
+    live: MeminfoHistory
+    """The ``--history`` span loaded when the host was opened, kept up to date; the
+    model shows it except while the cursor is on a page read from further back."""
+    oldest: float | None = None
+    """The server's first sample of the host; None: travel stops at the live history."""
+    loading: str | None = None
+    """What is being read now, for the status line; None when nothing is."""
+    error: str | None = None
+    """Why the last read failed, for the status line, until a read works again."""
+
+
+@dataclass
 class DashboardModel:
     history: MeminfoHistory
     chart_fields: list[str]
@@ -87,6 +103,8 @@ class DashboardModel:
     marks: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=MARKS_KEPT))
     host: str | None = None
     """The host shown, when its meminfo comes from Prometheus; None: this machine."""
+    remote: RemoteHost | None = None
+    """The host's server-side history, when ``host`` is set."""
     """When a verdict fired, and its words: the zoomed chart marks them."""
 
     @classmethod
@@ -105,10 +123,33 @@ class DashboardModel:
 
     def add_sample(self, timestamp: float, sample: dict[str, int]) -> LeakVerdict:
         """Append a live meminfo sample; when the cursor follows now, update the verdict."""
-        self.history.append(timestamp, sample)
+        self.live_history.append(timestamp, sample)
         if self.cursor is None:
             self._evaluate()
         return self.verdict
+
+    @property
+    def live_history(self) -> MeminfoHistory:
+        """Where live samples go: the history shown, unless it is a remote host's page
+        of the past."""
+        return self.remote.live if self.remote is not None else self.history
+
+    def load_remote_page(self, page: MeminfoHistory, at: float, wanted_oldest: bool) -> bool:
+        """A page of a remote host's past arrived: show it with the cursor at ``at``
+        (``wanted_oldest``: the read was for the server's first sample, which the page
+        then pins down). False, and nothing changed, if the page is empty."""
+        assert self.remote is not None
+        first = page.first_time
+        self.remote.loading = None
+        if first is None:
+            return False
+        self.remote.error = None
+        if wanted_oldest:
+            self.remote.oldest = first
+        self.history = page
+        self.cursor = self._snap(max(at, first))
+        self._evaluate()
+        return True
 
     def add_process_table(self, table: ProcessTable, at: float | None = None) -> None:
         """A new live process sample (``at``: its wall-clock time), for the next verdict."""
@@ -153,7 +194,9 @@ class DashboardModel:
         if self.replay is not None and self.replay.page is not None:
             page = self.replay.page
             return page.first, page.last
-        first, last = self.history.first_time, self.history.latest_time
+        first, last = self.live_history.first_time, self.live_history.latest_time
+        if self.remote is not None and self.remote.oldest is not None and first is not None:
+            first = min(first, self.remote.oldest)
         if first is None or last is None:
             return None
         return first, last
@@ -172,7 +215,10 @@ class DashboardModel:
 
     def set_cursor(self, at: float) -> None:
         """Show the moment ``at`` (live: past the newest sample, follow now again)."""
-        latest = self.history.latest_time
+        live = self.live_history
+        if self.history is not live and live.first_time is not None and at >= live.first_time:
+            self.history = live  # back from a remote host's page
+        latest = live.latest_time
         if self.replay is None and latest is not None and at >= latest:
             self.cursor = None
         else:
@@ -199,7 +245,14 @@ class DashboardModel:
         return None if bounds is None or at <= bounds[0] else at - self.interval
 
     def in_page(self, at: float) -> bool:
-        """Whether a replay's loaded page can show ``at`` without another read."""
+        """Whether a replay's loaded page, or a remote host's loaded history, can show
+        ``at`` without another read."""
+        if self.remote is not None:
+            live, shown = self.remote.live, self.history
+            if live.first_time is not None and live.first_time <= at:
+                return True
+            first, last = shown.first_time, shown.latest_time
+            return first is not None and last is not None and first <= at <= last
         if self.replay is None:
             return True
         page = self.replay.page
@@ -290,13 +343,17 @@ class DashboardModel:
                 return f"replay {name}  {self.replay.loading}"
             state = f"playing {self.speed:g}x" if self.playing else "paused"
             return f"replay {name}  {moment}  {state}  {span}"
+        where = f"{self.host}  " if self.host is not None else ""
+        if self.remote is not None and self.remote.loading is not None:
+            return f"{where}{self.remote.loading}"
+        if self.remote is not None and self.remote.error is not None:
+            return f"{where}{self.remote.error}"
         if self.cursor is not None:
-            return f"at {moment}  (t: forward, live again at the end)  {span}"
+            return f"{where}at {moment}  (t: forward, live again at the end)  {span}"
         state = "PAUSED" if self.paused else "live"
         first, latest = self.history.first_time, self.history.latest_time
         if first is not None and latest is not None and latest - first < self.chart_window():
             span = "warming up"  # the tiles are not full yet, nor their rates
-        where = f"{self.host}  " if self.host is not None else ""
         return f"{where}{state} {_format_interval(self.interval)}  {span}"
 
     def step_interval(self, direction: int) -> float:
