@@ -193,6 +193,6 @@ def test_unscraped_it_samples_only_at_the_idle_pace() -> None:
     assert watch.processes.latest_time == 1006.0
     clock.now = 1010.0
     assert watch.tick() == IDLE_INTERVAL - 4.0
-    clock.now = 1016.0
+    clock.now = 1006.0 + IDLE_INTERVAL
     assert watch.tick() == IDLE_INTERVAL
-    assert watch.processes.latest_time == 1016.0
+    assert watch.processes.latest_time == 1006.0 + IDLE_INTERVAL

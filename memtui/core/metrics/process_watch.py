@@ -10,7 +10,7 @@ snapshot, and with it the exported series.
 It samples when asked: a scrape calls ``refresh()``, which reads only what is older
 than its interval (meminfo 1 s, every process 2 s), so two Prometheus servers, or a
 scrape interval under 2 s, do not add samples, and a Prometheus scraping every 15 s
-costs a fraction of a fixed 2 s pace. Between scrapes a background thread's
+costs a seventh of a fixed 2 s pace. Between scrapes a background thread's
 ``tick()`` samples at the slow ``IDLE_INTERVAL``, so the growth rate and the verdict
 have a history however rarely it is scraped. The growth rate is fitted over the
 samples taken (at least 5 s of them), the verdict's histories keep them all.
@@ -41,8 +41,9 @@ MEMINFO_INTERVAL = 1.0
 PROCESS_INTERVAL = 2.0
 """The dashboard's pace when memory grows (app.PROCESS_INTERVAL): the detector's
 process histories are sized for it."""
-IDLE_INTERVAL = 10.0
-"""The pace of both samples while no scrape asks for them."""
+IDLE_INTERVAL = 15.0
+"""The pace of both samples while no scrape asks for them: Prometheus's usual scrape
+interval, so a server scraping at it gets one sample per scrape, not two."""
 PSS_MAX_AGE = 10.0
 """How old the PSS of an exported process may be. smaps_rollup walks the page tables
 of the whole address space (milliseconds for a big process), the dearest read of a
