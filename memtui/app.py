@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -17,7 +19,6 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from memtui.core.input_echo import shorten_path
-from memtui.core.leak.evidence import gather_evidence
 from memtui.core.leak.leak_detector import LeakDetector
 from memtui.core.meminfo.field_selection import default_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
@@ -25,13 +26,6 @@ from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel, RemoteHost
 from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
-from memtui.core.sources.prometheus.client import PrometheusError
-from memtui.core.sources.prometheus.fleet import FleetLink
-from memtui.core.sources.recorded_processes import RecordedProcesses
-from memtui.core.sources.replay_source import ReplaySource
-from memtui.core.store.csv_import import import_csv
-from memtui.core.store.csv_recording import MAX_ROWS, RecordingError
-from memtui.core.store.recording_store import StoreError, StoreReader, is_store
 from memtui.core.time_expression import TimeError, format_moment, parse_time
 from memtui.messages import (
     HistoryUpdated,
@@ -42,15 +36,43 @@ from memtui.messages import (
     ReplayProgress,
 )
 from memtui.screens.dashboard_screen import DashboardScreen
-from memtui.screens.evidence_screen import EvidenceScreen
-from memtui.screens.field_picker_screen import FieldPickerScreen
-from memtui.screens.fleet_screen import FleetScreen
 from memtui.screens.help_screen import HelpScreen
-from memtui.screens.memory_screen import MemoryScreen
-from memtui.screens.process_picker_screen import ProcessPickerScreen
-from memtui.screens.time_prompt_screen import TimePromptScreen
-from memtui.screens.zoom_screen import ZoomScreen
 from memtui.widgets.ascii_output import AsciiFilter
+
+if TYPE_CHECKING:
+    from memtui.core.sources.prometheus.fleet import FleetLink
+    from memtui.core.sources.replay_source import ReplaySource
+    from memtui.screens.fleet_screen import FleetScreen
+    from memtui.screens.process_picker_screen import ProcessPickerScreen
+
+# What the first frame does not need; imported at the point of use, and in the
+# background once the dashboard is up, so the first screen that needs one does not
+# wait for it. Importing them before the first frame was half of the start
+# (plotext, httpx, the store, the memory view: docs/performance.md).
+DEFERRED_MODULES = (
+    "memtui.screens.process_picker_screen",
+    "memtui.screens.memory_screen",
+    "memtui.screens.zoom_screen",
+    "memtui.screens.evidence_screen",
+    "memtui.screens.field_picker_screen",
+    "memtui.screens.time_prompt_screen",
+    "memtui.screens.fleet_screen",
+    "memtui.core.leak.evidence",
+    "memtui.core.sources.replay_source",
+    "memtui.core.sources.recorded_processes",
+    "memtui.core.store.csv_import",
+    "memtui.core.sources.prometheus.client",
+)
+# Seconds after the first frame before the deferred imports start.
+DEFERRED_IMPORT_DELAY = 1.0
+
+
+def import_deferred_modules() -> None:
+    """Import DEFERRED_MODULES (in a background thread: the import lock keeps it safe
+    beside an import the UI thread makes of one of them at the same time)."""
+    for name in DEFERRED_MODULES:
+        importlib.import_module(name)
+
 
 # How often every process is read for the leak attribution: every 2 s while memory
 # grows, so a 100 MiB/min leaker has the points for a fit well within 30 s; every 6 s
@@ -186,9 +208,17 @@ class MemtuiApp(App[None]):
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
         self.add_mode("processes", self._picker)
         if fleet is not None:
-            self.add_mode("fleet", lambda: FleetScreen(fleet.source, fleet.url))
+            self.add_mode("fleet", lambda: self._fleet_screen(fleet))
+
+    def _fleet_screen(self, fleet: FleetLink) -> FleetScreen:
+        from memtui.screens.fleet_screen import FleetScreen
+
+        return FleetScreen(fleet.source, fleet.url)
 
     def _picker(self) -> ProcessPickerScreen:
+        from memtui.core.sources.recorded_processes import RecordedProcesses
+        from memtui.screens.process_picker_screen import ProcessPickerScreen
+
         source: ProcessSource = self.process_sampler
         if self.model.replay is not None:
             replay = self.model.replay
@@ -225,11 +255,16 @@ class MemtuiApp(App[None]):
         else:
             self.switch_mode("dashboard")
         self._poll_started = time.monotonic()
+        self.set_timer(DEFERRED_IMPORT_DELAY, self._import_deferred, name="deferred-imports")
         if self.model.is_replay:
             self._open_replay()
         else:
             self._schedule_poll(self.model.interval)
             self._read_processes()
+
+    @work(thread=True, exclusive=True, group="deferred-imports", exit_on_error=False)
+    def _import_deferred(self) -> None:
+        import_deferred_modules()
 
     # -- sampling: one read at a time, re-armed only when the previous one is done --
 
@@ -300,6 +335,11 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
     def _open_replay(self) -> None:
+        from memtui.core.sources.replay_source import ReplaySource
+        from memtui.core.store.csv_import import import_csv
+        from memtui.core.store.csv_recording import MAX_ROWS, RecordingError
+        from memtui.core.store.recording_store import StoreError, StoreReader, is_store
+
         replay = self.model.replay
         assert replay is not None
         path = replay.source
@@ -333,6 +373,8 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
     def _load_page(self, at: float, request: int, step: int = 0) -> None:
+        from memtui.core.store.recording_store import StoreError
+
         source = self._replay_source
         if source is None:
             return
@@ -425,6 +467,8 @@ class MemtuiApp(App[None]):
         at = self.model.at
         if at is None:
             return
+        from memtui.screens.time_prompt_screen import TimePromptScreen
+
         self.push_screen(TimePromptScreen(format_moment(at)), self._time_typed)
 
     def _time_typed(self, text: str | None) -> None:
@@ -527,6 +571,8 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="host", exit_on_error=False)
     def _load_host(self, instance: str) -> None:
+        from memtui.core.sources.prometheus.client import PrometheusError
+
         assert self.fleet is not None
         source = self.fleet.source
         try:
@@ -578,6 +624,8 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="host", exit_on_error=False)
     def _read_host(self, instance: str, after: float) -> None:
+        from memtui.core.sources.prometheus.client import PrometheusError
+
         assert self.fleet is not None
         try:
             samples = self.fleet.source.host_samples(instance, after)
@@ -651,6 +699,8 @@ class MemtuiApp(App[None]):
                 timeout=4,
             )
             return
+        from memtui.screens.process_picker_screen import ProcessPickerScreen
+
         self.switch_mode("processes")
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ProcessPickerScreen):
             self.pop_screen()
@@ -664,6 +714,8 @@ class MemtuiApp(App[None]):
         self.open_memory_view(message.row.pid)
 
     def open_memory_view(self, pid: int) -> None:
+        from memtui.screens.memory_screen import MemoryScreen
+
         self.push_screen(MemoryScreen(pid, self.model.interval))
 
     def action_help(self) -> None:
@@ -701,13 +753,20 @@ class MemtuiApp(App[None]):
             self.notify("Nothing grows at this moment: no evidence to show.", timeout=4)
             return
         processes = model.processes if model.replay is None or model.replay.has_processes else None
+        from memtui.core.leak.evidence import gather_evidence
+        from memtui.screens.evidence_screen import EvidenceScreen
+
         evidence = gather_evidence(model.verdict, model.history, processes, at, key)
         self.push_screen(EvidenceScreen(evidence, live=model.follows_now))
 
     def action_zoom(self, field: str) -> None:
+        from memtui.screens.zoom_screen import ZoomScreen
+
         self.push_screen(ZoomScreen(self.model, field))
 
     def action_pick_fields(self) -> None:
+        from memtui.screens.field_picker_screen import FieldPickerScreen
+
         picker = FieldPickerScreen(self.model.available_fields(), self.model.chart_fields)
         self.push_screen(picker, self._fields_picked)
 

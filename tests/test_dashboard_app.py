@@ -345,3 +345,46 @@ async def test_htops_f1_helps_and_f10_quits() -> None:
         await pilot.press("f10")
         await pilot.pause()
         assert not app.is_running
+
+
+# What the first dashboard frame does not need: the memory view (pyelftools), the
+# zoomed and evidence charts (plotext), Prometheus (httpx) and the recording store.
+# Importing them before the first frame was half of the 0.6 s start (docs/performance.md).
+DEFERRED_IMPORTS = (
+    "plotext",
+    "textual_plotext",
+    "httpx",
+    "memtui.core.store.recording_store",
+    "memtui.screens.memory_screen",
+    "memtui.screens.process_picker_screen",
+    "memtui.screens.zoom_screen",
+    "memtui.screens.evidence_screen",
+    "memtui.screens.fleet_screen",
+)
+NOT_FOR_THE_FIRST_FRAME = (*DEFERRED_IMPORTS, "elftools")
+
+
+def test_the_dashboard_imports_only_what_its_first_frame_needs() -> None:
+    code = (
+        "import sys\n"
+        "from memtui.cli import build_parser\n"
+        "from memtui.commands.dashboard import build_model\n"
+        "from memtui.app import MemtuiApp\n"
+        "build_model(build_parser().parse_args([]))\n"
+        f"print(sorted(name for name in {NOT_FOR_THE_FIRST_FRAME!r} if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+async def test_the_other_screens_are_imported_after_the_first_frame() -> None:
+    # Deferred, not dropped: they load in the background once the dashboard is up,
+    # so the first `2`, Enter or `e` does not wait for an import.
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            if all(name in sys.modules for name in DEFERRED_IMPORTS):
+                break
+            await pilot.pause(0.05)
+        assert [name for name in DEFERRED_IMPORTS if name not in sys.modules] == []

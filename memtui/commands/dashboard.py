@@ -24,7 +24,6 @@ from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.process_memory.process_facts import is_kernel_thread
 from memtui.core.store.csv_recording import RecordingError, RecordingReader
-from memtui.core.store.recording_store import StoreError, StoreReader, is_store
 
 if TYPE_CHECKING:
     from memtui.core.sources.prometheus.fleet import FleetLink
@@ -54,6 +53,9 @@ def recorded_fields(path: str) -> list[str]:
     """The fields a recording holds, read from its start (a store's field table, a
     CSV's header and first row): a replay's errors show before the screen switches.
     Raises RecordingError or StoreError with a one-line message."""
+    # Only a replay needs the store: the live dashboard starts without importing it.
+    from memtui.core.store.recording_store import StoreError, StoreReader, is_store
+
     if is_store(path):
         reader = StoreReader(path)
         try:
@@ -161,9 +163,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     elif args.match is not None or args.prometheus_auth_file is not None:
         print("memtui: --match and --prometheus-auth-file go with --prometheus", file=sys.stderr)
         return 2
+    expected: tuple[type[Exception], ...] = (RecordingError, UnknownFieldError)
+    if args.replay:
+        from memtui.core.store.recording_store import StoreError
+
+        expected = (*expected, StoreError)
     try:
         model = build_model(args)
-    except (RecordingError, StoreError, UnknownFieldError) as error:
+    except expected as error:
         print(f"memtui: {error}", file=sys.stderr)
         return 2 if isinstance(error, UnknownFieldError) else 1
     except ValueError as error:
