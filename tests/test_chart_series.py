@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import math
+import random
 
-from memtui.core.model.chart_series import bucket_means, build_series, x_ticks, y_axis
+from memtui.core.model.chart_series import (
+    ChartSeries,
+    bucket_means,
+    build_series,
+    x_ticks,
+    y_axis,
+)
 
 
 def test_one_point_per_complete_bucket_inside_the_frame() -> None:
@@ -92,3 +99,47 @@ def test_the_title_value_lies_within_its_charts_axis() -> None:
     series = build_series(times, values, end=60.0, window=60.0, columns=30, latest=952 * mib)
     assert series.y_ticks[0] * series.divisor <= 584 * mib
     assert series.y_ticks[-1] * series.divisor >= 952 * mib
+
+
+def test_a_live_value_moving_inside_the_axis_keeps_the_picture() -> None:
+    # Flat bucket means and a live value wandering around them: each sample's fresh
+    # axis differs, and redrawing the bars for each was most of the dashboard's bytes.
+    mib = float(1 << 20)
+    times = [float(t) for t in range(200)]
+    values = [(700 + t % 10) * mib for t in range(200)]
+
+    def series_at(latest: float, axis: tuple[float, float] | None = None) -> ChartSeries:
+        return build_series(times, values, 199.5, 300.0, 30, latest=latest * mib, axis=axis)
+
+    first = series_at(716)
+    assert series_at(705).key != first.key  # a fresh axis each time
+    for latest in (705, 712, 703, 709):
+        kept = series_at(latest, first.axis)
+        assert kept.key == first.key
+        low, high = kept.y_ticks[0] * kept.divisor, kept.y_ticks[-1] * kept.divisor
+        assert low <= latest * mib <= high  # the title's value stays on the axis
+    # A value outside the axis moves it; so does data in a band far narrower than it.
+    assert series_at(730, first.axis).key != first.key
+    wide = series_at(790)
+    assert series_at(705, wide.axis).key != wide.key
+
+
+def test_bucketing_by_bisection_matches_the_point_by_point_sum() -> None:
+    # The history's lists (oldest first) are bucketed by bisection; anything else
+    # point by point. Both must give the same buckets, on boundaries and NaN included.
+    rng = random.Random(11)
+    for _ in range(300):
+        columns = rng.randint(1, 40)
+        window = rng.choice([60.0, 300.0, 7.3, 1000.0])
+        width = window / columns
+        start = rng.uniform(0, 1e9)
+        times = sorted(
+            rng.choice([start + rng.uniform(0, 2 * window), math.floor(start / width + k) * width])
+            for k in range(rng.randint(0, 200))
+        )
+        values = [rng.choice([float(rng.randint(0, 1 << 40)), math.nan]) for _ in times]
+        end = (times[-1] if times else start) + rng.uniform(-window, window / 3)
+        partial, least = rng.random() < 0.3, rng.randint(0, 3)
+        fast = bucket_means(times, values, end, window, columns, partial, least)
+        slow = bucket_means(tuple(times), tuple(values), end, window, columns, partial, least)
+        assert fast == slow

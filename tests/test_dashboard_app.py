@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from conftest import LEAK_RECORDING, model_from_argv, replay_ready
 from memtui.app import MemtuiApp
 from memtui.core.meminfo.fields import field_meaning
 from memtui.core.meminfo.parser import read_meminfo
+from memtui.core.model.chart_series import ChartSeries, build_series
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
@@ -388,3 +390,35 @@ async def test_the_other_screens_are_imported_after_the_first_frame() -> None:
                 break
             await pilot.pause(0.05)
         assert [name for name in DEFERRED_IMPORTS if name not in sys.modules] == []
+
+
+async def test_a_tile_repaints_only_the_rows_that_change_one_escape_per_style() -> None:
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")  # paused: only the series below reach the tile
+        await pilot.pause()
+        tile = tiles(app)[0]
+        height = tile.size.height - 1
+        value = 500.0 * (1 << 20)
+
+        def series(seconds: int, axis: tuple[float, float] | None) -> ChartSeries:
+            # A flat series: its bars stand half way up its axis.
+            times = [float(t) for t in range(seconds)]
+            values = [value] * seconds
+            return build_series(times, values, 99.5, 300.0, tile.plot_columns, axis=axis)
+
+        first = series(40, None)
+        tile.update_chart(None, first)
+        await pilot.pause()
+        before = tile.rows_repainted
+        tile.update_chart(None, series(60, first.axis))  # more buckets of bars
+        await pilot.pause()
+        repainted = tile.rows_repainted - before
+        # The rows above the bars look as they did: they are not sent again.
+        assert 0 < repainted < height
+        # Every line is one segment per run of a style: each segment costs an escape.
+        assert len(list(tile.render_line(0))) == 1
+        for y in range(1, height + 1):
+            line = list(tile.render_line(y))
+            styles = [segment.style for segment in line]
+            assert all(a != b for a, b in itertools.pairwise(styles))

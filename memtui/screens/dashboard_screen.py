@@ -162,6 +162,9 @@ class DashboardScreen(Screen[None]):
         if panel.display:
             panel.show(model.verdict)
             self._track_mappings()
+        # Live, each tile keeps its axis while the new value fits on it (a new axis
+        # redraws every bar); moving through time shows each moment's own.
+        keep_axes = model.follows_now
         for tile in self.query(MeminfoChart):
             if not tile.display:
                 continue
@@ -178,6 +181,7 @@ class DashboardScreen(Screen[None]):
                 include_partial=model.is_replay,
                 min_complete=FIRST_BUCKETS_LIVE,
                 latest=stats.current if stats is not None else None,
+                axis=tile.series.axis if keep_axes and tile.series is not None else None,
             )
             tile.update_chart(stats, series, rate_window)
 

@@ -13,6 +13,7 @@ bucket completes, then served from cached strips.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.color import Color as RichColor
 from rich.segment import Segment
 from rich.style import Style
@@ -112,6 +113,8 @@ class MeminfoChart(Widget, can_focus=True):
         self._line_styles: tuple[Style, Style, Style] | None = None
         self.redraws = 0
         """How many times the bars were rendered: the cost the bucket key saves."""
+        self.rows_repainted = 0
+        """Bar rows sent to the terminal again after a new series: the bytes it costs."""
 
     @property
     def title(self) -> str:
@@ -127,13 +130,58 @@ class MeminfoChart(Widget, can_focus=True):
     ) -> None:
         title = chart_title(self.field, stats, rate_window)
         if title != self._title:
+            # As far as the longer of the two titles: the rest of the line stays blank.
+            extent = 1 + max(cell_len(title), cell_len(self._title))
             self._title = title
-            self.refresh(Region(0, 0, self.size.width, 1))
+            self.refresh(Region(0, 0, min(extent, self.size.width), 1))
         if self.series is not None and series.key == self.series.key:
             return
+        before = self._rows_drawn()
         self.series = series
-        self._bars_size = None  # render the bars again on the next paint
-        self.refresh()
+        self._bars_size = None
+        after = self._rows_drawn()
+        if before is None or after is None or len(before) != len(after):
+            self.rows_repainted += max(0, self.size.height - 1)
+            self.refresh()
+            return
+        # Only the rows that look different: when a bucket completes the rows above
+        # the bars and those they fill whole stay as they were, and rewriting them
+        # was most of the bytes the dashboard sent.
+        width = self.size.width
+        for row, (old, new) in enumerate(zip(before, after, strict=True)):
+            if old != new:
+                self.rows_repainted += 1
+                self.refresh(Region(0, row + 1, width, 1))
+
+    def _rows_drawn(self) -> list[tuple[str, str]] | None:
+        """Each bar row's label and bars as text (rendering the bars if they are stale),
+        or None before the tile has a size."""
+        height = self.size.height - 1
+        if height <= 0 or self.size.width <= 0:
+            return None
+        columns = self.plot_columns
+        bars = self._current_bars(columns, height)
+        # Right-aligned as drawn: a blank row of bars reads the same as its padding.
+        return [
+            (self._label(row, height), (bars[row].text if row < len(bars) else "").rjust(columns))
+            for row in range(height)
+        ]
+
+    def _current_bars(self, columns: int, height: int) -> list[Strip]:
+        if self._bars_size != (columns, height):
+            self._bars = self._render_bars(columns, height)
+            self._bars_size = (columns, height)
+        return self._bars
+
+    def _label(self, row: int, height: int) -> str:
+        """The y label beside bar row ``row``: the axis's top and bottom only."""
+        if self.series is None or not self.series.ys:
+            return ""
+        if row == 0:
+            return self.series.y_labels[-1]
+        if row == height - 1:
+            return self.series.y_labels[0]
+        return ""
 
     def on_focus(self) -> None:
         self._line_styles = None
@@ -192,34 +240,31 @@ class MeminfoChart(Widget, can_focus=True):
         console = self.app.console
         options = console.options.update_dimensions(len(data), height)
         lines = console.render_lines(renderable, options, style=self.rich_style, pad=True)
-        return [Strip(line).crop(len(ends), len(data)) for line in lines]
+        # One segment per run of a style, not per column: each costs a colour escape.
+        return [Strip(line).crop(len(ends), len(data)).simplify() for line in lines]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base, title_style, axis_style = self._styles()
         if y == 0:
-            title = Strip([Segment(f" {self._title}", title_style)])
-            return title.extend_cell_length(width, title_style).crop(0, width)
+            # One segment, padding included: a second one would cost another escape.
+            text = f" {self._title}"
+            text += " " * max(0, width - cell_len(text))
+            return Strip([Segment(text, title_style)]).crop(0, width)
         height = self.size.height - 1
         columns = self.plot_columns
-        if self._bars_size != (columns, height):
-            self._bars = self._render_bars(columns, height)
-            self._bars_size = (columns, height)
+        bars_rows = self._current_bars(columns, height)
         row = y - 1
-        label = ""
-        if self.series is not None and self.series.ys:
-            if row == 0:
-                label = self.series.y_labels[-1]
-            elif row == height - 1:
-                label = self.series.y_labels[0]
+        label = self._label(row, height)
         segments = [Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)]
         # Not Strip.blank(0): its one empty segment has no style, which Textual's
         # NO_COLOR filter cannot handle.
-        bars = self._bars[row] if row < len(self._bars) else Strip([])
+        bars = bars_rows[row] if row < len(bars_rows) else Strip([])
         padding = columns - bars.cell_length
         if padding > 0:
             segments.append(Segment(" " * padding, base))
-        return Strip([*segments, *bars]).crop(0, width).extend_cell_length(width, base)
+        line = Strip([*segments, *bars]).crop(0, width).extend_cell_length(width, base)
+        return line.simplify()
 
     def action_zoom(self) -> None:
         self.post_message(self.ZoomRequested(self.field))
