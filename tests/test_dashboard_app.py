@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import LEAK_RECORDING, model_from_argv, replay_ready
+from textual.geometry import Region
 
 from memtui.app import MemtuiApp
 from memtui.core.meminfo.fields import field_meaning
@@ -422,3 +423,13 @@ async def test_a_tile_repaints_only_the_rows_that_change_one_escape_per_style() 
             line = list(tile.render_line(y))
             styles = [segment.style for segment in line]
             assert all(a != b for a, b in itertools.pairwise(styles))
+
+
+async def test_the_header_line_is_one_segment_each_escape_costs_bytes() -> None:
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one("#memory-header")
+        (line,) = header.render_lines(Region(0, 0, header.outer_size.width, 1))
+        assert line.cell_length == 100 and "Avail" in line.text
+        assert len(list(line)) == 1

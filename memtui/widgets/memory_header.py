@@ -55,11 +55,13 @@ def _header(
 
 
 class MemoryHeader(Static):
+    # No CSS padding: the margins are spaces in the text, which fills the line, so
+    # the line is one segment and one colour escape each time a figure changes
+    # (padding and the fill after the text were three more).
     DEFAULT_CSS = """
     MemoryHeader {
         height: 1;
         width: 1fr;
-        padding: 0 1;
         background: $boost;
         color: $text;
     }
@@ -69,9 +71,11 @@ class MemoryHeader(Static):
 
     def show(self, sample: Mapping[str, int], status: str) -> None:
         self._last = (sample, status)
-        text = header_text(sample, status, self.size.width - 2 if self.size.width else 1000)
-        if str(self.content) != text:
-            self.update(text, layout=False)
+        width = self.size.width
+        text = header_text(sample, status, width - 2 if width else 1000)
+        line = f" {text}".ljust(width) if width else text
+        if str(self.content) != line:
+            self.update(line, layout=False)
 
     def on_resize(self, _: events.Resize) -> None:
         self.show(*self._last)
