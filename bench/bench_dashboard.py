@@ -2,6 +2,7 @@
 
     /tmp/venv/bin/python bench/bench_dashboard.py [--size 120x40] [--duration 60]
         [--warmup 10] [--starts 5] [--variants btop,htop,floor,memtui,memtui-8,memtui-nocolor]
+        [--baseline SOURCE_DIR]
 
 Every variant runs at once, each in its own tmux session on a private tmux server
 (``tmux -L bench-dashboard-PID``), so machine noise falls on all of them alike:
@@ -12,7 +13,10 @@ Every variant runs at once, each in its own tmux session on a private tmux serve
   change every second: what Textual itself needs;
 - ``memtui``: ``memtui --interval 1`` with its default charts;
 - ``memtui-8``: the same with ``--fields`` naming 8 charts (the first 8 defaults);
-- ``memtui-nocolor``: the default charts with ``NO_COLOR=1``.
+- ``memtui-nocolor``: the default charts with ``NO_COLOR=1``;
+- ``baseline``, with ``--baseline DIR``: ``memtui --interval 1`` from the source tree
+  DIR (``git archive main | tar -x -C DIR``) put first on PYTHONPATH, so a change is
+  measured beside the code before it, in one run.
 
 Each pane is SIZE (120x40 by default), TERM=tmux-256color and COLORTERM=truecolor,
 as a modern terminal reports. After ``--warmup`` seconds the bench reads utime+stime
@@ -197,7 +201,9 @@ def memtui_command(extra: str = "") -> str:
     return f"{shlex.quote(memtui_path())} --interval 1 {extra}".strip()
 
 
-def make_variants(names: Sequence[str], config_home: Path) -> list[Variant]:
+def make_variants(
+    names: Sequence[str], config_home: Path, baseline: Path | None = None
+) -> list[Variant]:
     base = {"COLORTERM": "truecolor"}
     table = {
         "btop": Variant("btop", "btop", {**base, "XDG_CONFIG_HOME": str(config_home)}),
@@ -208,7 +214,11 @@ def make_variants(names: Sequence[str], config_home: Path) -> list[Variant]:
         "memtui-8": Variant("memtui-8", memtui_command(f"--fields {EIGHT_FIELDS}"), dict(base)),
         "memtui-nocolor": Variant("memtui-nocolor", memtui_command(), {**base, "NO_COLOR": "1"}),
     }
-    return [table[name] for name in names]
+    variants = [table[name] for name in names]
+    if baseline is not None:
+        env = {**base, "PYTHONPATH": str(baseline.resolve())}
+        variants.append(Variant("baseline", memtui_command(), env))
+    return variants
 
 
 def steady_state(
@@ -436,6 +446,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before (10)")
     parser.add_argument("--starts", type=int, default=5, help="startup runs; 0 skips (5)")
     parser.add_argument("--variants", default=",".join(ALL_VARIANTS), help="comma-separated")
+    parser.add_argument(
+        "--baseline", type=Path, help="also run memtui from this source tree (see above)"
+    )
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
@@ -452,7 +465,9 @@ def main() -> int:
     try:
         (config_home / "btop").mkdir()
         (config_home / "btop" / "btop.conf").write_text("update_ms = 1000\n")
-        variants = make_variants(names, config_home)
+        if args.baseline is not None and not (args.baseline / "memtui" / "app.py").is_file():
+            parser.error(f"--baseline: {args.baseline} holds no memtui source tree")
+        variants = make_variants(names, config_home, args.baseline)
         with tmux_server("dashboard") as tmux:
             steady_state(tmux, variants, args.size, args.warmup, args.duration)
             start = startup(tmux, args.size, args.starts) if args.starts > 0 else None
