@@ -13,6 +13,8 @@ bucket completes, then served from cached strips.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
 from rich.color import Color as RichColor
 from rich.segment import Segment
@@ -58,6 +60,45 @@ def chart_title(field: str, stats: FieldStats | None, rate_window: float = 0.0) 
     if is_count_field(field):
         return f"{field} {value}  {stats.rate_per_minute:+.1f}/min"
     return f"{field} {value}  {format_rate(stats.rate_per_minute)}"
+
+
+def bar_rows(values: Sequence[float], low: float, high: float, height: int) -> list[str]:
+    """The rows, top first, of Textual's Sparkline of ``values`` on an axis from
+    ``low`` to ``high``: one column per value, the same characters it draws.
+
+    Sparkline itself made a Segment per column and row, then a Strip of each to crop
+    and merge: 2.5 ms a tile, each time a bucket completed or the axis moved, the
+    largest part of the dashboard's own work (docs/performance.md). The test
+    ``test_bar_rows_are_textuals_sparkline`` holds the two to the same picture.
+    """
+    levels = len(Sparkline.BARS)
+    segments = levels * height - 1
+    # Sparkline scales from its data's minimum to its maximum; the axis's ends, as
+    # two more points, make that the axis.
+    minimum, maximum = min(low, high, *values), max(low, high, *values)
+    extent = maximum - minimum or 1
+    indices = [int((value - minimum) / extent * segments) for value in values]
+    rows = []
+    for row in reversed(range(height)):
+        bottom, top = row * levels, (row + 1) * levels
+        rows.append(
+            "".join(
+                " " if index < bottom else "█" if index >= top else Sparkline.BARS[index % levels]
+                for index in indices
+            )
+        )
+    return rows
+
+
+def _runs(row: str, blank: Style, bar: Style) -> Strip:
+    """A Strip of ``row`` with one segment per run of blanks or of bars."""
+    segments = []
+    start = 0
+    for end in range(1, len(row) + 1):
+        if end == len(row) or (row[end] == " ") != (row[start] == " "):
+            segments.append(Segment(row[start:end], blank if row[start] == " " else bar))
+            start = end
+    return Strip(segments, len(row))
 
 
 class MeminfoChart(Widget, can_focus=True):
@@ -220,28 +261,15 @@ class MeminfoChart(Widget, can_focus=True):
             return []
         self.redraws += 1
         values = series.ys[-width:]
-        # Sparkline scales its data from its own minimum to its maximum; the bars must
-        # stand on the axis the labels show instead (a flat series' axis is wider than
-        # its wobble). Two leading points at the axis's ends set that scale, and their
-        # columns are cut off again.
-        ends = [series.y_ticks[0], series.y_ticks[-1]]
-        data = [*ends, *values]
-        # One colour from the theme, not Sparkline's green-to-red gradient: fewer escape
-        # codes on the link, and it reads the same with 16 colours.
-        color = self.get_component_rich_style("meminfo-chart--bars").color or RichColor.default()
-        renderable = Sparkline(
-            data,
-            width=len(data),
-            height=height,
-            min_color=color,
-            max_color=color,
-            summary_function=max,
+        # The bars stand on the axis the labels show (a flat series' axis is wider
+        # than its wobble), in one colour from the theme: fewer escapes on the link,
+        # and it reads the same with 16 colours.
+        base = self.rich_style
+        bar_style = base + Style(
+            color=self.get_component_rich_style("meminfo-chart--bars").color or RichColor.default()
         )
-        console = self.app.console
-        options = console.options.update_dimensions(len(data), height)
-        lines = console.render_lines(renderable, options, style=self.rich_style, pad=True)
-        # One segment per run of a style, not per column: each costs a colour escape.
-        return [Strip(line).crop(len(ends), len(data)).simplify() for line in lines]
+        rows = bar_rows(values, series.y_ticks[0], series.y_ticks[-1], height)
+        return [_runs(row, base, bar_style) for row in rows]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
