@@ -72,6 +72,23 @@ def _raise_exit(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def in_pane_parser(description: str, seconds: float) -> argparse.ArgumentParser:
+    """The options of a bench that runs the dashboard in a pane and measures it from
+    inside (--inner, hidden, is the run in the pane)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--size", type=parse_size, default=(120, 40))
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--inner", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def exit_on_signals() -> None:
+    """SIGTERM, SIGHUP and SIGINT raise SystemExit, so every ``finally`` cleans up."""
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, _raise_exit)
+
+
 # -- /proc ---------------------------------------------------------------------------
 
 
@@ -458,8 +475,7 @@ def main() -> int:
     unknown = set(names) - set(ALL_VARIANTS)
     if unknown or not names:
         parser.error(f"--variants: choose from {', '.join(ALL_VARIANTS)}")
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(signum, _raise_exit)
+    exit_on_signals()
 
     config_home = Path(tempfile.mkdtemp(prefix="bench-dashboard-btop-"))
     try:

@@ -20,14 +20,12 @@ on every way out.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import io
 import os
 import pstats
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -39,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_dashboard import (
     CLK_TCK,
     RESULTS,
-    _raise_exit,
     cpu_ticks,
+    exit_on_signals,
+    in_pane_parser,
     memtui_command,
-    parse_size,
     tmux_server,
 )
 
@@ -175,19 +173,14 @@ def summarize_cprofile(prof: Path, seconds: float, top: int) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=parse_size, default=(120, 40))
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--warmup", type=float, default=10.0)
+    parser = in_pane_parser(__doc__.splitlines()[0], seconds=30.0)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--inner", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
         inner(args.seconds, args.warmup, args.inner)
         return 0
-    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(signum, _raise_exit)
+    exit_on_signals()
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     raw = RESULTS / f"pyspy-{stamp}.txt"
