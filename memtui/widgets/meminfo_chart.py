@@ -90,15 +90,15 @@ def bar_rows(values: Sequence[float], low: float, high: float, height: int) -> l
     return rows
 
 
-def _runs(row: str, blank: Style, bar: Style) -> Strip:
-    """A Strip of ``row`` with one segment per run of blanks or of bars."""
+def _runs(row: str, blank: Style, bar: Style) -> list[Segment]:
+    """The segments of ``row``: one per run of blanks or of bars."""
     segments = []
     start = 0
     for end in range(1, len(row) + 1):
         if end == len(row) or (row[end] == " ") != (row[start] == " "):
             segments.append(Segment(row[start:end], blank if row[start] == " " else bar))
             start = end
-    return Strip(segments, len(row))
+    return segments
 
 
 class MeminfoChart(Widget, can_focus=True):
@@ -148,7 +148,8 @@ class MeminfoChart(Widget, can_focus=True):
         self.tooltip = field_meaning(field)
         self.series: ChartSeries | None = None
         self._title = chart_title(field, None)
-        self._bars: list[Strip] = []
+        self._rows: list[Strip] = []
+        """The lines below the title, whole: served as they are until the picture changes."""
         self._bars_size: tuple[int, int] | None = None
         # (base, title, axis) styles: resolving CSS per line was the tile's main cost.
         self._line_styles: tuple[Style, Style, Style] | None = None
@@ -194,25 +195,19 @@ class MeminfoChart(Widget, can_focus=True):
                 self.rows_repainted += 1
                 self.refresh(Region(0, row + 1, width, 1))
 
-    def _rows_drawn(self) -> list[tuple[str, str]] | None:
-        """Each bar row's label and bars as text (rendering the bars if they are stale),
+    def _rows_drawn(self) -> list[str] | None:
+        """The text of each line below the title (rendering them if they are stale),
         or None before the tile has a size."""
         height = self.size.height - 1
         if height <= 0 or self.size.width <= 0:
             return None
-        columns = self.plot_columns
-        bars = self._current_bars(columns, height)
-        # Right-aligned as drawn: a blank row of bars reads the same as its padding.
-        return [
-            (self._label(row, height), (bars[row].text if row < len(bars) else "").rjust(columns))
-            for row in range(height)
-        ]
+        return [row.text for row in self._current_rows(self.size.width, height)]
 
-    def _current_bars(self, columns: int, height: int) -> list[Strip]:
-        if self._bars_size != (columns, height):
-            self._bars = self._render_bars(columns, height)
-            self._bars_size = (columns, height)
-        return self._bars
+    def _current_rows(self, width: int, height: int) -> list[Strip]:
+        if self._bars_size != (width, height):
+            self._rows = self._render_rows(width, height)
+            self._bars_size = (width, height)
+        return self._rows
 
     def _label(self, row: int, height: int) -> str:
         """The y label beside bar row ``row``: the axis's top and bottom only."""
@@ -254,45 +249,43 @@ class MeminfoChart(Widget, can_focus=True):
             )
         return self._line_styles
 
-    def _render_bars(self, width: int, height: int) -> list[Strip]:
-        """The bar rows, right-aligned so the newest bucket is at the right edge."""
+    def _render_rows(self, width: int, height: int) -> list[Strip]:
+        """The lines below the title: a y label, the axis, and the bars right-aligned
+        so the newest bucket is at the right edge. One segment per run of a style:
+        each costs a colour escape."""
+        base, _, axis_style = self._styles()
+        columns = self.plot_columns
         series = self.series
-        if series is None or not series.ys or width <= 0 or height <= 0:
-            return []
-        self.redraws += 1
-        values = series.ys[-width:]
-        # The bars stand on the axis the labels show (a flat series' axis is wider
-        # than its wobble), in one colour from the theme: fewer escapes on the link,
-        # and it reads the same with 16 colours.
-        base = self.rich_style
-        bar_style = base + Style(
-            color=self.get_component_rich_style("meminfo-chart--bars").color or RichColor.default()
-        )
-        rows = bar_rows(values, series.y_ticks[0], series.y_ticks[-1], height)
-        return [_runs(row, base, bar_style) for row in rows]
+        rows = [""] * height
+        if series is not None and series.ys and columns > 0:
+            self.redraws += 1
+            # The bars stand on the axis the labels show (a flat series' axis is
+            # wider than its wobble).
+            rows = bar_rows(series.ys[-columns:], series.y_ticks[0], series.y_ticks[-1], height)
+        # One colour from the theme: fewer escapes than a gradient, and it reads the
+        # same with 16 colours.
+        bar_color = self.get_component_rich_style("meminfo-chart--bars").color
+        bar_style = base + Style(color=bar_color or RichColor.default())
+        lines = []
+        for row, bars in enumerate(rows):
+            label = self._label(row, height)
+            head = Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)
+            line = Strip([head, *_runs(bars.rjust(columns), base, bar_style)])
+            if line.cell_length != width:
+                line = line.crop(0, width).extend_cell_length(width, base)
+            lines.append(line)
+        return lines
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base, title_style, axis_style = self._styles()
         if y == 0:
             # One segment, padding included: a second one would cost another escape.
             text = f" {self._title}"
             text += " " * max(0, width - cell_len(text))
-            return Strip([Segment(text, title_style)]).crop(0, width)
-        height = self.size.height - 1
-        columns = self.plot_columns
-        bars_rows = self._current_bars(columns, height)
-        row = y - 1
-        label = self._label(row, height)
-        segments = [Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)]
-        # Not Strip.blank(0): its one empty segment has no style, which Textual's
-        # NO_COLOR filter cannot handle.
-        bars = bars_rows[row] if row < len(bars_rows) else Strip([])
-        padding = columns - bars.cell_length
-        if padding > 0:
-            segments.append(Segment(" " * padding, base))
-        line = Strip([*segments, *bars]).crop(0, width).extend_cell_length(width, base)
-        return line.simplify()
+            line = Strip([Segment(text, self._styles()[1])])
+            return line if line.cell_length == width else line.crop(0, width)
+        rows = self._current_rows(width, self.size.height - 1)
+        return rows[y - 1] if y - 1 < len(rows) else Strip.blank(width, self._styles()[0])
 
     def action_zoom(self) -> None:
         self.post_message(self.ZoomRequested(self.field))
