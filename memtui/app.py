@@ -636,6 +636,8 @@ class MemtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="host-page", exit_on_error=False)
     def _read_host_page(self, instance: str, at: float, request: int, wanted_oldest: bool) -> None:
+        from memtui.core.sources.prometheus.client import PrometheusError
+
         assert self.fleet is not None
         page: MeminfoHistory | None = None
         error: str | None = None
