@@ -1,7 +1,7 @@
 """memtui's own memory over a long session: flat once its history is full?
 
     .venv/bin/python bench/bench_own_memory.py [--minutes 70] [--every 60] [--size 120x40]
-        [--warmup 10]
+        [--warmup 10] [--burst 500 --burst-at 30]
 
 Starts the real dashboard in a detached tmux session (a real terminal, sampling every
 second, the leak panel on), reads its RSS (VmRSS) from /proc every ``--every``
@@ -9,6 +9,10 @@ seconds, and reports the growth from minute ``--warmup`` (the 10-minute raw hist
 is full by then) to the end. The goal (issue 10): at most 1 MiB over an hour. The
 coarse tiers keep growing for hours by design (6 h of 10 s means, 2 days of 1 min):
 their arrays are reported beside the RSS, from the same arithmetic as the app's.
+
+``--burst N`` starts N sleeping processes at minute ``--burst-at`` and kills them 30 s
+later, as a test suite or a build on the same machine would: the memory memtui gave
+their histories must not stay behind (it once did, as a 14.5 MiB step).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0)
     parser.add_argument("--size", default="120x40")
     parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--burst", type=int, default=0)
+    parser.add_argument("--burst-at", type=float, default=30.0)
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is not installed")
@@ -57,17 +63,33 @@ def main() -> None:
         ["tmux", "new-session", "-d", "-s", session, "-x", width, "-y", height, command],
         check=True, cwd=ROOT,
     )  # fmt: skip
+    burst: list[subprocess.Popen[bytes]] = []
     try:
         time.sleep(3)
         pid = memtui_pid(session)
         began = time.monotonic()
         samples: list[tuple[float, int]] = []
+        burst_done = args.burst <= 0
         while (elapsed := time.monotonic() - began) < args.minutes * 60:
             samples.append((elapsed / 60, rss_kib(pid)))
             print(f"{elapsed / 60:6.1f} min  RSS {samples[-1][1] / 1024:7.2f} MiB", flush=True)
+            if not burst_done and elapsed / 60 + args.every / 60 > args.burst_at:
+                time.sleep(max(0.0, args.burst_at * 60 - elapsed))
+                burst = [subprocess.Popen(["sleep", "600"]) for _ in range(args.burst)]
+                print(f"  {args.burst} processes started", flush=True)
+                time.sleep(30)
+                for child in burst:
+                    child.kill()
+                    child.wait()
+                print(f"  {args.burst} processes killed", flush=True)
+                burst_done = True
+                continue
             time.sleep(args.every)
         samples.append(((time.monotonic() - began) / 60, rss_kib(pid)))
     finally:
+        for child in burst:
+            child.kill()
+            child.wait()
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
     after_warmup = [kib for minute, kib in samples if minute >= args.warmup]
     first, last = after_warmup[0], after_warmup[-1]

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from memtui.core.meminfo.history import MeminfoHistory, capacity_for
+from memtui.core.processes.process_history import ProcessHistories
+from memtui.core.processes.process_table import ProcessTableSampler
 from memtui.core.ring_buffer import RESERVE_UP_TO, FloatRing
 from memtui.core.tiered_series import TieredSeries
 
@@ -210,3 +212,34 @@ def test_a_history_extended_with_columns_keeps_the_newest_sample() -> None:
     assert added == 2  # the sample older than the newest is left out, as append does
     assert history.latest == {"MemFree": 7}
     assert history.series("MemFree", 60.0) == ([1.0, 2.0, 3.0], [5.0, 6.0, 7.0])
+
+
+def test_processes_that_came_and_went_leave_no_memory_behind() -> None:
+    # A test suite or a build starts hundreds of short processes at once. Each one
+    # used to get rings padded to the whole history and reserved whole (13 KiB), kept
+    # after it exited: memtui's RSS stepped up by 14.5 MiB in an hour and stayed.
+    sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
+    histories = ProcessHistories()
+    at = 1_800_000_000.0
+    quiet = sampler.sample()
+    for _ in range(400):  # 800 s: the raw samples and the first buckets are full
+        at += 2.0
+        histories.add_table(quiet, at)
+    before = histories.memory_bytes()
+    children = [subprocess.Popen(["sleep", "60"]) for _ in range(100)]
+    try:
+        busy = sampler.sample()
+        assert sum(row.pid in {c.pid for c in children} for row in busy.rows) == 100
+        for _ in range(10):
+            at += 2.0
+            histories.add_table(busy, at)
+        assert len(histories) >= 100
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    after_burst = sampler.sample()
+    at += 2.0
+    histories.add_table(after_burst, at)
+    assert not any(row.pid in {c.pid for c in children} for row in after_burst.rows)
+    assert histories.memory_bytes() - before < 64 * 1024

@@ -29,17 +29,23 @@ def _nans(typecode: str, count: int = 0) -> array[float]:
 class FloatRing:
     """The last ``capacity`` floats appended, oldest first when read back."""
 
-    __slots__ = ("_capacity", "_count", "_head", "_typecode", "_values")
+    __slots__ = ("_capacity", "_count", "_head", "_reserve", "_typecode", "_values")
 
-    def __init__(self, capacity: int, fill_count: int = 0, typecode: str = "d") -> None:
+    def __init__(
+        self, capacity: int, fill_count: int = 0, typecode: str = "d", *, reserve: bool = True
+    ) -> None:
         """``typecode`` "f" stores 4-byte floats: half the memory, 7 significant digits
-        (a byte count of 1 TB is then kept to 64 KiB)."""
+        (a byte count of 1 TB is then kept to 64 KiB). ``reserve=False`` never
+        allocates ahead, even for a small ring, and :meth:`clear` gives the memory
+        back: for the rings of short-lived things (a process that lives a few
+        seconds), whose reserved arrays would outlive them."""
         if capacity <= 0:
             raise ValueError("capacity must be positive")
         if typecode not in ("d", "f"):
             raise ValueError("typecode must be 'd' or 'f'")
         self._capacity = capacity
         self._typecode = typecode
+        self._reserve = reserve
         self._values = _nans(typecode)
         # Until the array reaches capacity it is a plain list in order (head == count);
         # from then on it wraps and ``_head`` is where the next value goes.
@@ -51,7 +57,7 @@ class FloatRing:
             self._values.extend(_nans(typecode, fill))
             self._count = fill
             self._head = fill % capacity
-        if capacity <= RESERVE_UP_TO:
+        if reserve and capacity <= RESERVE_UP_TO:
             self._values.extend(_nans(typecode, capacity - len(self._values)))
 
     @property
@@ -107,9 +113,9 @@ class FloatRing:
         return self._values.itemsize
 
     def clear(self, fill_count: int = 0) -> None:
-        """Forget every value (a large ring gives its memory back); then pad like a
-        new ring."""
-        if self._capacity > RESERVE_UP_TO:
+        """Forget every value (a large or unreserved ring gives its memory back); then
+        pad like a new ring."""
+        if self._capacity > RESERVE_UP_TO or not self._reserve:
             self._values = _nans(self._typecode)
         self._head = self._count = 0
         fill = min(fill_count, self._capacity)

@@ -45,6 +45,7 @@ class _Tier:
         "counts",
         "current",
         "loaded_until",
+        "reserve",
         "sum_t",
         "sums",
         "times",
@@ -52,10 +53,11 @@ class _Tier:
         "width",
     )
 
-    def __init__(self, width: float, span: float, typecode: str) -> None:
+    def __init__(self, width: float, span: float, typecode: str, reserve: bool) -> None:
         self.width = width
         self.capacity = max(2, math.ceil(span / width))
         self.typecode = typecode
+        self.reserve = reserve
         self.times = FloatRing(self.capacity)
         self.columns: list[FloatRing] = []
         self.current: int | None = None  # index (t // width) of the bucket being filled
@@ -67,12 +69,12 @@ class _Tier:
         self.counts: list[int] = []
 
     def add_column(self) -> None:
-        self.columns.append(FloatRing(self.capacity, len(self.times), self.typecode))
+        self.columns.append(FloatRing(self.capacity, 0, self.typecode, reserve=self.reserve))
         self.sums.append(0.0)
         self.counts.append(0)
 
     def reset_column(self, index: int) -> None:
-        self.columns[index].clear(fill_count=len(self.times))
+        self.columns[index].clear()
         self.sums[index] = 0.0
         self.counts[index] = 0
 
@@ -159,6 +161,12 @@ class TieredSeries(Generic[K]):
     caller samples at); rings grow as they fill, so unused capacity costs nothing.
     Columns are keyed by any hashable (field names, process identities); a column
     removed with :meth:`remove_column` gives its slot to the next new one.
+
+    A column's rings hold only what was appended since the column appeared: they end
+    with the newest time, and the times before their first value read as NaN. So a
+    column that lives a few samples (a short job among hundreds of processes) costs
+    a few values, not a history's worth of NaN padding. ``reserve=False`` also keeps
+    small rings from being allocated whole ahead (see :class:`FloatRing`).
     """
 
     def __init__(
@@ -168,17 +176,19 @@ class TieredSeries(Generic[K]):
         *,
         typecode: str = "d",
         on_bucket: BucketClosed | None = None,
+        reserve: bool = True,
     ) -> None:
         if raw_capacity < 2:
             raise ValueError("need a capacity of at least 2")
         self.raw_capacity = raw_capacity
         self._typecode = typecode
+        self._reserve = reserve
         self._times = FloatRing(raw_capacity)
         self._raw: list[FloatRing] = []
         self._index: dict[K, int] = {}
         self._free: list[int] = []
         self._active: list[bool] = []
-        self._tiers = [_Tier(width, span, typecode) for width, span in tiers]
+        self._tiers = [_Tier(width, span, typecode, reserve) for width, span in tiers]
         self._appends = 0
         self._row: list[float] = []
         self._on_bucket = on_bucket
@@ -192,13 +202,15 @@ class TieredSeries(Generic[K]):
             return index
         if self._free:
             index = self._free.pop()
-            self._raw[index].clear(fill_count=len(self._times))
+            self._raw[index].clear()
             self._active[index] = True
             for tier in self._tiers:
                 tier.reset_column(index)
         else:
             index = len(self._raw)
-            self._raw.append(FloatRing(self.raw_capacity, len(self._times), self._typecode))
+            self._raw.append(
+                FloatRing(self.raw_capacity, 0, self._typecode, reserve=self._reserve)
+            )
             self._row.append(math.nan)
             self._active.append(True)
             for tier in self._tiers:
@@ -279,8 +291,10 @@ class TieredSeries(Generic[K]):
 
     def _report(self, tier: _Tier) -> None:
         assert self._on_bucket is not None
+        columns = tier.columns
         means: dict[object, float] = {
-            key: tier.columns[index].last() for key, index in self._index.items()
+            key: columns[index].last() if len(columns[index]) else math.nan
+            for key, index in self._index.items()
         }
         self._on_bucket(tier.width, tier.times.last(), means)
 
@@ -340,7 +354,7 @@ class TieredSeries(Generic[K]):
 
     def latest_value(self, key: K) -> float:
         index = self._index.get(key)
-        if index is None or not len(self._times):
+        if index is None or not len(self._raw[index]):
             return math.nan
         return self._raw[index].last()
 
@@ -391,14 +405,14 @@ class TieredSeries(Generic[K]):
             return self._ring_view(raw, self._raw, start, stop) if len(raw) else None
         low = bisect.bisect_left(tier.times, start)
         high = bisect.bisect_right(tier.times, stop)
-        parts = [(tier.columns, low, high)]
+        parts = [(tier.columns, low, high, len(tier.times))]
         times = tier.times.slice(low, high)
         tail_from = tier.bucket_end()
         if not complete_only and tail_from is not None and len(raw):
             tail_low = max(bisect.bisect_left(raw, tail_from), bisect.bisect_left(raw, start))
             tail_high = bisect.bisect_right(raw, stop)
             if tail_low < tail_high:
-                parts.append((self._raw, tail_low, tail_high))
+                parts.append((self._raw, tail_low, tail_high, len(raw)))
                 times += raw.slice(tail_low, tail_high)
         return SeriesView(self._index, times, parts)
 
@@ -407,7 +421,7 @@ class TieredSeries(Generic[K]):
     ) -> SeriesView[K]:
         low = bisect.bisect_left(times, start)
         high = bisect.bisect_right(times, stop)
-        return SeriesView(self._index, times.slice(low, high), [(rings, low, high)])
+        return SeriesView(self._index, times.slice(low, high), [(rings, low, high, len(times))])
 
     def _tier_for(self, start: float) -> _Tier | None:
         filled = [tier for tier in self._tiers if len(tier.times)]
@@ -442,12 +456,13 @@ class SeriesView(Generic[K]):
         self,
         index: Mapping[K, int],
         times: list[float],
-        parts: list[tuple[list[FloatRing], int, int]],
+        parts: list[tuple[list[FloatRing], int, int, int]],
     ) -> None:
         self._index = index
         self.times = times
-        # (the rings of a tier or the raw samples, low, high): logical indices, the
-        # same in every ring of one kind, which all hold as many values.
+        # (the rings of a tier or the raw samples, low, high, times held): indices
+        # into that kind's times; a column's ring ends at the newest of them and may
+        # hold fewer (see TieredSeries), so index i is its i - (held - len(ring)).
         self._parts = parts
 
     def values(self, key: K) -> list[float]:
@@ -455,8 +470,12 @@ class SeriesView(Generic[K]):
         if index is None:
             return [math.nan] * len(self.times)
         values: list[float] = []
-        for rings, low, high in self._parts:
-            values.extend(rings[index].slice(low, high))
+        for rings, low, high, held in self._parts:
+            ring = rings[index]
+            before = held - len(ring)
+            if low < before:
+                values.extend([math.nan] * (min(high, before) - low))
+            values.extend(ring.slice(low - before, high - before))
         return values
 
     def endpoints(self, key: K) -> tuple[float, float]:
@@ -464,8 +483,12 @@ class SeriesView(Generic[K]):
         index = self._index.get(key)
         if index is None or not self.times:
             return math.nan, math.nan
-        rings, low, _ = self._parts[0]
-        first = rings[index][low]
-        rings, _, high = self._parts[-1]
-        last = rings[index][high - 1]
+        rings, low, _, held = self._parts[0]
+        ring = rings[index]
+        before = held - len(ring)
+        first = ring[low - before] if low >= before else math.nan
+        rings, _, high, held = self._parts[-1]
+        ring = rings[index]
+        before = held - len(ring)
+        last = ring[high - 1 - before] if high - 1 >= before else math.nan
         return first, last

@@ -65,9 +65,14 @@ class ProcessHistories:
             levels,
             typecode="f",
             on_bucket=(lambda width, _, means: keep(width, means)) if on_bucket else None,
+            reserve=False,
         )
         self._swap: TieredSeries[ProcessKey] = TieredSeries(
-            raw_capacity, levels, typecode="f", on_bucket=self._combine if on_bucket else None
+            raw_capacity,
+            levels,
+            typecode="f",
+            on_bucket=self._combine if on_bucket else None,
+            reserve=False,
         )
         self.info: dict[ProcessKey, ProcessInfo] = {}
         self.watched_since: float | None = None
