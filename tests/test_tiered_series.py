@@ -243,3 +243,37 @@ def test_processes_that_came_and_went_leave_no_memory_behind() -> None:
     histories.add_table(after_burst, at)
     assert not any(row.pid in {c.pid for c in children} for row in after_burst.rows)
     assert histories.memory_bytes() - before < 64 * 1024
+
+
+def test_extend_reads_back_as_appending_one_sample_at_a_time() -> None:
+    # A replay's page of processes goes in through extend: it must read back exactly
+    # as the per-sample appends it replaced, gaps and late columns included.
+    tiers = ((60.0, 6 * 3600.0), (600.0, 7 * 86400.0))
+    one: TieredSeries[int] = TieredSeries(301, tiers, typecode="f", reserve=False)
+    bulk: TieredSeries[int] = TieredSeries(301, tiers, typecode="f", reserve=False)
+    stored = [1_000_000_000.0 + 60 * i for i in range(30)]
+    for series in (one, bulk):
+        series.load_tier(60.0, stored, {1: [float(i) for i in range(30)], 2: [5.0] * 30})
+    times = [stored[-1] + 5 * i for i in range(1, 400)]  # past the raw capacity, too
+    samples: list[dict[int, float]] = []
+    for i, _ in enumerate(times):
+        sample = {1: float(i), 3: float(i * i)} if i % 7 else {2: 1.0}
+        if i > 120:
+            sample[4 + i % 3] = float(-i)  # columns that first appear late
+        samples.append(sample)
+    for t, sample in zip(times, samples, strict=True):
+        one.append(t, sample)
+    keys = list(dict.fromkeys(key for sample in samples for key in sample))
+    bulk.extend(times, {key: [s.get(key, math.nan) for s in samples] for key in keys})
+    assert bulk.columns == one.columns and bulk.version == one.version
+    for start in (times[-1] - 100, times[-1] - 1000, stored[0] - 1, stored[10]):
+        for complete_only in (False, True):
+            for key in [*one.columns, 99]:
+                a = one.series(key, start, complete_only=complete_only)
+                b = bulk.series(key, start, complete_only=complete_only)
+                assert a[0] == b[0]
+                assert [v if v == v else "nan" for v in a[1]] == [
+                    v if v == v else "nan" for v in b[1]
+                ]
+    latest = [(one.latest_value(key), bulk.latest_value(key)) for key in one.columns]
+    assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in latest)

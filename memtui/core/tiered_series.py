@@ -208,9 +208,7 @@ class TieredSeries(Generic[K]):
                 tier.reset_column(index)
         else:
             index = len(self._raw)
-            self._raw.append(
-                FloatRing(self.raw_capacity, 0, self._typecode, reserve=self._reserve)
-            )
+            self._raw.append(FloatRing(self.raw_capacity, 0, self._typecode, reserve=self._reserve))
             self._row.append(math.nan)
             self._active.append(True)
             for tier in self._tiers:

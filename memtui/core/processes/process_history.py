@@ -153,6 +153,20 @@ class ProcessHistories:
         self._rss.append(at, rss)
         self._swap.append(at, swap)
 
+    def extend_recorded(
+        self,
+        times: list[float],
+        rss: list[dict[ProcessKey, float]],
+        swap: list[dict[ProcessKey, float]],
+        infos: Iterable[ProcessInfo] = (),
+    ) -> None:
+        """As ``add_values(..., keep_gone=True)`` for each sample of a replay's page,
+        in bulk (see :meth:`TieredSeries.extend`)."""
+        for info in infos:
+            self.info[(info.pid, info.start_time)] = info
+        self._rss.extend(times, _columns(rss))
+        self._swap.extend(times, _columns(swap))
+
     def remove(self, key: ProcessKey) -> None:
         self.info.pop(key, None)
         self._rss.remove_column(key)
@@ -218,3 +232,13 @@ class ProcessHistories:
 
     def memory_bytes(self) -> int:
         return self._rss.memory_bytes() + self._swap.memory_bytes()
+
+
+def _columns(samples: list[dict[ProcessKey, float]]) -> dict[ProcessKey, list[float]]:
+    """Samples of processes as one list per process, NaN where it is absent, in order
+    of first appearance (the order ``append`` would add the columns in)."""
+    keys: dict[ProcessKey, None] = {}
+    for sample in samples:
+        keys.update(dict.fromkeys(sample))
+    nan = math.nan
+    return {key: [sample.get(key, nan) for sample in samples] for key in keys}
