@@ -12,8 +12,10 @@ writer) for ``--hours`` simulated hours at 1 s meminfo and 5 s process samples.
 Reported: the file's size, per series and level, and per day.
 
 ``open``: the time from starting ``memtui --replay FILE`` (a real process) to its first
-frame with data, read off the replay worker's page load inside the running app, and
-the page load alone, median of ``--repeat``.
+frame with data (the charts: the page's meminfo), and to the frame with its processes
+(the verdict, the growing processes, the picker), read off the replay worker inside
+the running app; and the page loads alone (meminfo, then processes), median of
+``--repeat``.
 
 ``cpu``: starts ``--processes`` idle processes, then runs `memtui record` and `atop -w
 FILE INTERVAL` side by side for ``--seconds``, both at ``--interval``, and reads each
@@ -90,12 +92,15 @@ def size(hours: float, processes: int, path: Path, verdicts: bool) -> None:
 def open_time(store: Path, repeat: int) -> None:
     from memtui.core.sources.replay_source import ReplaySource
 
-    loads = []
+    loads, process_loads = [], []
     for _ in range(repeat):
         began = time.perf_counter()
         source = ReplaySource.open(str(store))
-        source.load(source.last)
+        page = source.load(source.last, with_processes=False)
         loads.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        source.with_processes(page)
+        process_loads.append(time.perf_counter() - began)
         source.close()
     probe = (
         "import time, asyncio, sys\n"
@@ -109,10 +114,14 @@ def open_time(store: Path, repeat: int) -> None:
         "        while app.model.replay.loading is not None:\n"
         "            await asyncio.sleep(0.005)\n"
         "        await pilot.pause()\n"
-        "        print(time.time() - began)\n"
+        "        first = time.time() - began\n"
+        "        while app.model.replay.processes_pending:\n"
+        "            await asyncio.sleep(0.005)\n"
+        "        await pilot.pause()\n"
+        "        print(first, time.time() - began)\n"
         "asyncio.run(main())\n"
     )
-    firsts = []
+    firsts, wholes = [], []
     for _ in range(repeat):
         result = subprocess.run(
             [sys.executable, "-c", probe, str(store), repr(time.time())],
@@ -120,12 +129,21 @@ def open_time(store: Path, repeat: int) -> None:
             text=True,
             check=True,
         )
-        firsts.append(float(result.stdout.strip().splitlines()[-1]))
+        first, whole = result.stdout.strip().splitlines()[-1].split()
+        firsts.append(float(first))
+        wholes.append(float(whole))
     print(f"store {store} ({store.stat().st_size / MIB:.1f} MiB)")
-    print(f"page load alone: median {statistics.median(loads) * 1000:.0f} ms of {repeat}")
+    print(
+        f"page load alone: meminfo median {statistics.median(loads) * 1000:.0f} ms, then"
+        f" processes {statistics.median(process_loads) * 1000:.0f} ms, of {repeat}"
+    )
     print(
         f"process start to the first frame with data: median {statistics.median(firsts):.2f} s,"
         f" max {max(firsts):.2f} s"
+    )
+    print(
+        f"process start to the frame with the processes: median {statistics.median(wholes):.2f}"
+        f" s, max {max(wholes):.2f} s"
     )
 
 

@@ -33,6 +33,7 @@ from memtui.messages import (
     ProcessesSampled,
     ReplayFailed,
     ReplayPageLoaded,
+    ReplayProcessesLoaded,
     ReplayProgress,
 )
 from memtui.screens.dashboard_screen import DashboardScreen
@@ -365,11 +366,23 @@ class MemtuiApp(App[None]):
                             "rows; the rest of the file is left out"
                         )
                 self._replay_source = source
-                page = source.load(source.last)
+                request = self._replay_request
+                page = source.load(source.last, with_processes=False)
         except (RecordingError, StoreError) as error:
             self.post_message(ReplayFailed(str(error)))
             return
         self.post_message(ReplayPageLoaded(page, source.last, truncated))
+        if page.processes_pending:
+            # The first frame is up; the processes (most of a busy day's page) follow.
+            try:
+                with self._replay_lock:
+                    if request != self._replay_request:
+                        return  # the user went elsewhere: that page comes whole
+                    full = source.with_processes(page)
+            except StoreError as error:
+                self.post_message(ReplayFailed(str(error)))
+                return
+            self.post_message(ReplayProcessesLoaded(full, request))
 
     @work(thread=True, exclusive=True, group="replay", exit_on_error=False)
     def _load_page(self, at: float, request: int, step: int = 0) -> None:
@@ -405,11 +418,17 @@ class MemtuiApp(App[None]):
         if self.model.playing and self._play_timer is None:
             self._schedule_play()
 
+    def on_replay_processes_loaded(self, message: ReplayProcessesLoaded) -> None:
+        if message.request == self._replay_request and self.model.replay is not None:
+            self.model.load_processes(message.page)
+            self._history_updated()
+
     def on_replay_failed(self, message: ReplayFailed) -> None:
         replay = self.model.replay
         if replay is not None:
             replay.error = message.error
             replay.loading = f"cannot read it: {message.error}" if replay.page is None else None
+            replay.processes_pending = False
         self.notify(message.error, severity="error", timeout=10)
         self._history_updated()
 

@@ -52,6 +52,16 @@ class ReplayPageLoaded(Message):
         self.truncated = truncated
 
 
+class ReplayProcessesLoaded(Message):
+    """The processes of the page shown (asked for as ``request``) are in: ``page`` is
+    that page with them."""
+
+    def __init__(self, page: HistoryPage, request: int) -> None:
+        super().__init__()
+        self.page = page
+        self.request = request
+
+
 class ReplayFailed(Message):
     """The recording could not be read; ``error`` is one line for the user."""
 

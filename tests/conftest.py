@@ -46,12 +46,18 @@ def leak_replay() -> DashboardModel:
 
 
 async def replay_ready(pilot: Pilot[None]) -> None:
-    """Wait until a replay's first page is in (it loads on a worker thread)."""
+    """Wait until a replay's first page is in, with its processes (they load on a
+    worker thread, the processes after the first frame)."""
     app = pilot.app
     model = app.model  # type: ignore[attr-defined]
+
+    def ready() -> bool:
+        replay = model.replay
+        return replay is None or (replay.loading is None and not replay.processes_pending)
+
     for _ in range(200):
-        if model.replay is None or model.replay.loading is None:
+        if ready():
             break
         await asyncio.sleep(0.05)
-    assert model.replay is None or model.replay.loading is None, model.replay.loading
+    assert ready(), model.replay.loading
     await pilot.pause()

@@ -21,7 +21,12 @@ from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.messages import HistoryUpdated
 from memtui.widgets.key_footer import KeyFooter
-from memtui.widgets.leak_panel import GrowthPanel, LeakVerdictBar, mappings_line
+from memtui.widgets.leak_panel import (
+    LOADING_PROCESSES,
+    GrowthPanel,
+    LeakVerdictBar,
+    mappings_line,
+)
 from memtui.widgets.meminfo_chart import MeminfoChart
 from memtui.widgets.memory_header import MemoryHeader
 
@@ -157,11 +162,16 @@ class DashboardScreen(Screen[None]):
         rate_from = end - rate_window
         figures = history.latest if model.follows_now else history.sample_at(end)
         self.query_one(MemoryHeader).show(figures, model.status_text())
-        self.query_one(LeakVerdictBar).show(model.verdict)
         panel = self.query_one(GrowthPanel)
-        if panel.display:
-            panel.show(model.verdict)
-            self._track_mappings()
+        if model.replay is not None and model.replay.processes_pending:
+            self.query_one(LeakVerdictBar).show_note(LOADING_PROCESSES)
+            if panel.display:
+                panel.show_note(LOADING_PROCESSES)
+        else:
+            self.query_one(LeakVerdictBar).show(model.verdict)
+            if panel.display:
+                panel.show(model.verdict)
+                self._track_mappings()
         # Live, each tile keeps its axis while the new value fits on it (a new axis
         # redraws every bar); moving through time shows each moment's own.
         keep_axes = model.follows_now

@@ -43,6 +43,7 @@ from memtui.screens.choice_screen import ChoiceScreen
 from memtui.screens.column_chooser_screen import ColumnChooserScreen
 from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.widgets.key_footer import KeyFooter
+from memtui.widgets.leak_panel import LOADING_PROCESSES
 from memtui.widgets.process_list import (
     COLUMNS,
     ProcessList,
@@ -299,6 +300,9 @@ class ProcessPickerScreen(Screen[None]):
             status += f"  filter: {shorten(self.query_text)}"
         order = "tree, siblings sorted by" if self.tree_view else "sorted by"
         status += f"  {order} {COLUMN_TITLES[self.sort_key]} {'▼' if self.descending else '▲'}"
+        replay = self.model.replay if self.model is not None else None
+        if replay is not None and replay.processes_pending:
+            status = LOADING_PROCESSES
         self.query_one("#picker-status", Static).update(status)
         self._draw_header()
         self._show_detail(self.process_list.highlighted)

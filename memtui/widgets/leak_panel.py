@@ -21,6 +21,9 @@ from memtui.core.units import format_bytes_short, format_rate
 # The panel lists at most this many processes; a fixed height means updates never
 # make Textual lay out the dashboard again.
 PANEL_ROWS = 5
+LOADING_PROCESSES = "loading processes…"
+"""Shown in place of the verdict and the growing processes while a replay reads
+its page's processes (the charts are up already)."""
 FULL_HEIGHT = PANEL_ROWS + 3  # the title, the mappings line and the border
 
 
@@ -110,6 +113,12 @@ class LeakVerdictBar(Static):
         if str(self.content) != text:
             self.update(text, layout=False)
 
+    def show_note(self, text: str) -> None:
+        """Say why there is no verdict yet (a replay's processes still loading)."""
+        self.set_class(False, "-suspected")
+        if str(self.content) != text:
+            self.update(text, layout=False)
+
 
 class GrowthPanel(Vertical):
     """The processes whose memory grew over the window; Enter opens one."""
@@ -159,8 +168,9 @@ class GrowthPanel(Vertical):
         super().__init__(id=id)
         self.window = window
         self.rows: tuple[ProcessGrowth, ...] | None = None
-        """What the list shows; None before the first ``show``."""
+        """What the list shows; None before the first ``show`` and after a note."""
         self._highlighted_pid: int | None = None
+        self._note: str | None = None
 
     @property
     def rows_needed(self) -> int:
@@ -207,6 +217,7 @@ class GrowthPanel(Vertical):
         ]:
             return
         self.rows = rows
+        self._note = None
         options = self.query_one(OptionList)
         keep = self._highlighted_pid
         options.set_options(
@@ -229,8 +240,11 @@ class GrowthPanel(Vertical):
 
     def show_note(self, text: str) -> None:
         """Say why the list is empty instead of listing processes."""
+        if self._note == text:
+            return
+        self._note = text
         self._set_quiet(False)
-        self.rows = ()
+        self.rows = None
         options = self.query_one(OptionList)
         options.set_options([Option(f"  {text}", disabled=True)])
         self._set_highlight(None)

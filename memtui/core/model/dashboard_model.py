@@ -64,6 +64,9 @@ class Replay:
     """Said when a CSV had more rows than a replay reads."""
     page: HistoryPage | None = None
     has_processes: bool = False
+    processes_pending: bool = False
+    """The page shown has its meminfo but not yet its processes: the verdict, the
+    growth panel and the picker wait for them."""
 
 
 @dataclass
@@ -161,6 +164,7 @@ class DashboardModel:
         self.replay.page = page
         self.replay.loading = None
         self.replay.has_processes = page.has_processes
+        self.replay.processes_pending = page.processes_pending
         self.history = page.history
         self.processes = page.processes
         self.leak.exclude = page.exclude
@@ -169,9 +173,22 @@ class DashboardModel:
         self.cursor = self._snap(cursor)
         self._evaluate()
 
+    def load_processes(self, page: HistoryPage) -> None:
+        """The processes of the page shown arrived (``page`` is it, with them): the
+        cursor stays where the user took it meanwhile."""
+        assert self.replay is not None
+        self.replay.page = page
+        self.replay.processes_pending = False
+        self.processes = page.processes
+        self._evaluate()
+
     def _evaluate(self) -> None:
         at = self.at
         if at is None:
+            return
+        if self.replay is not None and self.replay.processes_pending:
+            # Without its processes the verdict could only be a system-wide guess.
+            self.verdict = NO_VERDICT
             return
         was = self.verdict.suspected
         processes = self.processes if self.replay is None or self.replay.has_processes else None

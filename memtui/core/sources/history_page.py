@@ -54,6 +54,11 @@ class HistoryPage:
     """False for a recording of meminfo only (a CSV)."""
     marks: list[tuple[float, str]] = field(default_factory=list)
     """When the recorder's verdict fired, and its words."""
+    at: float = 0.0
+    """The moment the page was read around."""
+    processes_pending: bool = False
+    """The recording has processes, but this page was read without them (its first
+    frame comes sooner); the source's ``with_processes`` reads them."""
 
     def covers(self, at: float) -> bool:
         """Whether ``at`` lies where the page holds every sample (not at a cut edge,

@@ -6,11 +6,17 @@ keeps them (6 hours of 10 s means, 2 days of 1 min, 30 days of 10 min), so stepp
 through a quarter of an hour needs no read and the verdict's long fits see what a
 live run would have seen. A page of a 24-hour store reads ~10,000 rows.
 
+A page can come in two steps: the meminfo first (a fraction of a second, enough for
+the first frame), then its processes (:meth:`ReplaySource.with_processes`: the bulk
+of a busy day's page, seconds for 500 processes), so a replay shows its charts at
+once and its verdict and picker when the processes are in.
+
 Only one thread may use a source at a time (the app's replay worker).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 
@@ -69,8 +75,10 @@ class ReplaySource:
     def clamp(self, at: float) -> float:
         return min(max(at, self.first), self.last)
 
-    def load(self, at: float) -> HistoryPage:
-        """The page around ``at`` (clamped to the recording)."""
+    def load(self, at: float, *, with_processes: bool = True) -> HistoryPage:
+        """The page around ``at`` (clamped to the recording). Without
+        ``with_processes``, a recording's processes are left for
+        :meth:`with_processes` (the page says ``processes_pending``)."""
         at = self.clamp(at)
         reader = self.reader
         raw_from, raw_to = at - PAGE_BEHIND, at + PAGE_AHEAD
@@ -85,22 +93,46 @@ class ReplaySource:
         for t, sample in samples:
             history.append(t, sample)
 
-        processes = ProcessHistories(raw_capacity=max(2, int((raw_to - raw_from) / 0.25) + 2))
-        processes.watched_since = self._watched_since(at)
         page = HistoryPage(
             history=history,
-            processes=processes,
+            processes=self._new_processes(at),
             raw_from=samples[0][0] if samples else raw_from,
             raw_to=samples[-1][0] if samples else raw_to,
             first=self.first,
             last=self.last,
             exclude=self.exclude,
             has_processes=self.has_processes,
+            at=at,
         )
         if self.has_processes:
-            self._load_processes(page, at, raw_from, raw_to)
+            if with_processes:
+                self._load_processes(page, at, raw_from, raw_to)
+            else:
+                page.processes_pending = True
         page.marks = self.verdict_marks(self.first, self.last)[-MARKS:]
         return page
+
+    def with_processes(self, page: HistoryPage) -> HistoryPage:
+        """``page`` (loaded without its processes) with them: a new page sharing its
+        meminfo, so the UI may keep reading the old one meanwhile."""
+        if not page.processes_pending:
+            return page
+        at = page.at
+        full = dataclasses.replace(
+            page,
+            processes=self._new_processes(at),
+            samples=[],
+            infos={},
+            pss={},
+            processes_pending=False,
+        )
+        self._load_processes(full, at, at - PAGE_BEHIND, at + PAGE_AHEAD)
+        return full
+
+    def _new_processes(self, at: float) -> ProcessHistories:
+        processes = ProcessHistories(raw_capacity=int((PAGE_BEHIND + PAGE_AHEAD) / 0.25) + 2)
+        processes.watched_since = self._watched_since(at)
+        return processes
 
     def _load_processes(self, page: HistoryPage, at: float, raw_from: float, raw_to: float) -> None:
         reader = self.reader
@@ -122,16 +154,20 @@ class ReplaySource:
             rss = {keys[i]: pair[0] for i, pair in columns.items() if i in keys}
             swap = {keys[i]: pair[1] for i, pair in columns.items() if i in keys}
             page.processes.load_tier(width, times, rss, swap, _infos_of(infos, rss))
+        sampled_at: list[float] = []
+        rss_samples: list[dict[ProcessKey, float]] = []
+        swap_samples: list[dict[ProcessKey, float]] = []
+        seen: dict[ProcessKey, None] = {}
         for t, frame in raw:
             memory = {keys[i]: value for i, value in frame.items() if i in keys}
             page.samples.append(RecordedSample(t, memory))
-            page.processes.add_values(
-                t,
-                {key: float(value[0]) for key, value in memory.items()},
-                {key: float(value[1]) for key, value in memory.items()},
-                _infos_of(infos, memory),
-                keep_gone=True,
-            )
+            sampled_at.append(t)
+            rss_samples.append({key: value[0] for key, value in memory.items()})
+            swap_samples.append({key: value[1] for key, value in memory.items()})
+            seen.update(dict.fromkeys(memory))
+        page.processes.extend_recorded(
+            sampled_at, rss_samples, swap_samples, _infos_of(infos, seen)
+        )
         for ident, key in keys.items():
             readings = reader.pss_readings(ident, raw_from - 600.0, raw_to)
             if readings:
