@@ -39,6 +39,7 @@ from memtui.messages import (
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.widgets.ascii_output import AsciiFilter
+from memtui.widgets.leak_panel import LOADING_PROCESSES
 
 if TYPE_CHECKING:
     from memtui.core.sources.prometheus.fleet import FleetLink
@@ -763,6 +764,9 @@ class MemtuiApp(App[None]):
         model = self.model
         at = model.at
         if at is None:
+            return
+        if model.replay is not None and model.replay.processes_pending:
+            self.notify(f"No evidence yet: {LOADING_PROCESSES}", timeout=4)
             return
         if pid is None and isinstance(self.screen, DashboardScreen):
             pid = self.screen.selected_growth_pid()

@@ -235,6 +235,8 @@ async def test_the_first_frame_comes_before_the_processes_which_then_fill_in(
         status = app.screen.query_one("#picker-status")
         assert str(status.content) == LOADING_PROCESSES  # type: ignore[attr-defined]
         await pilot.press("1")
+        await pilot.press("e")  # no evidence to open yet, and it says why
+        assert any(LOADING_PROCESSES in str(n.message) for n in app._notifications)
         app.post_message(ReplayProcessesLoaded(full, app._replay_request))
         await pilot.pause()
         assert not model.replay.processes_pending  # type: ignore[union-attr]
