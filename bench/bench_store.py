@@ -14,8 +14,9 @@ Reported: the file's size, per series and level, and per day.
 ``open``: the time from starting ``memtui --replay FILE`` (a real process) to its first
 frame with data (the charts: the page's meminfo), and to the frame with its processes
 (the verdict, the growing processes, the picker), read off the replay worker inside
-the running app; and the page loads alone (meminfo, then processes), median of
-``--repeat``.
+the running app (the first: once the page is in, when the screen has refreshed with
+it; not once the app is idle, as the processes are still being read); and the page
+loads alone (meminfo, then processes), median of ``--repeat``.
 
 ``cpu``: starts ``--processes`` idle processes, then runs `memtui record` and `atop -w
 FILE INTERVAL` side by side for ``--seconds``, both at ``--interval``, and reads each
@@ -113,7 +114,9 @@ def open_time(store: Path, repeat: int) -> None:
         "    async with app.run_test(size=(120, 40)) as pilot:\n"
         "        while app.model.replay.loading is not None:\n"
         "            await asyncio.sleep(0.005)\n"
-        "        await pilot.pause()\n"
+        "        drawn = asyncio.Event()\n"
+        "        app.call_after_refresh(drawn.set)\n"
+        "        await drawn.wait()\n"
         "        first = time.time() - began\n"
         "        while app.model.replay.processes_pending:\n"
         "            await asyncio.sleep(0.005)\n"

@@ -81,6 +81,8 @@ def import_deferred_modules() -> None:
 # while all is flat, since reading every process is most of what the leak panel costs
 # (docs/performance.md).
 PROCESS_INTERVAL = 2.0
+FIRST_FRAME_WAIT = 2.0
+"""The longest a replay's process read waits for the first frame to be drawn."""
 PROCESS_INTERVAL_IDLE = 6.0
 # A replay plays by moving its cursor this often, by this times the speed.
 PLAY_TICK = 0.5
@@ -205,6 +207,9 @@ class MemtuiApp(App[None]):
         # end: the lock keeps two of them off the store's connection at once, and the
         # request number lets a stale page be dropped.
         self._replay_lock = threading.Lock()
+        # Set once the first page's frame is drawn: the processes are read after it, so
+        # that the GIL-bound read does not hold the first frame back.
+        self._first_frame_drawn = threading.Event()
         self._replay_request = 0
         self._play_timer: Timer | None = None
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
@@ -374,7 +379,8 @@ class MemtuiApp(App[None]):
             return
         self.post_message(ReplayPageLoaded(page, source.last, truncated))
         if page.processes_pending:
-            # The first frame is up; the processes (most of a busy day's page) follow.
+            # The processes (most of a busy day's page) follow the first frame.
+            self._first_frame_drawn.wait(FIRST_FRAME_WAIT)
             try:
                 with self._replay_lock:
                     if request != self._replay_request:
@@ -412,6 +418,7 @@ class MemtuiApp(App[None]):
 
     def on_replay_page_loaded(self, message: ReplayPageLoaded) -> None:
         self.model.load_page(message.page, message.cursor)
+        self.call_after_refresh(self._first_frame_drawn.set)
         if message.truncated:
             self.model.replay.truncated = message.truncated  # type: ignore[union-attr]
             self.notify(message.truncated, severity="warning", timeout=10)
