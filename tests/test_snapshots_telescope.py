@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from fixed_page_screen import FixedPageApp
 from targets import Target
 from targets.pattern import at_fixed_address
 from targets.symbols import FIXED_ADDRESS, SymbolsBinaries, start_symbols_target
-from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Static
 
-from memtui.core.process_memory.memory_session import MapsRead
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
 from memtui.widgets.telescope import Telescope
@@ -26,7 +24,6 @@ from memtui.widgets.telescope import Telescope
 pytest_plugins = ["targets.fixtures"]
 
 SnapCompare = Callable[..., bool]
-FIXED_PID = 4242
 
 
 @pytest.fixture(scope="module")
@@ -35,29 +32,6 @@ def fixed_words(symbols_binaries: SymbolsBinaries) -> Iterator[Target]:
         lambda: start_symbols_target(symbols_binaries.nopie, fixed=FIXED_ADDRESS)
     ) as target:
         yield target
-
-
-class FixedTelescopeScreen(MemoryScreen):
-    """The memory view with only the fixed page of words and no per-run text."""
-
-    def _show_mappings(self, event: MapsRead) -> None:
-        fixed = [m for m in event.mappings if m.start == FIXED_ADDRESS]
-        super()._show_mappings(MapsRead(fixed, event.rss))
-
-    def _show_title(self) -> None:
-        self.status = "read 4.0 KiB, 0.1 ms, frozen" if self.mappings else self.status
-        super()._show_title()
-        title = self.query_one("#memory-title", Static)
-        title.update(str(title.content).replace(f"PID {self.pid} ", f"PID {FIXED_PID} "))
-
-
-class TelescopeApp(App[None]):
-    def __init__(self, pid: int) -> None:
-        super().__init__()
-        self.pid = pid
-
-    def on_mount(self) -> None:
-        self.push_screen(FixedTelescopeScreen(self.pid, auto_refresh=False))
 
 
 async def show_telescope(pilot: Pilot[None]) -> None:
@@ -85,5 +59,5 @@ async def show_telescope(pilot: Pilot[None]) -> None:
 
 def test_telescope_120x40(snap_compare: SnapCompare, fixed_words: Target) -> None:
     assert fixed_words.fixed == FIXED_ADDRESS
-    app = TelescopeApp(fixed_words.pid)
+    app = FixedPageApp(fixed_words.pid, FIXED_ADDRESS)
     assert snap_compare(app, terminal_size=(120, 40), run_before=show_telescope)

@@ -18,18 +18,20 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal
+from textual.containers import Container, Horizontal, Vertical
 from textual.geometry import Region
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from memtui.core.input_echo import cut_from_left, shorten_path
 from memtui.core.process_memory.address_expression import USAGE, resolve_address
 from memtui.core.process_memory.data_inspector import inspect_bytes, name_address
-from memtui.core.process_memory.memory_reader import MemoryReader
+from memtui.core.process_memory.memory_copy import CopyError, check_length, copy_text
+from memtui.core.process_memory.memory_reader import MemoryReader, ReadResult
 from memtui.core.process_memory.memory_save import USAGE as SAVE_USAGE
 from memtui.core.process_memory.memory_save import (
     SaveProgress,
@@ -71,8 +73,10 @@ from memtui.core.process_memory.process_facts import is_memtui_itself, process_n
 from memtui.core.process_memory.reader_errors import KernelThread, ZombieProcess
 from memtui.core.process_memory.symbols import ProcessSymbols
 from memtui.core.process_memory.telescope import TelescopeRow, read_telescope
+from memtui.core.process_memory.watches import WatchError, WatchList
 from memtui.core.units import format_bytes_short
 from memtui.screens.help_screen import HelpScreen
+from memtui.screens.memory_layout import COMPACT_INSPECTOR_ROWS, plan_layout
 from memtui.screens.search_results_screen import SearchResultsScreen
 from memtui.widgets.data_inspector import BYTES_NEEDED, DataInspector
 from memtui.widgets.hex_view import HexView
@@ -80,6 +84,7 @@ from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.mappings_table import MappingsTable
 from memtui.widgets.narrowing_prompt import NarrowingPrompt
 from memtui.widgets.telescope import Telescope
+from memtui.widgets.watch_pane import WatchPane
 
 # Beside each other the hex rows take 80 columns; below 140 the table would get too
 # few to show even a mapping's start, end and size, so it goes above the viewer.
@@ -110,7 +115,9 @@ ABOUT = (
     "+ increased, - decreased, = V / > V / < V equal to, greater or less than V, + D / - D "
     "grew or shrank by exactly D; a text or bytes search takes = and ! only. undo (or "
     f"ctrl+z in the prompt) goes back a step (the last {UNDO_DEPTH}). Each step reads only "
-    "the matches, under one freeze."
+    "the matches, under one freeze. Watches (w) are read with the rows on screen, under "
+    "the same freeze, at every refresh; each counts its changes since it was added and "
+    "keeps its last 60 values for the sparkline."
 )
 
 KEYS = [
@@ -127,12 +134,18 @@ KEYS = [
     ("n N", "Next / previous match (the current one is highlighted)"),
     ("m", "All matches, with address and mapping; enter goes there"),
     ("c", "Narrow the matches: = same, ! changed, + up, - down, = V > V < V, + D - D, undo"),
-    ("esc", "While searching or saving: cancel it"),
+    ("esc", "While searching or saving: cancel it; while selecting: end the selection"),
     ("i", "Data inspector on/off: the bytes at the cursor as numbers, pointer, string"),
     ("enter", "In the bytes: follow the pointer at the cursor"),
     ("backspace", "Go back along the pointers followed"),
     ("p", "Telescope on/off: 16 words from the cursor, each followed through its pointers"),
-    ("s", "Save the mapping at the cursor, or START..END FILE; FILE.txt/.hex is hex text"),
+    ("t T", "Next / previous inspector type: the one a watch takes (i32 at first)"),
+    ("w", "Watch the value at the cursor, as the inspector's type (at most 32 watches)"),
+    ("W", "Watch pane on/off; in it, enter goes to the watch, x or delete removes it"),
+    ("v", "Select from the cursor: moving extends it; v again or esc ends it"),
+    ("y", "Copy the selection (or the byte at the cursor) as hex, through the terminal"),
+    ("Y", "Copy it as text: printable ASCII, any other byte as a dot (at most 1 MiB)"),
+    ("s", "Save the selection, the mapping at the cursor, or START..END FILE; .txt/.hex: hex"),
     ("?", "This help"),
     ("esc", "Back"),
 ]
@@ -182,6 +195,13 @@ class MemoryScreen(Screen[None]):
         Binding("enter", "follow_pointer", "Follow pointer", show=False),
         Binding("backspace", "pointer_back", "Back along pointers", show=False),
         Binding("p", "toggle_telescope", "Telescope"),
+        Binding("t", "choose_type(1)", "Type", show=False),
+        Binding("T", "choose_type(-1)", "Previous type", show=False),
+        Binding("w", "add_watch", "Watch", show=False),
+        Binding("W", "toggle_watches", "Watches", show=False),
+        Binding("v", "toggle_selection", "Select", show=False),
+        Binding("y", "copy('hex')", "Copy hex", show=False),
+        Binding("Y", "copy('text')", "Copy text", show=False),
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
@@ -207,8 +227,12 @@ class MemoryScreen(Screen[None]):
     MemoryScreen #mappings { height: auto; max-height: 35%; }
     MemoryScreen #hex-area { height: 1fr; }
     MemoryScreen #hex-area HexView { width: 1fr; height: 1fr; }
+    MemoryScreen #panes { dock: bottom; height: auto; }
     MemoryScreen Telescope { display: none; }
     MemoryScreen.-telescope Telescope { display: block; }
+    MemoryScreen WatchPane { display: none; }
+    MemoryScreen.-watches WatchPane { display: block; }
+    MemoryScreen.-no-table #mappings { display: none; }
     MemoryScreen DataInspector { display: none; }
     MemoryScreen.-inspector DataInspector { display: block; }
     MemoryScreen.-inspector-below #hex-area { layout: vertical; }
@@ -287,6 +311,10 @@ class MemoryScreen(Screen[None]):
         self._inspector = DataInspector(id="inspector")
         self._telescope = Telescope(id="telescope")
         self._narrowing = NarrowingPrompt(id="narrowing")
+        self._watch_pane = WatchPane(id="watches")
+        self.watches = WatchList()
+        self._watched_generation = 0
+        """The hex generation whose read the watches took last: one value per refresh."""
         # The search: its pattern, matches (by address, sorted) and the session job.
         self.search_pattern: SearchPattern | None = None
         self.match_addresses: Sequence[int] = []
@@ -338,7 +366,9 @@ class MemoryScreen(Screen[None]):
             yield Static(
                 f"Reading the mappings of process {self.pid}…", id="memory-message", markup=False
             )
-            yield self._telescope
+            with Vertical(id="panes"):
+                yield self._telescope
+                yield self._watch_pane
         with Horizontal(id="job"):
             yield ProgressBar(id="job-progress", show_eta=False)
             yield Static(id="job-label", markup=False)
@@ -376,6 +406,7 @@ class MemoryScreen(Screen[None]):
     def on_resize(self) -> None:
         self._apply_layout()
         self.call_after_refresh(self._refit_paths)
+        self.call_after_refresh(self._show_watches)
 
     def _refit_paths(self) -> None:
         if self.mappings and self._path_width() != self._table_path_width:
@@ -388,7 +419,36 @@ class MemoryScreen(Screen[None]):
         wide = self.size.width >= WIDE_LAYOUT_COLUMNS
         self.set_class(wide, "-wide")
         beside = INSPECTOR_BESIDE_WIDE_COLUMNS if wide else INSPECTOR_BESIDE_COLUMNS
-        self.set_class(self.size.width < beside, "-inspector-below")
+        below = self.size.width < beside
+        self.set_class(below, "-inspector-below")
+        self._share_rows(wide, below)
+
+    def _share_rows(self, wide: bool, inspector_below: bool) -> None:
+        """Keep MIN_HEX_ROWS rows of bytes whatever panes are open (memory_layout)."""
+        banner = self.query_one("#memory-banner", Static)
+        banner_rows = banner.outer_size.height if banner.has_class("-shown") else 0
+        body = self.size.height - 2 - banner_rows  # the title and the footer
+        table = self.query_one("#mappings", MappingsTable)
+        table_above = 0 if wide else min(int(body * 0.35), table.row_count + 1)
+        panes: list[tuple[Widget, int]] = []
+        if self.has_class("-telescope"):
+            panes.append((self._telescope, 18))
+        if self.has_class("-watches"):
+            panes.append((self._watch_pane, min(12, max(len(self.watches), 1) + 2)))
+        plan = plan_layout(
+            body,
+            table_above=table_above,
+            inspector_below=inspector_below and self.has_class("-inspector"),
+            panes=[natural for _, natural in panes],
+        )
+        self._inspector.set_compact(plan.compact_inspector)
+        self._inspector.styles.height = (
+            COMPACT_INSPECTOR_ROWS if plan.compact_inspector and inspector_below else None
+        )
+        self.set_class(plan.table_rows == 0, "-no-table")
+        table.styles.max_height = plan.table_rows if plan.table_rows else None
+        for (pane, natural), rows in zip(panes, plan.pane_rows, strict=True):
+            pane.styles.height = rows if rows < natural else None
 
     @work(thread=True, exit_on_error=False, group="process-name")
     def _read_name(self) -> None:
@@ -423,6 +483,8 @@ class MemoryScreen(Screen[None]):
             self._show_failure(event)
         elif isinstance(event, ProbeRead) and event.key == "telescope":
             self._telescope_read(event)
+        elif isinstance(event, ProbeRead) and event.key == "copy":
+            self._copy_read(event)
 
     def on_hex_view_rows_arrived(self, message: HexView.RowsArrived) -> None:
         rows = message.rows
@@ -431,6 +493,10 @@ class MemoryScreen(Screen[None]):
         self.status = f"read {format_bytes_short(size)}, {rows.seconds * 1000:.1f} ms, {mode}"
         if self._hex.generation > 0:
             self.changed_bytes = self._hex.changed_on_screen()
+        if rows.watched and rows.generation > self._watched_generation:
+            self._watched_generation = rows.generation
+            self.watches.update(rows.watched)
+            self._show_watches()
         self._show_inspector()
         self._request_telescope()
         self._show_title()
@@ -459,6 +525,7 @@ class MemoryScreen(Screen[None]):
         highlighted = self._highlighted_start()
         self.mappings = mappings
         self._fill_table()
+        self._apply_layout()
         self._load_symbols(mappings)
         lost = self._hex.set_mappings(mappings)
         if lost is not None:
@@ -483,6 +550,7 @@ class MemoryScreen(Screen[None]):
         self.symbols = symbols
         self._show_inspector()
         self._request_telescope()
+        self._show_watches()
         self._show_title()
 
     def name_of(self, address: int) -> str | None:
@@ -537,6 +605,12 @@ class MemoryScreen(Screen[None]):
         self.match_addresses, self.search_summary = [], ""
         self._forget_narrowing()
         self._hex.set_matches([], 1, None)
+        self._hex.selection_anchor = None
+        # The addresses watched were the old program's: its values are gone with it.
+        self.watches = WatchList()
+        if self.session is not None:
+            self.session.set_watches(())
+        self._show_watches()
         self._hex.forget()
         self._show_title()
 
@@ -545,6 +619,7 @@ class MemoryScreen(Screen[None]):
         banner.set_class(error, "-error")
         banner.update(text)
         banner.add_class("-shown")
+        self.call_after_refresh(self._apply_layout)
 
     def _focus_bytes(self) -> None:
         # The hex view could not take the focus while hidden, so the table got it; the
@@ -613,6 +688,9 @@ class MemoryScreen(Screen[None]):
             mapping = find_mapping(self.mappings, address)
             where = f" {name_address(address, mapping, self.name_of)}" if mapping else ""
             parts.append(f"at {address:x}{where}")
+        selection = self._hex.selection
+        if selection is not None:
+            parts.append(f"selected {selection[1]:,} B")
         if self.changed_bytes is not None:
             parts.append(f"{self.changed_bytes} changed")
         parts.append(self.status)
@@ -685,6 +763,10 @@ class MemoryScreen(Screen[None]):
                 return
         if self._search_job is not None or self._save_job is not None:
             self._cancel_job()
+            return
+        if self._hex.selection_anchor is not None:
+            self._hex.end_selection()
+            self._show_title()
             return
         self.app.pop_screen()
 
@@ -1099,7 +1181,13 @@ class MemoryScreen(Screen[None]):
 
     def action_toggle_inspector(self) -> None:
         self.toggle_class("-inspector")
+        self._apply_layout()
         self._show_inspector()
+
+    def action_choose_type(self, step: int) -> None:
+        chosen = self._inspector.choose_type(step)
+        if not self.has_class("-inspector"):
+            self.notify(f"Inspector type {chosen}: w watches the value as {chosen}", timeout=2)
 
     def _show_inspector(self) -> None:
         if not self.has_class("-inspector"):
@@ -1112,6 +1200,7 @@ class MemoryScreen(Screen[None]):
 
     def action_toggle_telescope(self) -> None:
         self.toggle_class("-telescope")
+        self._apply_layout()
         self._request_telescope()
 
     def _request_telescope(self) -> None:
@@ -1169,16 +1258,139 @@ class MemoryScreen(Screen[None]):
         self._hex.go_to(self.pointer_trail.pop())
         self._show_title()
 
+    # -- watches ------------------------------------------------------------------------------
+
+    def action_add_watch(self) -> None:
+        address = self._hex.cursor_address
+        if address is None:
+            self.notify("No byte under the cursor to watch", timeout=3)
+            return
+        type_name = self._inspector.type_name
+        try:
+            self.watches.add(address, type_name, self._hex.bytes_at(address, 8))
+        except WatchError as error:
+            self.notify(str(error), title="Watch", severity="warning", timeout=5, markup=False)
+            return
+        # From the next refresh on; the value now is the bytes as last read.
+        self._watched_generation = self._hex.generation
+        if self.session is not None:
+            self.session.set_watches(self.watches.ranges())
+        self.add_class("-watches")
+        self._show_watches()
+        self._apply_layout()
+        self.notify(
+            f"Watching {self.describe_address(address)} as {type_name} (t picks the type)",
+            timeout=3,
+            markup=False,
+        )
+
+    def action_toggle_watches(self) -> None:
+        self.toggle_class("-watches")
+        self._show_watches()
+        self._apply_layout()
+
+    def describe_address(self, address: int) -> str:
+        """The symbol, or mapping and offset, of ``address``; its hex if in no mapping."""
+        mapping = find_mapping(self.mappings, address)
+        return name_address(address, mapping, self.name_of) if mapping else f"0x{address:x}"
+
+    def _show_watches(self) -> None:
+        if self.has_class("-watches"):
+            self._watch_pane.show(self.watches.watches, self.describe_address)
+
+    @on(WatchPane.Chosen)
+    def _watch_chosen(self, event: WatchPane.Chosen) -> None:
+        address = self.watches.watches[event.index].address
+        if self._hex.go_to(address):
+            self._hex.focus()
+        else:
+            self.notify(f"0x{address:x} is not shown in this view now", timeout=4)
+
+    @on(WatchPane.Removed)
+    def _watch_removed(self, event: WatchPane.Removed) -> None:
+        self.watches.remove(event.index)
+        if self.session is not None:
+            self.session.set_watches(self.watches.ranges())
+        self._show_watches()
+        self._apply_layout()
+
+    # -- selection and copy ---------------------------------------------------------------
+
+    def action_toggle_selection(self) -> None:
+        if self._hex.selection_anchor is not None:
+            self._hex.end_selection()
+        elif not self._hex.start_selection():
+            self.notify("No byte under the cursor to select from", timeout=3)
+        self._show_title()
+
+    def action_copy(self, form: str) -> None:
+        """Copy the selection, or the byte at the cursor, as hex or text (OSC 52)."""
+        selection = self._hex.selection
+        if selection is None:
+            address = self._hex.cursor_address
+            if address is None:
+                self.notify("No byte under the cursor to copy", timeout=3)
+                return
+            selection = (address, 1)
+        try:
+            check_length(selection[1])
+        except CopyError as error:
+            self.notify(str(error), title="Copy", severity="error", timeout=6, markup=False)
+            return
+        if self.session is None or self.session.ended:
+            self.notify("The process cannot be read any more.", severity="error", timeout=4)
+            return
+        start, length = selection
+
+        def probe(reader: MemoryReader) -> tuple[str, ReadResult]:
+            # The bytes as they are now, in one freeze: the screen may show older ones.
+            return form, reader.read_many([(start, length)])[0]
+
+        self.session.request_probe("copy", probe)
+
+    def _copy_read(self, event: ProbeRead) -> None:
+        if event.error is not None:
+            self.notify(f"Copy failed: {event.error}", severity="error", markup=False)
+            return
+        if not isinstance(event.payload, tuple):
+            return
+        form, result = event.payload
+        try:
+            text = copy_text(result, form)
+        except CopyError as error:
+            self.notify(str(error), title="Copy", severity="error", timeout=6, markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        count = len(result.data)
+        self.notify(
+            f"Copied {count:,} byte{'s' if count != 1 else ''} from 0x{result.address:x} as "
+            f"{form} to the clipboard",
+            title="Copy",
+            timeout=3,
+        )
+
     # -- save ---------------------------------------------------------------------------------
 
     def action_save(self) -> None:
         self._open_prompt("save")
+        selection = self._hex.selection
+        prompt = self.query_one("#save", Input)
+        if selection is not None:
+            start, length = selection
+            prompt.placeholder = (
+                f"save the selection ({length:,} bytes from 0x{start:x}) to FILE "
+                "(.txt/.hex: hex text), or START..END FILE"
+            )
+        else:
+            prompt.placeholder = f"save: {SAVE_USAGE}"
 
     @on(Input.Submitted, "#save")
     def _save_submitted(self, event: Input.Submitted) -> None:
         cursor = self._hex.cursor_address
         request = self._prompt_answer(
-            event, "Save", lambda text: parse_save_request(text, self.mappings, cursor)
+            event,
+            "Save",
+            lambda text: parse_save_request(text, self.mappings, cursor, self._hex.selection),
         )
         if request is not None:
             self.start_save(request)

@@ -118,6 +118,7 @@ class HexView(ScrollView, can_focus=True):
         "hexview--changed-2",
         "hexview--match",
         "hexview--match-current",
+        "hexview--selection",
     }
 
     DEFAULT_CSS = """
@@ -142,6 +143,7 @@ class HexView(ScrollView, can_focus=True):
         & > .hexview--changed-2 { background: $error 25%; }
         & > .hexview--match { background: $success 35%; }
         & > .hexview--match-current { background: $success; color: $text; text-style: bold; }
+        & > .hexview--selection { background: $accent 50%; color: $text; }
         &:focus > .hexview--cursor {
             background: $block-cursor-background;
             color: $block-cursor-foreground;
@@ -195,6 +197,8 @@ class HexView(ScrollView, can_focus=True):
         scan's candidates): their bytes are highlighted."""
         self.match_length = 0
         self.current_match: int | None = None
+        self.selection_anchor: int | None = None
+        """Where the selection (v) started; it runs from there to the cursor, both in."""
 
     # -- content --------------------------------------------------------------------
 
@@ -302,6 +306,29 @@ class HexView(ScrollView, can_focus=True):
         block = self.row_layout.block_at_row(self.cursor_row)
         return block.mapping if block is not None else None
 
+    @property
+    def selection(self) -> tuple[int, int] | None:
+        """The selected bytes as (start, length), None when nothing is selected."""
+        cursor = self.cursor_address
+        if self.selection_anchor is None or cursor is None:
+            return None
+        start, end = sorted((self.selection_anchor, cursor))
+        return start, end - start + 1
+
+    def start_selection(self) -> bool:
+        """Start a selection at the cursor (moving extends it); False if no byte is there."""
+        self.selection_anchor = self.cursor_address
+        self._repaint_all()
+        return self.selection_anchor is not None
+
+    def end_selection(self) -> None:
+        self.selection_anchor = None
+        self._repaint_all()
+
+    def _repaint_all(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
     def go_to(self, address: int) -> bool:
         """Put the cursor on ``address`` and its row at the top; False if no row shows it."""
         if not self._place_cursor(address):
@@ -320,6 +347,10 @@ class HexView(ScrollView, can_focus=True):
     def _set_cursor(self, row: int, column: int) -> None:
         old = self.cursor_row
         self.cursor_row, self.cursor_column = row, column
+        if self.selection_anchor is not None:
+            # Every row between the old and the new end of the selection changes.
+            self._repaint_all()
+            return
         for changed in {old, row}:
             self._strips.discard(changed)
             self.refresh_lines(changed)
@@ -538,6 +569,11 @@ class HexView(ScrollView, can_focus=True):
                 name = "hexview--match-current" if match == self.current_match else "hexview--match"
                 low, high = max(match, address), min(match + self.match_length, end)
                 marks.extend((where - address, name) for where in range(low, high))
+        selection = self.selection
+        if selection is not None:
+            start, length = selection
+            low, high = max(start, address), min(start + length, address + ROW_BYTES)
+            marks.extend((where - address, "hexview--selection") for where in range(low, high))
         return marks
 
     def _fading(self, changed: tuple[int, ...] | None) -> bool:

@@ -20,7 +20,6 @@ class Telescope(OptionList):
 
     DEFAULT_CSS = """
     Telescope {
-        dock: bottom;
         height: 18;
         border: round $primary;
         background: $surface;

@@ -84,6 +84,34 @@ def _shortest_f32(value: float) -> str:
     return repr(value)  # inf
 
 
+TYPES = ("u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64")
+"""The inspector's types, in the order of its rows."""
+_CODES = {
+    label: code
+    for ints in _INTS
+    for label, code in ((ints[0], ints[1]), ("i" + ints[0][1:], ints[2]))
+} | {"f32": "f", "f64": "d"}
+
+
+def type_size(label: str) -> int:
+    """Bytes a value of type ``label`` (one of TYPES) takes."""
+    return struct.calcsize(_CODES[label])
+
+
+def decode_value(label: str, data: bytes) -> int | float | None:
+    """The little-endian value of type ``label`` at the start of ``data``; None if short."""
+    code = _CODES[label]
+    if len(data) < struct.calcsize(code):
+        return None
+    value: int | float = struct.unpack_from("<" + code, data)[0]
+    return value
+
+
+def value_text(label: str, data: bytes) -> str:
+    """The value as the inspector shows it (floats read back to their bits, NaN's payload)."""
+    return _unpack(_CODES[label], data, "<")
+
+
 def decode_rows(data: bytes) -> list[InspectorRow]:
     """u8..u64 and i8..i64, then f32 and f64, each little- and big-endian."""
     rows = []

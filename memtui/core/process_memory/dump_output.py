@@ -20,7 +20,8 @@ HEX_SUFFIXES = (".txt", ".hex")
 # much at a time, so about 4.3 MiB of text is all that is held at once.
 CHUNK = 1 << 20
 _SPANS_SHOWN = 8
-_ASCII = bytes(c if 0x20 <= c < 0x7F else ord(".") for c in range(256))
+PRINTABLE_ASCII = bytes(c if 0x20 <= c < 0x7F else ord(".") for c in range(256))
+"""A bytes.translate table: printable ASCII stays, any other byte becomes ``.``."""
 _UNREADABLE_ASCII = "?"
 
 
@@ -72,7 +73,7 @@ def hex_rows(
         touched = span_index < len(unreadable) and unreadable[span_index][0] < row_end
         if not touched:
             hex_text = row.hex(" ", -2)
-            ascii_text = row.translate(_ASCII).decode("ascii")
+            ascii_text = row.translate(PRINTABLE_ASCII).decode("ascii")
         else:
             hex_text, ascii_text = _masked_row(row_address, row, unreadable[span_index:])
         lines.append(f"{row_address:0{width}x}: {hex_text:<39}  {ascii_text}\n")
@@ -89,6 +90,6 @@ def _masked_row(row_address: int, row: bytes, spans: list[Span]) -> tuple[str, s
             ascii_chars.append(_UNREADABLE_ASCII)
         else:
             cells.append(f"{byte:02x}")
-            ascii_chars.append(chr(_ASCII[byte]))
+            ascii_chars.append(chr(PRINTABLE_ASCII[byte]))
     pairs = ["".join(cells[i : i + 2]) for i in range(0, len(cells), 2)]
     return " ".join(pairs), "".join(ascii_chars)

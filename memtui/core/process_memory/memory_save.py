@@ -2,7 +2,8 @@
 
 What the user types (:func:`parse_save_request`):
 
-- ``PATH``: the whole mapping under the cursor;
+- ``PATH``: the selection (``v``), if there is one, else the whole mapping under the
+  cursor;
 - ``START..END PATH`` or ``START..+LENGTH PATH``: that range. START and END are what
   ``g`` accepts (``0x7f…``, ``[heap]+0x100``); LENGTH is ``4096``, ``0x1000`` or ``16M``.
 
@@ -66,8 +67,16 @@ class SaveProgress:
     unreadable: list[Span] = field(default_factory=list)
 
 
-def parse_save_request(text: str, mappings: Sequence[Mapping], cursor: int | None) -> SaveRequest:
-    """What to save where; ValueError with a message for the user if it makes no sense."""
+def parse_save_request(
+    text: str,
+    mappings: Sequence[Mapping],
+    cursor: int | None,
+    selection: tuple[int, int] | None = None,
+) -> SaveRequest:
+    """What to save where; ValueError with a message for the user if it makes no sense.
+
+    ``selection`` (start, length) is what a bare PATH saves, when there is one.
+    """
     text = text.strip()
     if not text:
         raise ValueError(f"type a file name: {USAGE}")
@@ -77,6 +86,9 @@ def parse_save_request(text: str, mappings: Sequence[Mapping], cursor: int | Non
         path = rest.strip()
     elif ".." in first and _is_range(first, mappings):
         raise ValueError(f"type a file name after the range: {USAGE}")
+    elif selection is not None:
+        path = text
+        address, length = selection
     else:
         path = text
         mapping = find_mapping(mappings, cursor) if cursor is not None else None

@@ -66,6 +66,8 @@ class RowsRead:
     results: list[ReadResult]
     frozen: bool
     seconds: float
+    watched: list[ReadResult] = field(default_factory=list)
+    """The bytes of the watches (:meth:`MemorySession.set_watches`), read in the same freeze."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +237,7 @@ class MemorySession:
         self._job_id = 0
         self._cancel_job = threading.Event()
         self._next_job_id = 0
+        self._watches: tuple[Range, ...] = ()
 
     # -- the UI side ------------------------------------------------------------------
 
@@ -262,6 +265,14 @@ class MemorySession:
         a few contiguous runs, so one request is one read_many under one freeze.
         """
         return self._put(_RowRequest(generation, tuple(ranges)))
+
+    def set_watches(self, ranges: Sequence[Range]) -> None:
+        """Read ``ranges`` too with every row request, under its freeze: the watches.
+
+        They come back in :attr:`RowsRead.watched`. One tuple replaced whole, so the
+        session thread sees either the old ranges or the new ones.
+        """
+        self._watches = tuple(ranges)
 
     def request_maps(self, force_rss: bool = False) -> bool:
         """Re-read /proc/PID/maps (and smaps, if ``force_rss`` or it is due)."""
@@ -449,8 +460,9 @@ class MemorySession:
         freeze = self._freeze
         reader.freeze = freeze
         started = time.perf_counter()
+        watches = self._watches
         try:
-            results = reader.read_many(list(request.ranges))
+            results = reader.read_many([*request.ranges, *watches])
         except (ProcessGone, ProcessExitedDuringRead, ProcessExeced):
             raise
         except ReaderError as error:
@@ -461,7 +473,9 @@ class MemorySession:
             self._emit(SessionFailed(error, fatal=False))
             return
         self.reads += 1
-        self._emit(RowsRead(request.generation, results, freeze, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        rows, watched = results[: len(request.ranges)], results[len(request.ranges) :]
+        self._emit(RowsRead(request.generation, rows, freeze, seconds, watched))
 
     def _read_maps(self, reader: MemoryReader, force_rss: bool) -> None:
         # An exec changes the maps wholesale: say so first, not as an ordinary change.
