@@ -683,14 +683,15 @@ class MemoryScreen(Screen[None]):
         mode = "freeze" if self.freeze else "no-stop (rows may be torn)"
         auto = f"auto {self.interval:g}s" if self._timer is not None else "auto off"
         parts = [f"PID {self.pid} {self.name_of_process}", mode, auto]
+        selection = self._hex.selection
+        if selection is not None:
+            # Before the cursor's address: at 80 columns the end of the title is cut.
+            parts.append(f"selected {selection[1]:,} B")
         address = self._hex.cursor_address
         if address is not None:
             mapping = find_mapping(self.mappings, address)
             where = f" {name_address(address, mapping, self.name_of)}" if mapping else ""
             parts.append(f"at {address:x}{where}")
-        selection = self._hex.selection
-        if selection is not None:
-            parts.append(f"selected {selection[1]:,} B")
         if self.changed_bytes is not None:
             parts.append(f"{self.changed_bytes} changed")
         parts.append(self.status)

@@ -49,7 +49,7 @@ def compact_inspector_table(inspection: Inspection, chosen: str = DEFAULT_TYPE) 
     rows = inspection.rows
     for first, second in zip(rows[::2], rows[1::2], strict=True):
         line = Text(no_wrap=True, overflow="ellipsis")
-        for row, width in ((first, 21), (second, 0)):
+        for row, width in ((first, 25), (second, 0)):
             cell = Text.assemble((f"{row.label:<4}", "bold"), row.little)
             if row.label == chosen:
                 cell.stylize(CHOSEN_STYLE)

@@ -25,27 +25,27 @@ VALUE_COLUMNS = 20
 """Wide enough for any u64 or i64, and for most floats."""
 CHANGES_COLUMNS = 6
 SPARK_COLUMNS = 20
+MIN_SPARK_COLUMNS = 8
 MIN_NAME_COLUMNS = 12
+MIN_VALUE_COLUMNS = 6
 EMPTY = "No watches: w in the bytes watches the value at the cursor, as the inspector's type (t)"
 
 
-def watch_row(watch: Watch, name: str, width: int) -> str:
+def watch_row(watch: Watch, name: str, width: int, value_width: int = VALUE_COLUMNS) -> str:
     """One row in ``width`` columns: ``name  type value  Nx  sparkline``.
 
-    The sparkline gives up its columns first, then the name is cut from the left
-    (its end, the symbol and offset, says most).
+    The name is cut (from the left: its end, the symbol and offset, says most) only
+    when the sparkline is down to MIN_SPARK_COLUMNS.
     """
-    fixed = 1 + 3 + 1 + VALUE_COLUMNS + 1 + CHANGES_COLUMNS
-    spark = max(0, min(SPARK_COLUMNS, width - fixed - MIN_NAME_COLUMNS - 1))
-    name_width = max(MIN_NAME_COLUMNS, width - fixed - (spark + 1 if spark else 0))
-    value = watch.text if len(watch.text) <= VALUE_COLUMNS else watch.text[: VALUE_COLUMNS - 1]
+    fixed = 1 + 3 + 1 + value_width + 1 + CHANGES_COLUMNS + 1
+    spark = min(SPARK_COLUMNS, max(MIN_SPARK_COLUMNS, width - fixed - len(name)))
+    name_width = max(MIN_NAME_COLUMNS, width - fixed - spark)
+    text = watch.text if len(watch.text) <= value_width else watch.text[: value_width - 1] + "…"
     line = (
         f"{cut_from_left(name, name_width):<{name_width}} {watch.type_name:<3} "
-        f"{value:>{VALUE_COLUMNS}} {watch.changes:>{CHANGES_COLUMNS - 1}}x"
+        f"{text:>{value_width}} {watch.changes:>{CHANGES_COLUMNS - 1}}x "
     )
-    if spark:
-        line += " " + sparkline(list(watch.history), spark)
-    return line
+    return line + sparkline(list(watch.history), spark)
 
 
 class WatchPane(OptionList):
@@ -88,7 +88,11 @@ class WatchPane(OptionList):
     def show(self, watches: Sequence[Watch], name_of: Callable[[int], str]) -> None:
         """Show ``watches``, each named by ``name_of``, keeping the highlighted row."""
         width = max(self.scrollable_content_region.width, 40)
-        lines = [watch_row(watch, name_of(watch.address), width) for watch in watches]
+        # As wide as the widest value now, so that short values leave the name room.
+        value_width = min(
+            VALUE_COLUMNS, max([MIN_VALUE_COLUMNS, *(len(watch.text) for watch in watches)])
+        )
+        lines = [watch_row(watch, name_of(watch.address), width, value_width) for watch in watches]
         self.border_title = f"Watches {len(watches)}/{MAX_WATCHES}"
         self.border_subtitle = "enter goes there · x removes" if watches else ""
         if lines == self.lines and self.option_count:
