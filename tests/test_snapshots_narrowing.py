@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fixed_page_screen import FixedPageScreen
 from targets.counter import FIXED_ADDRESS, START, CounterTarget, build_counter_target
 from targets.counter import start_counter_target as start
 from targets.pattern import at_fixed_address
-from test_snapshots_telescope import FixedTelescopeScreen
 from textual.app import App
 from textual.pilot import Pilot
 
-from memtui.core.process_memory.memory_session import MapsRead
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
 
@@ -39,12 +38,10 @@ def fixed_counter(counter_binary: Path) -> Iterator[CounterTarget]:
         yield target
 
 
-class FixedCounterScreen(FixedTelescopeScreen):
+class FixedCounterScreen(FixedPageScreen):
     """The memory view with only the counter's fixed page and no per-run text."""
 
-    def _show_mappings(self, event: MapsRead) -> None:
-        fixed = [m for m in event.mappings if m.start == FIXED_ADDRESS]
-        MemoryScreen._show_mappings(self, MapsRead(fixed, event.rss))
+    fixed_address = FIXED_ADDRESS
 
 
 class NarrowingApp(App[None]):
