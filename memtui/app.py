@@ -42,6 +42,7 @@ from memtui.widgets.ascii_output import AsciiFilter
 from memtui.widgets.leak_panel import LOADING_PROCESSES
 
 if TYPE_CHECKING:
+    from memtui.core.process_memory.memory_writer import MemoryWriter
     from memtui.core.sources.prometheus.fleet import FleetLink
     from memtui.core.sources.replay_source import ReplaySource
     from memtui.screens.fleet_screen import FleetScreen
@@ -175,6 +176,7 @@ class MemtuiApp(App[None]):
         fleet: FleetLink | None = None,
         ascii_only: bool = False,
         color_system: str | None = None,
+        writer: MemoryWriter | None = None,
     ) -> None:
         """``color_system`` is the terminal's, as Rich detects it (``standard`` for 16
         colours); the command line passes it, tests leave it out."""
@@ -194,6 +196,8 @@ class MemtuiApp(App[None]):
         self._host_error_until = 0.0
         self.start_pid = start_pid
         """`memtui --pid PID`: open this process's memory view at start."""
+        self.writer = writer
+        """`memtui --pid PID --write`: what writes to that process; None: nothing can."""
         self._poll_timer: Timer | None = None
         self._poll_started = 0.0
         self._process_timer: Timer | None = None
@@ -745,7 +749,9 @@ class MemtuiApp(App[None]):
     def open_memory_view(self, pid: int) -> None:
         from memtui.screens.memory_screen import MemoryScreen
 
-        self.push_screen(MemoryScreen(pid, self.model.interval))
+        # Only the process named with --pid --write may be written to, however reached.
+        writer = self.writer if self.writer is not None and self.writer.pid == pid else None
+        self.push_screen(MemoryScreen(pid, self.model.interval, writer=writer))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

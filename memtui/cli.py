@@ -364,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PID",
         help="open the memory view of process PID at start",
     )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="with --pid: let the memory view write to that process (e edits, u undoes); "
+        "off by default",
+    )
     fleet = parser.add_argument_group(
         "many machines",
         "Watch every host a Prometheus server scrapes with node_exporter (README: Many "

@@ -182,6 +182,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
         )
         return 2
 
+    if args.write and args.pid is None:
+        print("memtui: --write goes with --pid PID, the process it may write to", file=sys.stderr)
+        return 2
     if args.pid is not None:
         problem = pid_problem(args.pid)
         if problem is not None:
@@ -198,6 +201,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from memtui.app import MemtuiApp
+    from memtui.core.process_memory.memory_writer import MemoryWriter
 
     colors = Console(file=sys.__stderr__).color_system
     app = MemtuiApp(
@@ -206,6 +210,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         fleet=fleet,
         ascii_only=args.ascii or not locale_is_utf8(),
         color_system=colors,
+        # The one place a writer is made: without --write nothing in memtui can write.
+        writer=MemoryWriter(args.pid) if args.write and args.pid is not None else None,
     )
     try:
         app.run()

@@ -59,6 +59,17 @@ from memtui.core.process_memory.memory_session import (
     SessionEvent,
     SessionFailed,
 )
+from memtui.core.process_memory.memory_writer import (
+    EDIT_HELP,
+    WRITE_OFF,
+    EditValue,
+    MemoryWriter,
+    WriteDone,
+    WriteFailed,
+    WriteRefused,
+    parse_edit,
+    show_bytes,
+)
 from memtui.core.process_memory.narrowing_scan import (
     UNDO_DEPTH,
     NarrowingError,
@@ -75,6 +86,7 @@ from memtui.core.process_memory.symbols import ProcessSymbols
 from memtui.core.process_memory.telescope import TelescopeRow, read_telescope
 from memtui.core.process_memory.watches import WatchError, WatchList
 from memtui.core.units import format_bytes_short
+from memtui.screens.confirm_screen import ConfirmScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_layout import COMPACT_INSPECTOR_ROWS, plan_layout
 from memtui.screens.search_results_screen import SearchResultsScreen
@@ -117,7 +129,11 @@ ABOUT = (
     f"ctrl+z in the prompt) goes back a step (the last {UNDO_DEPTH}). Each step reads only "
     "the matches, under one freeze. Watches (w) are read with the rows on screen, under "
     "the same freeze, at every refresh; each counts its changes since it was added and "
-    "keeps its last 60 values for the sparkline."
+    "keeps its last 60 values for the sparkline. "
+    "Writing is off unless memtui was started with --pid PID --write (the title then "
+    "says WRITE): e writes at the cursor, after a confirmation the first time, under a "
+    "freeze, only into writable mappings, and reads it back; u undoes the last write "
+    "while its bytes still hold what was written."
 )
 
 KEYS = [
@@ -146,6 +162,8 @@ KEYS = [
     ("y", "Copy the selection (or the byte at the cursor) as hex, through the terminal"),
     ("Y", "Copy it as text: printable ASCII, any other byte as a dot (at most 1 MiB)"),
     ("s", "Save the selection, the mapping at the cursor, or START..END FILE; .txt/.hex: hex"),
+    ("e", 'With --write: write at the cursor: 41 42 (hex), "text", u32:5, i16:-2, f64:2.5'),
+    ("u", "With --write: undo the last write, if its bytes still hold what was written"),
     ("?", "This help"),
     ("esc", "Back"),
 ]
@@ -203,6 +221,8 @@ class MemoryScreen(Screen[None]):
         Binding("y", "copy('hex')", "Copy hex", show=False),
         Binding("Y", "copy('text')", "Copy text", show=False),
         Binding("s", "save", "Save"),
+        Binding("e", "edit", "Edit", show=False),
+        Binding("u", "undo_write", "Undo write", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
@@ -291,9 +311,14 @@ class MemoryScreen(Screen[None]):
         *,
         auto_refresh: bool = True,
         freeze: bool = True,
+        writer: MemoryWriter | None = None,
     ) -> None:
         super().__init__()
         self.pid = pid
+        self.writer = writer
+        """Only with --write: the one way this view can change the process's memory."""
+        self._edit_address: int | None = None
+        self._writes_asked = 0
         self.interval = interval
         self.auto_refresh_on = auto_refresh
         self.itself = is_memtui_itself(pid)
@@ -376,6 +401,8 @@ class MemoryScreen(Screen[None]):
         yield Input(id="search", classes="prompt", placeholder=f"search: {QUERY_HELP}")
         yield Input(id="save", classes="prompt", placeholder=f"save: {SAVE_USAGE}")
         yield self._narrowing
+        if self.writer is not None:
+            yield Input(id="edit", classes="prompt", placeholder=f"write: {EDIT_HELP}")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -485,6 +512,8 @@ class MemoryScreen(Screen[None]):
             self._telescope_read(event)
         elif isinstance(event, ProbeRead) and event.key == "copy":
             self._copy_read(event)
+        elif isinstance(event, ProbeRead) and event.key.startswith("write-"):
+            self._write_reported(event)
 
     def on_hex_view_rows_arrived(self, message: HexView.RowsArrived) -> None:
         rows = message.rows
@@ -687,6 +716,9 @@ class MemoryScreen(Screen[None]):
         if selection is not None:
             # Before the cursor's address: at 80 columns the end of the title is cut.
             parts.append(f"selected {selection[1]:,} B")
+        if self.writer is not None:
+            undo = self.writer.undo_count
+            parts.insert(1, f"WRITE ({undo} to undo)" if undo else "WRITE")
         address = self._hex.cursor_address
         if address is not None:
             mapping = find_mapping(self.mappings, address)
@@ -1435,3 +1467,93 @@ class MemoryScreen(Screen[None]):
         # HelpScreen's table reads its cells as markup, which would swallow [heap].
         keys = [(key, escape(description)) for key, description in KEYS]
         self.app.push_screen(HelpScreen(keys, about=ABOUT))
+
+    # -- writes (only with --write) ---------------------------------------------------------
+
+    def action_edit(self) -> None:
+        if self.writer is None:
+            self.notify(WRITE_OFF, title="Edit", severity="warning", timeout=6, markup=False)
+            return
+        address = self._hex.cursor_address
+        if address is None:
+            self.notify("No byte under the cursor to write at", title="Edit", timeout=3)
+            return
+        self._edit_address = address
+        self._open_prompt("edit")
+        self.query_one("#edit", Input).placeholder = f"write at {address:x}: {EDIT_HELP}"
+
+    @on(Input.Submitted, "#edit")
+    def _edit_submitted(self, event: Input.Submitted) -> None:
+        value = self._prompt_answer(event, "Edit", parse_edit)
+        address, writer = self._edit_address, self.writer
+        if value is None or address is None or writer is None:
+            return
+        if writer.confirmed:
+            self._start_write(address, value)
+            return
+        mapping = find_mapping(self.mappings, address)
+        where = name_address(address, mapping, self.name_of) if mapping else "unmapped memory"
+        question = (
+            f"Write {len(value.data)} byte{'s' if len(value.data) != 1 else ''} "
+            f"({show_bytes(value.data)}) at 0x{address:x} ({where}) into process {self.pid} "
+            f"({self.name_of_process})? This changes the running program; u undoes it. "
+            "Asked once per run."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                writer.confirmed = True
+                self._start_write(address, value)
+            else:
+                self.notify("Nothing written", title="Edit", timeout=3)
+            self._hex.focus()
+
+        self.app.push_screen(ConfirmScreen(question, title="Write to process memory"), answered)
+
+    def _start_write(self, address: int, value: EditValue) -> None:
+        writer = self.writer
+        session = self._job_session()
+        if writer is None or session is None:
+            return
+        self._writes_asked += 1
+        data = value.data
+
+        def write(reader: MemoryReader) -> WriteDone:
+            return writer.write(reader, address, data)
+
+        if not session.request_probe(f"write-{self._writes_asked}", write):
+            self.notify("The reader is busy: nothing written, try again", severity="warning")
+
+    def action_undo_write(self) -> None:
+        writer = self.writer
+        if writer is None:
+            self.notify(WRITE_OFF, title="Undo", severity="warning", timeout=6, markup=False)
+            return
+        session = self._job_session()
+        if session is None:
+            return
+        self._writes_asked += 1
+        if not session.request_probe(f"write-{self._writes_asked}", writer.undo):
+            self.notify("The reader is busy: nothing undone, try again", severity="warning")
+
+    def _write_reported(self, event: ProbeRead) -> None:
+        error = event.error
+        if error is not None:
+            message = str(error)
+            if not isinstance(error, WriteRefused | WriteFailed):
+                message = f"nothing written: {message}"
+            self.notify(message, title="Write", severity="error", timeout=8, markup=False)
+        elif isinstance(event.payload, WriteDone):
+            done = event.payload
+            write = done.write
+            if done.undone:
+                more = f"; {done.undo_left} more to undo" if done.undo_left else ""
+                text = f"Undone: 0x{write.address:x} holds {show_bytes(write.before)} again{more}"
+            else:
+                text = (
+                    f"Wrote {show_bytes(write.after)} at 0x{write.address:x} (was "
+                    f"{show_bytes(write.before)}), read back the same; u undoes it"
+                )
+            self.notify(text, title="Write", timeout=6, markup=False)
+        self._hex.reload()
+        self._show_title()

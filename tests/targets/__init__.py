@@ -188,6 +188,13 @@ def traced_tasks(pid: int) -> list[int]:
     return traced
 
 
+def peek(pid: int, address: int, length: int) -> bytes:
+    """The target's bytes, read by the test itself through /proc/PID/mem."""
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        mem.seek(address)
+        return mem.read(length)
+
+
 def read_counters(target: Target) -> list[int]:
     """The worker threads' counters, read through /proc/PID/mem without stopping it."""
     count = target.nthreads

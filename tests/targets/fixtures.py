@@ -13,6 +13,7 @@ import pytest
 from targets import Binaries, Target, assert_running, build, start_target
 from targets.pattern import build_pattern_target
 from targets.symbols import SymbolsBinaries, build_symbols_targets, start_symbols_target
+from targets.values import build_values_target
 
 BIG_SIZE = 64 << 20
 BIG_SEED = 20260601
@@ -27,6 +28,12 @@ def binaries(tmp_path_factory: pytest.TempPathFactory) -> Binaries:
 def pattern_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The memory view's target (targets/pattern_target.c)."""
     return build_pattern_target(tmp_path_factory.mktemp("pattern"))
+
+
+@pytest.fixture(scope="session")
+def values_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """targets/values_target.c: known values, a counter and a read-only page."""
+    return build_values_target(tmp_path_factory.mktemp("values"))
 
 
 @pytest.fixture(scope="session")

@@ -43,12 +43,16 @@ def build_values_target(out_dir: Path) -> Path:
     return binary
 
 
-def start_values_target(binary: Path, fixed: int | None = None) -> Target:
+def start_values_target(
+    binary: Path, fixed: int | None = None, environment: dict[str, str] | None = None
+) -> Target:
     """Start it; its addresses are ``values``, ``other`` (the 'B' page) and ``block``."""
     argv = [str(binary), f"{fixed:x}" if fixed else "-"]
-    # An empty environment: pytest's (PYTEST_CURRENT_TEST names the test, and with
-    # it a needle) would put another copy of a value on the target's stack.
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={})
+    # An empty environment (unless one is given): pytest's (PYTEST_CURRENT_TEST names
+    # the test, and with it a needle) would put another copy of a value on the stack.
+    process = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment or {}
+    )
     assert process.stdout is not None
     line = process.stdout.readline().decode()
     if not line:
@@ -60,8 +64,10 @@ def start_values_target(binary: Path, fixed: int | None = None) -> Target:
 
 
 @contextmanager
-def running_values_target(binary: Path, fixed: int | None = None) -> Iterator[Target]:
-    target = start_values_target(binary, fixed)
+def running_values_target(
+    binary: Path, fixed: int | None = None, environment: dict[str, str] | None = None
+) -> Iterator[Target]:
+    target = start_values_target(binary, fixed, environment)
     try:
         yield target
     finally:

@@ -196,9 +196,14 @@ class MemoryReader:
         return results
 
     @contextlib.contextmanager
-    def one_moment(self) -> Iterator[Callable[[list[tuple[int, int]]], list[ReadResult]]]:
+    def one_moment(
+        self, freeze: bool | None = None
+    ) -> Iterator[Callable[[list[tuple[int, int]]], list[ReadResult]]]:
         """One freeze (if on) over reads that depend on each other, such as a pointer
-        chain: yields a function that reads (address, length) ranges, as read_many."""
+        chain: yields a function that reads (address, length) ranges, as read_many.
+
+        ``freeze`` overrides the reader's mode for this moment: a write freezes always.
+        """
         result_class = _read_result_class()
 
         def read_ranges(ranges: list[tuple[int, int]]) -> list[ReadResult]:
@@ -208,7 +213,7 @@ class MemoryReader:
                 results.append(result_class(address, data, self._read(address, memoryview(data))))
             return results
 
-        with self._session():
+        with self._session(freeze):
             yield read_ranges
 
     def read_values(
@@ -363,11 +368,11 @@ class MemoryReader:
     # -- session --------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _session(self) -> Iterator[None]:
+    def _session(self, freeze: bool | None = None) -> Iterator[None]:
         if self._mem_fd < 0:
             raise ValueError("read from a closed MemoryReader")
         self._maps = None
-        if not self.freeze:
+        if not (self.freeze if freeze is None else freeze):
             # freeze is a plain attribute a caller may flip between reads; peek
             # cannot follow it there.
             if self.method == "peek":
