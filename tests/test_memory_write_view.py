@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import model_from_argv
 from targets import Target, assert_running, peek, stopped_tasks
 from targets.values import COUNTER_AT, U64_AT, running_values_target
 from test_memory_view import ViewApp, go_to, open_view, wait_until
@@ -26,6 +27,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from memtui.app import MemtuiApp
 from memtui.core.process_memory.memory_writer import WRITE_OFF, MemoryWriter
 from memtui.core.process_memory.proc_maps import read_maps
 from memtui.screens.confirm_screen import ConfirmScreen
@@ -237,6 +239,25 @@ async def test_the_view_refuses_writes_to_read_only_and_unmapped_memory(target: 
         assert writer.undo_count == 0
     assert peek(target.pid, target.known, 16) == known
     assert_running(target)
+
+
+async def test_only_the_process_named_with_pid_gets_the_writer(
+    values: Target, target: Target
+) -> None:
+    writer = MemoryWriter(values.pid)
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"), start_pid=values.pid, writer=writer)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, MemoryScreen))
+        assert isinstance(app.screen, MemoryScreen) and app.screen.writer is writer
+        await pilot.press("escape")
+        app.open_memory_view(target.pid)  # another process, as the picker opens it
+        await wait_until(pilot, lambda: isinstance(app.screen, MemoryScreen))
+        other = app.screen
+        assert isinstance(other, MemoryScreen) and other.pid == target.pid
+        assert other.writer is None and not other.query("#edit")
+        await pilot.press("e")
+        await pilot.pause()
+        assert WRITE_OFF in notes(app)
 
 
 def test_write_without_pid_is_a_usage_error() -> None:

@@ -8,6 +8,8 @@ and a region it unmaps on cue ('u').
 
 from __future__ import annotations
 
+import ctypes
+import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,3 +183,13 @@ def test_a_writer_refuses_a_process_that_reused_its_pid(values: Target) -> None:
     with MemoryReader(values.pid) as reader, pytest.raises(WriteRefused, match="not the one"):
         writer.write(reader, values.values + COUNTER_AT, b"x")
     assert peek(values.pid, values.values + COUNTER_AT, 1) == b"\x00"
+
+
+def test_memtui_does_not_write_to_itself() -> None:
+    here = bytearray(b"unchanged")
+    address = ctypes.addressof(ctypes.c_char.from_buffer(here))
+    writer = MemoryWriter(os.getpid())
+    refused = pytest.raises(WriteRefused, match="is memtui itself, which does not write")
+    with MemoryReader(os.getpid(), freeze=False) as reader, refused:
+        writer.write(reader, address, b"X")
+    assert here == b"unchanged"

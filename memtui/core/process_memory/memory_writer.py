@@ -42,7 +42,7 @@ from memtui.core.input_echo import echo
 from memtui.core.process_memory.memory_reader import MemoryReader
 from memtui.core.process_memory.memory_search import ALIASES, TYPES, compile_pattern
 from memtui.core.process_memory.proc_maps import find_mapping, read_maps
-from memtui.core.process_memory.process_facts import task_path
+from memtui.core.process_memory.process_facts import is_memtui_itself, task_path
 from memtui.core.process_memory.reader_errors import ReaderError
 
 if TYPE_CHECKING:
@@ -181,6 +181,7 @@ class MemoryWriter:
         """Write ``data`` at ``address``, under a freeze, and read it back."""
         if not data:
             raise WriteRefused(self.pid, "nothing to write")
+        self._check_not_itself()
         with reader.one_moment(freeze=True) as read_ranges:
             before = self._current_bytes(read_ranges, address, len(data))
             self._put(reader, read_ranges, address, data, before)
@@ -196,6 +197,7 @@ class MemoryWriter:
             if not self._undo:
                 raise WriteRefused(self.pid, "nothing to undo")
             record = self._undo[-1]
+        self._check_not_itself()
         with reader.one_moment(freeze=True) as read_ranges:
             try:
                 now = self._current_bytes(read_ranges, record.address, len(record.after))
@@ -215,6 +217,13 @@ class MemoryWriter:
             self._put(reader, read_ranges, record.address, record.before, now)
         self._drop(record)
         return WriteDone(record, undone=True, undo_left=self.undo_count)
+
+    def _check_not_itself(self) -> None:
+        # A write needs a freeze, and a process cannot freeze (ptrace) itself.
+        if is_memtui_itself(self.pid):
+            raise WriteRefused(
+                self.pid, f"process {self.pid} is memtui itself, which does not write to itself"
+            )
 
     def _drop(self, record: Write) -> None:
         with self._lock:
