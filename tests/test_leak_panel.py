@@ -6,6 +6,7 @@ against `memtui demo-leak` and quiet workloads it starts itself.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -15,12 +16,13 @@ from pathlib import Path
 
 from conftest import LEAK_RECORDING, model_from_argv, replay_ready
 from targets.leak_workloads import start_workload, stop_workload
+from textual.app import App, ComposeResult
 
 from memtui.app import MemtuiApp
-from memtui.core.leak.leak_detector import LeakVerdict
+from memtui.core.leak.leak_detector import NO_VERDICT, Fit, LeakVerdict, ProcessGrowth
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.memory_screen import MemoryScreen
-from memtui.widgets.leak_panel import GrowthPanel, LeakVerdictBar, verdict_line
+from memtui.widgets.leak_panel import QUIET_AFTER, GrowthPanel, LeakVerdictBar, verdict_line
 
 WORKLOADS = Path(__file__).parent / "targets" / "leak_workloads.py"
 DETECTION_BOUND = 30.0
@@ -122,6 +124,40 @@ async def test_p_goes_into_the_panel_then_hides_it_and_a_quiet_panel_is_one_line
         assert len(screen.shown_fields) >= len(shown)
         await pilot.press("p")
         assert panel.display and panel.has_focus_within
+
+
+class PanelApp(App[None]):
+    """The panel alone, fed only by the test."""
+
+    def compose(self) -> ComposeResult:
+        yield GrowthPanel(60.0)
+
+
+async def test_the_list_folds_to_one_line_only_after_a_quiet_stretch() -> None:
+    # Growers that come and go every few samples must not fold and unfold the panel
+    # (each time the whole grid is laid out again, and the charts jump).
+    app = PanelApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(GrowthPanel)
+        now = [1000.0]
+        panel.clock = lambda: now[0]
+        app.set_focus(None)  # a user in the list keeps it open; here nobody is
+        panel.show(NO_VERDICT)
+        assert panel.has_class("-quiet")  # nothing ever grew: one line at once
+        grower = ProcessGrowth(42, 1.0, "grower", 64 << 20, Fit(1e6, 0.5, 60.0, 30), False)
+        panel.show(dataclasses.replace(NO_VERDICT, attribution=(grower,)))
+        await pilot.pause()
+        assert not panel.has_class("-quiet") and panel.outer_size.height > 1
+        heights = []
+        for _ in range(int(QUIET_AFTER) - 1):  # nothing grows, for most of the stretch
+            now[0] += 1.0
+            panel.show(NO_VERDICT)
+            heights.append(panel.rows_needed)
+        assert all(height > 1 for height in heights)
+        now[0] += 2.0
+        panel.show(NO_VERDICT)
+        await pilot.pause()
+        assert panel.has_class("-quiet") and panel.outer_size.height == 1
 
 
 async def test_replay_hides_the_panel_and_says_why_when_shown() -> None:

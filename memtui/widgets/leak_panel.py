@@ -5,6 +5,9 @@ Both only render what the core's LeakDetector and MappingGrowthTracker return.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +28,12 @@ LOADING_PROCESSES = "loading processes…"
 """Shown in place of the verdict and the growing processes while a replay reads
 its page's processes (the charts are up already)."""
 FULL_HEIGHT = PANEL_ROWS + 3  # the title, the mappings line and the border
+
+QUIET_AFTER = 30.0
+"""Seconds with nothing growing before the list folds back to one line. On a busy
+machine growers come and go every few samples; each fold or unfold lays the whole
+grid out again (30-55 ms, the dashboard's largest CPU cost in
+bench/breakdown_dashboard.py) and moves the charts under the user's eyes."""
 
 
 def _duration(seconds: float) -> str:
@@ -171,6 +180,9 @@ class GrowthPanel(Vertical):
         """What the list shows; None before the first ``show`` and after a note."""
         self._highlighted_pid: int | None = None
         self._note: str | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        self._grew_at: float | None = None
+        """When the list last had a row (the clock's time)."""
 
     @property
     def rows_needed(self) -> int:
@@ -208,10 +220,17 @@ class GrowthPanel(Vertical):
     def highlighted_pid(self) -> int | None:
         return self._highlighted_pid
 
+    def _quiet_due(self) -> bool:
+        """Has nothing grown for QUIET_AFTER (or ever, as far as the list knows)?"""
+        return self._grew_at is None or self.clock() - self._grew_at >= QUIET_AFTER
+
     def show(self, verdict: LeakVerdict) -> None:
         rows = verdict.attribution[:PANEL_ROWS]
+        if rows:
+            self._grew_at = self.clock()
         if self.rows is not None and not rows and not self.rows:
-            self._set_quiet(True)  # the user may have left the list meanwhile
+            # The user may have left the list meanwhile, or the quiet has lasted.
+            self._set_quiet(self._quiet_due())
         if self.rows is not None and [(r.pid, r.rate_per_minute, r.current) for r in rows] == [
             (r.pid, r.rate_per_minute, r.current) for r in self.rows
         ]:
@@ -226,7 +245,7 @@ class GrowthPanel(Vertical):
         if not rows:
             options.add_option(Option("  no process grew over the window", disabled=True))
             self._set_highlight(None)
-            self._set_quiet(True)
+            self._set_quiet(self._quiet_due())
             return
         self._set_quiet(False)
         pids = [row.pid for row in rows]
