@@ -204,8 +204,12 @@ class MemtuiApp(App[None]):
         # One sampler for the app's lifetime, so growth histories survive screen changes.
         self.process_sampler = ProcessTableSampler()
         # The leak attribution's own, lighter one: it needs names and RSS+swap only,
-        # so no command lines and no smaps_rollup reads (docs/performance.md).
-        self.growth_sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
+        # so no command lines and no smaps_rollup reads (docs/performance.md), and it
+        # reads /proc/PID/stat itself: psutil's listing cost twice as much, and read
+        # the command line of every long name again at every sample.
+        self.growth_sampler = ProcessTableSampler(
+            pss_budget=0, with_cmdline=False, with_cpu=False, read_stat_directly=True
+        )
         self._replay_source: ReplaySource | None = None
         # Replay workers are exclusive, but a superseded thread worker runs on to its
         # end: the lock keeps two of them off the store's connection at once, and the
