@@ -8,6 +8,7 @@ by fixed text.
 from __future__ import annotations
 
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from memtui.core.process_memory.memory_session import MapsRead
@@ -44,3 +45,15 @@ class FixedPageApp(App[None]):
         screen = FixedPageScreen(self.pid, auto_refresh=False)
         screen.fixed_address = self.fixed_address
         self.push_screen(screen)
+
+
+async def memory_screen_ready(pilot: Pilot[None]) -> MemoryScreen:
+    """The memory view once its mappings are in (a few seconds at most)."""
+    app = pilot.app
+    for _ in range(250):
+        if isinstance(app.screen, MemoryScreen) and app.screen.mappings:
+            break
+        await pilot.pause(0.02)
+    screen = app.screen
+    assert isinstance(screen, MemoryScreen)
+    return screen

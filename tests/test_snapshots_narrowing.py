@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fixed_page_screen import FixedPageScreen
+from fixed_page_screen import FixedPageScreen, memory_screen_ready
 from targets.counter import FIXED_ADDRESS, START, CounterTarget, build_counter_target
 from targets.counter import start_counter_target as start
 from targets.pattern import at_fixed_address
 from textual.app import App
 from textual.pilot import Pilot
 
-from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
 
 SnapCompare = Callable[..., bool]
@@ -56,12 +55,7 @@ class NarrowingApp(App[None]):
 def narrowed(target: CounterTarget) -> Callable[[Pilot[None]], object]:
     async def run_before(pilot: Pilot[None]) -> None:
         app = pilot.app
-        for _ in range(250):
-            if isinstance(app.screen, MemoryScreen) and app.screen.mappings:
-                break
-            await pilot.pause(0.02)
-        screen = app.screen
-        assert isinstance(screen, MemoryScreen)
+        screen = await memory_screen_ready(pilot)
         await pilot.press("g", *f"{FIXED_ADDRESS:x}", "enter")
         await pilot.press("slash", *f"u32:{START}", "enter")
         for _ in range(500):

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from fixed_page_screen import FixedPageApp
+from fixed_page_screen import FixedPageApp, memory_screen_ready
 from targets import Target
 from targets.pattern import at_fixed_address
 from targets.symbols import FIXED_ADDRESS, SymbolsBinaries, start_symbols_target
 from textual.pilot import Pilot
 
-from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.hex_view import HexView
 from memtui.widgets.telescope import Telescope
 
@@ -35,13 +34,7 @@ def fixed_words(symbols_binaries: SymbolsBinaries) -> Iterator[Target]:
 
 
 async def show_telescope(pilot: Pilot[None]) -> None:
-    app = pilot.app
-    for _ in range(250):
-        if isinstance(app.screen, MemoryScreen) and app.screen.mappings:
-            break
-        await pilot.pause(0.02)
-    screen = app.screen
-    assert isinstance(screen, MemoryScreen)
+    screen = await memory_screen_ready(pilot)
     for _ in range(250):
         if screen.symbols is not None:
             break

@@ -251,3 +251,16 @@ def line_of_addresses(line: str) -> dict[str, int]:
     """The ``name=value`` pairs a target prints (hex, decimal, or ``(nil)`` for 0)."""
     pairs = re.findall(r"(\w+)=(0x[0-9a-f]+|\(nil\)|\d+)", line)
     return {key: (0 if value == "(nil)" else int(value, 0)) for key, value in pairs}
+
+
+def start_address_line(
+    argv: list[str], what: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
+    """Start a target that prints one line of ``name=address`` pairs, and read it."""
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    if not line:
+        stop_process(process)
+        raise RuntimeError(f"{what} did not start: {argv}")
+    return process, line_of_addresses(line)

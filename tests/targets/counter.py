@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from targets import compile_c, line_of_addresses, stop_process
+from targets import compile_c, start_address_line, stop_process
 
 SOURCE = Path(__file__).resolve().parent / "counter_target.c"
 START = 1_513_920_225
@@ -67,13 +67,7 @@ def start_counter_target(
     argv = [str(binary), str(start), str(steady), str(climbers), str(fallers)]
     argv.append(f"{fixed:x}" if fixed else "-")
     # An empty environment: nothing of pytest's lands on the target's stack.
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={})
-    assert process.stdout is not None
-    line = process.stdout.readline().decode()
-    if not line:
-        stop_process(process)
-        raise RuntimeError(f"counter target did not start: {argv}")
-    values = line_of_addresses(line)
+    process, values = start_address_line(argv, "counter target", env={})
     del values["fixed"]
     return CounterTarget(process, counts=(steady, climbers, fallers), **values)
 

@@ -8,13 +8,12 @@ fills with every global). Built once per session into a temporary directory.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from targets import Target, stop_process
+from targets import Target, start_address_line
 
 SOURCE = Path(__file__).resolve().parent / "symbols_target.c"
 FIXED_ADDRESS = 0x710000000000
@@ -47,14 +46,5 @@ def build_symbols_targets(out_dir: Path) -> SymbolsBinaries:
 def start_symbols_target(binary: Path, fixed: int | None = None) -> Target:
     """Start the target and parse its line of ``name=address`` pairs ((nil) is 0)."""
     argv = [str(binary), f"{fixed:x}" if fixed else "-"]
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    line = process.stdout.readline().decode()
-    if not line:
-        stop_process(process)
-        raise RuntimeError(f"symbols target did not start: {argv}")
-    values = {
-        key: (0 if value == "(nil)" else int(value, 0))
-        for key, value in re.findall(r"(\w+)=(0x[0-9a-f]+|\(nil\))", line)
-    }
+    process, values = start_address_line(argv, "symbols target")
     return Target(process, values)

@@ -6,14 +6,11 @@ Built once per session into a temporary directory, like the other targets.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-from targets import Target, stop_process
+from targets import Target, compile_c, start_address_line
 
 SOURCE = Path(__file__).resolve().parent / "watch_target.c"
 COUNTER_START = 41
@@ -25,29 +22,13 @@ FIXED_TEXT = b"memtui watch page"
 
 
 def build_watch_target(out_dir: Path) -> Path:
-    compiler = shutil.which("gcc") or shutil.which("cc")
-    if compiler is None:
-        raise RuntimeError("the watch tests need a C compiler (gcc or cc)")
-    binary = out_dir / "watch_target"
-    subprocess.run(
-        [compiler, "-O2", "-Wall", "-rdynamic", "-o", str(binary), str(SOURCE)], check=True
-    )
-    return binary
+    return compile_c(SOURCE, out_dir / "watch_target", "-rdynamic")
 
 
 def start_watch_target(binary: Path, fixed: int | None = None) -> Target:
     """Start it; its addresses are ``counter``, ``level`` and ``fixed`` (0 without)."""
     argv = [str(binary), f"{fixed:x}" if fixed else "-"]
-    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    line = process.stdout.readline().decode()
-    if not line:
-        stop_process(process)
-        raise RuntimeError(f"watch target did not start: {argv}")
-    values = {
-        key: (0 if value == "(nil)" else int(value, 0))
-        for key, value in re.findall(r"(\w+)=(0x[0-9a-f]+|\(nil\))", line)
-    }
+    process, values = start_address_line(argv, "watch target")
     return Target(process, values)
 
 
