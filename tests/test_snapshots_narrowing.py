@@ -58,20 +58,22 @@ def narrowed(target: CounterTarget) -> Callable[[Pilot[None]], object]:
         screen = await memory_screen_ready(pilot)
         await pilot.press("g", *f"{FIXED_ADDRESS:x}", "enter")
         await pilot.press("slash", *f"u32:{START}", "enter")
-        for _ in range(500):
+        for _ in range(1500):  # 30 s: a loaded CI machine can be slow
             if screen._search_job is None and screen.narrowing is not None:
                 break
             await pilot.pause(0.02)
+        assert screen.narrowing is not None, "the search did not finish"
         target.bump()
         await pilot.press("c", "+", "enter")
-        for _ in range(500):
+        for _ in range(1500):
             if screen._narrow_job is None and len(screen.narrowing.steps) == 2:  # type: ignore[union-attr]
                 break
             await pilot.pause(0.02)
+        assert len(screen.narrowing.steps) == 2, "the narrowing step did not finish"  # type: ignore[union-attr]
         await pilot.press(">", "enter")  # refused: > needs a value
         screen.action_refresh_now()  # r, which the open prompt would take as typed
         hex_view = screen.query_one(HexView)
-        for _ in range(250):
+        for _ in range(1500):
             # The refresh's rows, not the ones before it: it counts the changed bytes.
             if hex_view.visible_rows_loaded() and screen.changed_bytes is not None:
                 break
