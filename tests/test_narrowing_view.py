@@ -13,12 +13,18 @@ import pytest
 from targets import stopped_tasks, tracer_of
 from targets.counter import START, CounterTarget, build_counter_target, running_counter_target
 from test_memory_view import ViewApp, open_view, wait_until
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
+from memtui.screens.memory_layout import COMPACT_INSPECTOR_ROWS, MIN_HEX_ROWS
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.search_results_screen import SearchResultsScreen
+from memtui.widgets.data_inspector import DataInspector
+from memtui.widgets.key_footer import KeyFooter
 from memtui.widgets.narrowing_prompt import NarrowingPrompt
+from memtui.widgets.watch_pane import WatchPane
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +136,53 @@ async def test_narrow_before_a_search_or_on_text_says_what_works(counter: Counte
         await pilot.press("backspace")
         await narrow(pilot, screen, "=")
         assert message(screen).startswith("kept ")
+
+
+def region_of(widget: Widget) -> Region:
+    return widget.region if widget.display else Region()
+
+
+@pytest.mark.parametrize(
+    ("pane", "hex_rows", "input_rows"),
+    [("", MIN_HEX_ROWS, 3), ("p", MIN_HEX_ROWS - 1, 1), ("w", MIN_HEX_ROWS - 1, 1)],
+)
+async def test_at_80x24_the_inspector_and_the_prompt_leave_eight_rows_of_hex(
+    counter: CounterTarget, pane: str, hex_rows: int, input_rows: int
+) -> None:
+    """With a pane too, the pane shrinks, then the input loses its border: 7 rows, as
+    with the inspector and both panes."""
+    app = ViewApp(counter.pid, auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, hex_view = await open_view(pilot)
+        await pilot.press("i", *pane)
+        await search(pilot, screen, f"u32:{START}")
+        counter.bump()
+        await pilot.press("c")
+        await narrow(pilot, screen, "+")  # the message line shows too now
+        await pilot.pause()
+        assert message(screen).startswith("kept 3 of ")
+        assert hex_view.scrollable_content_region.height >= hex_rows
+        # Nothing is cut: each part has its height, inside the screen, apart.
+        parts: list[Widget] = [
+            hex_view,
+            screen.query_one(DataInspector),
+            screen.query_one("#narrow-history", Static),
+            screen.query_one("#narrow-message", Static),
+            screen.query_one("#narrow", Input),
+            screen.query_one(KeyFooter),
+        ]
+        if pane:
+            parts.append(screen.query_one(WatchPane if pane == "w" else "Telescope"))
+        shown = [region_of(part) for part in parts]
+        assert all(screen.region.contains_region(region) for region in shown)
+        assert shown[1].height >= COMPACT_INSPECTOR_ROWS and shown[4].height == input_rows
+        assert all(region.height >= 1 for region in shown)
+        for index, region in enumerate(shown):
+            assert not any(region.overlaps(other) for other in shown[index + 1 :]), parts[index]
+        assert screen.query_one(NarrowingPrompt).is_open
+        # Closed, the history line stays and the hex view takes the input's rows back.
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert region_of(screen.query_one("#narrow-history", Static)).height == 1
+        assert hex_view.scrollable_content_region.height >= MIN_HEX_ROWS

@@ -3,7 +3,8 @@
 The counter target maps its counter and decoys on a page at a fixed address; the
 screen keeps only that page, and the PID and the read timing are replaced by fixed
 text. The picture: one step taken (+), then a refused one, whose message stays on
-the prompt's line with what was typed.
+the prompt's line with what was typed; at 80x24, also with the inspector and the
+telescope open, where the prompt's rows count in the layout.
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ class NarrowingApp(App[None]):
         self.push_screen(FixedCounterScreen(self.pid, auto_refresh=False))
 
 
-def narrowed(target: CounterTarget) -> Callable[[Pilot[None]], object]:
+def narrowed(target: CounterTarget, *panes: str) -> Callable[[Pilot[None]], object]:
+    """One step and a refused one, with ``panes`` (keys: i, p, w) open."""
+
     async def run_before(pilot: Pilot[None]) -> None:
         app = pilot.app
         screen = await memory_screen_ready(pilot)
-        await pilot.press("g", *f"{FIXED_ADDRESS:x}", "enter")
+        await pilot.press("g", *f"{FIXED_ADDRESS:x}", "enter", *panes)
         await pilot.press("slash", *f"u32:{START}", "enter")
         for _ in range(1500):  # 30 s: a loaded CI machine can be slow
             if screen._search_job is None and screen.narrowing is not None:
@@ -93,3 +96,12 @@ def test_narrowing_prompt_120x40(snap_compare: SnapCompare, fixed_counter: Count
 def test_narrowing_prompt_80x24(snap_compare: SnapCompare, fixed_counter: CounterTarget) -> None:
     app = NarrowingApp(fixed_counter.pid)
     assert snap_compare(app, terminal_size=(80, 24), run_before=narrowed(fixed_counter))
+
+
+def test_narrowing_prompt_inspector_telescope_80x24(
+    snap_compare: SnapCompare, fixed_counter: CounterTarget
+) -> None:
+    """The telescope gives up its rows, then the input its border: 7 rows of hex."""
+    app = NarrowingApp(fixed_counter.pid)
+    run_before = narrowed(fixed_counter, "i", "p")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

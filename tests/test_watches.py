@@ -29,7 +29,7 @@ from textual.widgets import Input, Static
 from memtui.core.process_memory.memory_copy import COPY_LIMIT, ascii_text, hex_text
 from memtui.core.process_memory.read_result import ReadResult
 from memtui.core.process_memory.watches import HISTORY, MAX_WATCHES, WatchError, WatchList
-from memtui.screens.memory_layout import MIN_HEX_ROWS, plan_layout
+from memtui.screens.memory_layout import MIN_HEX_ROWS, LayoutPlan, plan_layout
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.widgets.data_inspector import DataInspector
 from memtui.widgets.hex_view import HexView
@@ -107,6 +107,30 @@ def test_the_plan_keeps_eight_hex_rows_at_80x24() -> None:
     assert 22 - 9 - sum(plan.pane_rows) >= MIN_HEX_ROWS
     roomy = plan_layout(60, table_above=10, inspector_below=True, panes=[18])
     assert not roomy.compact_inspector and roomy.pane_rows == (18,)
+
+
+def test_the_plan_counts_the_narrowing_prompt() -> None:
+    # History and message lines, and the input (3 rows with its border).
+    alone = plan_layout(
+        22, table_above=7, inspector_below=True, panes=[], prompt_lines=2, prompt_input=True
+    )
+    assert alone.compact_inspector and alone.table_rows == 0 and not alone.compact_prompt
+    assert MIN_HEX_ROWS <= 22 - 2 - 3 - 9
+    # With a pane, the pane gives up its rows, then the input its border: 7 rows left,
+    # as with the inspector and both panes.
+    pane = plan_layout(
+        22, table_above=7, inspector_below=True, panes=[18], prompt_lines=2, prompt_input=True
+    )
+    assert pane.pane_rows == (3,) and pane.compact_prompt
+    assert MIN_HEX_ROWS - 1 == 22 - 2 - 1 - 9 - 3
+    # The prompt closed, its history line still counts; the input's border is kept
+    # where there is room.
+    closed = plan_layout(22, table_above=7, inspector_below=True, panes=[18], prompt_lines=1)
+    assert closed.pane_rows == (4,) and not closed.compact_prompt
+    roomy = plan_layout(
+        60, table_above=10, inspector_below=True, panes=[18], prompt_lines=2, prompt_input=True
+    )
+    assert roomy == LayoutPlan(False, None, (18,), False)
 
 
 async def hex_rows_shown(pilot: Pilot[None], screen: MemoryScreen) -> int:

@@ -6,8 +6,12 @@ rows. When everything does not fit at its natural height, the view gives up room
 this order: the inspector below the bytes goes compact (little-endian only, two
 types a line), then the mappings table above the bytes shrinks and, below
 :data:`MIN_TABLE_ROWS`, hides, then the panes at the bottom (telescope, watches)
-share what is left, each keeping :data:`MIN_PANE_ROWS`. At 80x24 that is 8 rows of
-hex, a compact inspector and a pane of 5 rows.
+share what is left, each keeping :data:`MIN_PANE_ROWS`, and last the narrowing
+prompt's input loses its border. The narrowing prompt's lines (step history,
+message) always show: they are what a narrowing step answers. At 80x24 that is 8
+rows of hex with a compact inspector and either a pane of 5 rows or the narrowing
+prompt; 7 with the inspector and both panes, or the inspector, a pane and the
+prompt.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ MIN_TABLE_ROWS = 4
 """A header and three mappings; fewer says too little to keep."""
 MIN_PANE_ROWS = 3
 """A border and one row."""
+PROMPT_INPUT_ROWS = 3
+"""The narrowing prompt's input with its border."""
+COMPACT_PROMPT_INPUT_ROWS = 1
+"""The same input without the border."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,8 @@ class LayoutPlan:
     """Rows of the mappings table above the bytes: None as it likes, 0 hidden."""
     pane_rows: tuple[int, ...]
     """The height of each pane at the bottom, in the order given."""
+    compact_prompt: bool = False
+    """The narrowing prompt's input without its border."""
 
 
 def plan_layout(
@@ -41,13 +51,18 @@ def plan_layout(
     table_above: int,
     inspector_below: bool,
     panes: Sequence[int],
+    prompt_lines: int = 0,
+    prompt_input: bool = False,
 ) -> LayoutPlan:
     """Share ``body_rows`` (the screen less title, banner and footer).
 
     ``table_above`` is the rows the mappings table would take above the bytes (0
     when it is beside them), ``inspector_below`` whether the inspector is open below
-    the bytes, ``panes`` the natural heights of the open panes at the bottom.
+    the bytes, ``panes`` the natural heights of the open panes at the bottom,
+    ``prompt_lines`` the narrowing prompt's lines shown under them (history and
+    message) and ``prompt_input`` whether its input is open.
     """
+    body_rows -= prompt_lines + (PROMPT_INPUT_ROWS if prompt_input else 0)
     inspector = FULL_INSPECTOR_ROWS if inspector_below else 0
     natural = sum(panes)
     if body_rows - table_above - inspector - natural >= MIN_HEX_ROWS:
@@ -69,4 +84,5 @@ def plan_layout(
     while sum(heights) > left and max(heights) > MIN_PANE_ROWS:
         tallest = heights.index(max(heights))
         heights[tallest] -= 1
-    return LayoutPlan(compact, table, tuple(heights))
+    compact_prompt = prompt_input and sum(heights) > left
+    return LayoutPlan(compact, table, tuple(heights), compact_prompt)

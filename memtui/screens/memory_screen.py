@@ -467,7 +467,10 @@ class MemoryScreen(Screen[None]):
             table_above=table_above,
             inspector_below=inspector_below and self.has_class("-inspector"),
             panes=[natural for _, natural in panes],
+            prompt_lines=self._narrowing.lines,
+            prompt_input=self._narrowing.is_open,
         )
+        self._narrowing.set_compact(plan.compact_prompt)
         self._inspector.set_compact(plan.compact_inspector)
         self._inspector.styles.height = (
             COMPACT_INSPECTOR_ROWS if plan.compact_inspector and inspector_below else None
@@ -1081,6 +1084,10 @@ class MemoryScreen(Screen[None]):
             self._narrowing.say("The reader is busy: try again", error=True)
             return
         self._narrowing.say(f"narrowing {len(current):,} matches ({step.text})…")
+
+    @on(NarrowingPrompt.RowsChanged)
+    def _narrowing_rows_changed(self) -> None:
+        self._apply_layout()
 
     @on(NarrowingPrompt.UndoStep)
     def _undo_requested(self) -> None:

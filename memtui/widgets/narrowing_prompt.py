@@ -4,7 +4,9 @@ The line shows the steps so far (``1,204,332 → 5,120 (+) → 3 (= 41)``) for a
 as a narrowing lasts; the prompt below it opens with ``c`` and takes one step per
 Enter. What went wrong, or what the last step did, is said on one line between
 them; what was typed stays, to be fixed. Not docked, unlike the other prompts: the
-line stays while they open, above them.
+line stays while they open, above them. Its rows count in the memory view's layout
+(memory_layout): it says when they change, and its input loses its border when the
+rows are short.
 """
 
 from __future__ import annotations
@@ -45,6 +47,29 @@ class NarrowingPrompt(Vertical):
     class UndoStep(Message):
         """Ctrl-Z in the prompt."""
 
+    class RowsChanged(Message):
+        """A line or the input showed or hid: the view shares its rows again."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows = (0, False)
+
+    @property
+    def lines(self) -> int:
+        """The lines shown above the input: the history, and the message if any."""
+        if not self.has_class("-shown"):
+            return 0
+        return 1 + self.query_one("#narrow-message", Static).has_class("-shown")
+
+    def set_compact(self, compact: bool) -> None:
+        self.query_one(Input).compact = compact
+
+    def _say_rows(self) -> None:
+        rows = (self.lines, self.is_open)
+        if rows != self._rows:
+            self._rows = rows
+            self.post_message(self.RowsChanged())
+
     def compose(self) -> ComposeResult:
         yield Static(id="narrow-history", markup=False)
         yield Static(id="narrow-message", markup=False)
@@ -59,6 +84,7 @@ class NarrowingPrompt(Vertical):
         prompt = self.query_one(Input)
         prompt.value = ""
         prompt.focus()
+        self._say_rows()
 
     def close(self) -> None:
         """Close the prompt; the history line stays."""
@@ -80,6 +106,7 @@ class NarrowingPrompt(Vertical):
         message.update(Text(text, no_wrap=True, overflow="ellipsis"))
         message.set_class(bool(text), "-shown")
         message.set_class(error, "-error")
+        self._say_rows()
 
     def clear_input(self) -> None:
         self.query_one(Input).value = ""
