@@ -13,7 +13,14 @@ Then, on the same process:
   compared one by one), ``+`` (every one compared, none kept) and ``!``; in freeze
   mode (one freeze per rescan) and without stopping the process.
 - **memtui, scattered**: ``--count`` candidates one u32 in two (8 bytes apart), so
-  no two are side by side: one iovec each, a thousand per process_vm_readv.
+  no two are side by side: dense enough that their pages are read whole and the
+  values cut out of them (:mod:`memtui.core.process_memory.value_gather`).
+- **memtui, scattered at random**: ``--count`` of the ``2 * --count`` decoys picked
+  at random (seeded), so the gaps between them vary; read the same way.
+- **read only, whole pages or one iovec each**: ``MemoryReader.read_values`` alone
+  (one freeze, no compare) over both scattered layouts, with the pages read whole
+  and with one iovec per candidate (the way before it read pages, a thousand iovecs
+  per process_vm_readv).
 - **pread per page**: a Python loop of ``os.pread(fd, 4096, page)`` over
   /proc/PID/mem, one per page the candidates touch, reading only (no values cut
   out, no compare): the floor of any page-at-a-time rescan from Python.
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import select
 import shutil
 import statistics
@@ -83,6 +91,28 @@ def one_in_two(steady: int, count: int) -> Candidates:
     kind = value_kind(parse_query(f"u32:{START}"))
     spread = array("Q", range(steady, steady + 8 * count, 8))
     return Candidates(kind, spread, START.to_bytes(4, "little") * count, False)
+
+
+def random_half(steady: int, count: int) -> Candidates:
+    """``count`` of the ``2 * count`` decoys, picked at random: gaps of 4 bytes and up."""
+    kind = value_kind(parse_query(f"u32:{START}"))
+    picked = sorted(random.Random(12).sample(range(2 * count), count))
+    spread = array("Q", (steady + 4 * index for index in picked))
+    return Candidates(kind, spread, START.to_bytes(4, "little") * count, False)
+
+
+def time_read_values(pid: int, candidates: Candidates, repeat: int) -> dict[str, float]:
+    """``read_values`` alone, pages whole and one iovec each, under one freeze."""
+    timed: dict[str, float] = {}
+    with MemoryReader(pid) as reader:
+        for pages in (True, False):
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                reader.read_values(candidates.addresses, 4, candidates.overlapping, pages)
+                times.append(time.perf_counter() - started)
+            timed["pages" if pages else "iovecs"] = round(statistics.median(times), 4)
+    return timed
 
 
 def time_memtui(pid: int, candidates: Candidates, repeat: int) -> list[dict[str, Any]]:
@@ -205,12 +235,19 @@ def main() -> int:
             scattered = one_in_two(steady, args.count)
             results["memtui_scattered"] = time_memtui(target.pid, scattered, args.repeat)
             results["pread_scattered"] = time_pread_pages(target.pid, scattered, args.repeat)
+            at_random = random_half(steady, args.count)
+            results["memtui_random"] = time_memtui(target.pid, at_random, args.repeat)
+            results["pread_random"] = time_pread_pages(target.pid, at_random, args.repeat)
+            results["read_values"] = {
+                "scattered": time_read_values(target.pid, scattered, args.repeat),
+                "random": time_read_values(target.pid, at_random, args.repeat),
+            }
         finally:
             target.kill()
             target.wait()
     print("| who | layout | step | mode | candidates | kept | time (median) |")
     print("|---|---|---|---|---|---|---|")
-    for layout in ("dense", "scattered"):
+    for layout in ("dense", "scattered", "random"):
         for row in results[f"memtui_{layout}"]:
             print(
                 f"| memtui | {layout} | `{row['step']}` | {row['mode']} | {row['candidates']:,} "
@@ -227,6 +264,11 @@ def main() -> int:
             f"| scanmem 0.17 | dense | `=` | PTRACE_ATTACH | {scan['matches']} "
             f"| {scan['matches']} | {scan['seconds'] * 1000:.0f} ms |"
         )
+    print()
+    print("| read only (read_values) | whole pages | one iovec each |")
+    print("|---|---|---|")
+    for layout, timed in results["read_values"].items():
+        print(f"| {layout} | {timed['pages'] * 1000:.0f} ms | {timed['iovecs'] * 1000:.0f} ms |")
     config = {"count": args.count, "repeat": args.repeat, **machine()}
     save_results("narrowing", {"results": results, "config": config})
     return 0

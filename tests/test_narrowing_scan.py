@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from targets import Target, stopped_tasks, tracer_of
 from targets.counter import START, CounterTarget, build_counter_target, running_counter_target
+from targets.pattern import PatternTarget, running_pattern_target
 
 from memtui.core.process_memory import process_freeze
 from memtui.core.process_memory.memory_reader import MemoryReader
@@ -36,7 +37,7 @@ from memtui.core.process_memory.narrowing_scan import (
     rescan,
     value_kind,
 )
-from memtui.core.process_memory.value_gather import IOV_MAX
+from memtui.core.process_memory.value_gather import IOV_MAX, plan_gather
 
 pytest_plugins = ["targets.fixtures"]
 
@@ -248,3 +249,80 @@ def test_values_compare_as_the_search_type() -> None:
     # Unchanged means the same bits: NaN stays NaN, -0.0 is a change from 0.0.
     assert list(narrow(floats, NarrowCondition("="), now).addresses) == [0x3000]
     assert list(narrow(floats, NarrowCondition("<", 0.5), now).addresses) == [0x2000]
+
+
+# -- reading the values: one iovec each, or whole pages ----------------------------------
+
+
+def spots(target: PatternTarget) -> dict[str, array[int]]:
+    """Candidate layouts over the target's 1 MiB of numbered bytes and its pattern page,
+    each ascending; with the widths they are read at, they cover what the two paths do
+    differently: alignments, overlaps, page and window ends, holes, sparse tails."""
+    big, page = target.big, target.page
+    window = 1 << 16
+    edges = [window * w + d for w in range(1, 16) for d in (-9, -8, -5, -4, -3, -1, 0, 1)]
+    edges += [page * p + d for p in range(1, 256, 7) for d in (-7, -2, -1, 0, 3)]
+    return {
+        # One value every 12 bytes over the whole region: no two side by side.
+        "scattered": array("Q", range(big, big + target.big_size - 8, 12)),
+        # Every third byte: overlapping values of four alignments at once.
+        "unaligned": array("Q", range(big + 1, big + 300_000, 3)),
+        # Every byte of a stretch, and values that run over page and window ends.
+        "every byte": array("Q", range(big + 5 * window - 700, big + 5 * window + 700)),
+        # Every 16th byte, and values that run over page and window ends among them.
+        "edges": array(
+            "Q", sorted({big + offset for offset in [*edges, *range(0, 16 * window, 16)]})
+        ),
+        # Pages alone with candidates, the last value of each running over the page's
+        # end (once into the next window), where no other candidate is.
+        "ends": array(
+            "Q",
+            sorted(
+                big + offset
+                for end in (3 * page, 10 * page, 2 * window, 9 * window)
+                for offset in range(end - 1, end - page, -5)
+            ),
+        ),
+        # Dense, then one candidate a window: the tail goes one iovec each.
+        "mixed": array(
+            "Q", [*range(big, big + 40_000, 4), *range(big + 40_000, big + target.big_size, window)]
+        ),
+        # The pattern page up to its PROT_NONE guard page, and into it: unreadable.
+        "guard": array("Q", range(target.pattern + page - 3000, target.guard + 64, 3)),
+    }
+
+
+@pytest.mark.parametrize("width", [1, 2, 4, 8])
+def test_values_cut_from_whole_pages_are_those_read_one_by_one(
+    pattern_binary: Path, width: int
+) -> None:
+    with running_pattern_target(pattern_binary, big_mib=1) as target:
+        with MemoryReader(target.pid) as reader:
+            region = reader.read(target.big, target.big_size + target.page).data
+            pattern = reader.read(target.pattern, target.page).data
+            for name, addresses in spots(target).items():
+                if name != "every byte" or width > 1:  # one iovec, at width 1
+                    assert plan_gather(addresses, width).from_pages > 0, name
+                paged = reader.read_values(addresses, width)
+                one_by_one = reader.read_values(addresses, width, pages=False)
+                assert paged == one_by_one, name
+                values, unreadable = paged
+                # And both are what the memory holds, value by value.
+                for index, address in enumerate(addresses):
+                    got = values[index * width : (index + 1) * width]
+                    if target.big <= address < target.big + target.big_size:
+                        offset = address - target.big
+                        assert got == region[offset : offset + width], (name, hex(address))
+                    elif address + width <= target.guard:
+                        offset = address - target.pattern
+                        assert got == pattern[offset : offset + width], (name, hex(address))
+                if name == "guard":
+                    touching = [
+                        index
+                        for index, address in enumerate(addresses)
+                        if address + width > target.guard
+                    ]
+                    assert unreadable == touching and touching
+                else:
+                    assert unreadable == []
+        assert stopped_tasks(target.pid) == [] and tracer_of(target.pid) == 0

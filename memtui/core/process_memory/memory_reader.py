@@ -217,28 +217,26 @@ class MemoryReader:
             yield read_ranges
 
     def read_values(
-        self, addresses: array[int], width: int, overlapping: bool = True
+        self, addresses: array[int], width: int, overlapping: bool = True, pages: bool = True
     ) -> tuple[bytes, list[int]]:
         """``width`` bytes at each of ``addresses`` (``array('Q')``, ascending), under one
         freeze (if on): the values end to end, and the indices of those that could not
-        be read (their bytes are zero).
+        be read (their bytes are zero where they could not).
 
         The reads go to process_vm_readv a thousand iovecs at a time, contiguous
-        candidates merged (:mod:`value_gather`, which says what ``overlapping`` means);
-        where that call is not allowed (a seccomp filter), or a read faults, that read
-        is done as :meth:`read` does it.
+        candidates merged, dense ones read as whole pages unless ``pages`` is False
+        (:mod:`value_gather`, which says what ``overlapping`` means); where that call
+        is not allowed (a seccomp filter), or a read faults, that read is done as
+        :meth:`read` does it.
         """
         # Imported here: a headless command that never narrows need not load it.
         from memtui.core.process_memory.value_gather import plan_gather
 
-        plan = plan_gather(addresses, width, overlapping)
-        buffer = bytearray(plan.total)
+        plan = plan_gather(addresses, width, overlapping, pages)
+        buffer = bytearray(plan.size)
         with self._session():
             unreadable = self._read_plan(plan, buffer)
-        indices: set[int] = set()
-        for start, stop in unreadable:
-            indices.update(range(start // width, -(-stop // width)))
-        return bytes(buffer), sorted(indices)
+        return plan.values(buffer, addresses), sorted(plan.unreadable_values(unreadable, addresses))
 
     def _read_plan(self, plan: GatherPlan, buffer: bytearray) -> list[Span]:
         """Fill ``buffer`` with the plan's reads, end to end; returns the unreadable

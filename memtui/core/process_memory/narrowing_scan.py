@@ -23,8 +23,9 @@ search itself for the first step) and then remembers the new one; a match that c
 longer be read (its memory was unmapped) is dropped. Candidates are kept compactly, a
 million in 12 MB for u32: the addresses in an ``array('Q')``, the values read last
 end to end in one ``bytes``. A step reads only those addresses
-(:meth:`MemoryReader.read_values`: one freeze, a thousand reads per system call) and
-filters them with ``map``/``compress`` in C, never a Python loop per candidate.
+(:meth:`MemoryReader.read_values`: one freeze, a thousand reads per system call, or
+the pages of dense candidates whole) and filters them with ``map``/``compress`` in C,
+never a Python loop per candidate.
 """
 
 from __future__ import annotations
