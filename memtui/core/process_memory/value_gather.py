@@ -53,17 +53,21 @@ any power of two at most :data:`WINDOW` would do, as nothing depends on the MMU'
 WINDOW = 1 << 16
 """Candidates are cut out of their pages a window at a time: an offset in it is the
 low u16 of the address."""
-# A block whose candidates lie further apart than this on average holds no window
-# worth reading whole (see _worth_pages), so it is not looked at window by window.
-_SPARSE_SPACING = 1024
 # Costs measured on the machine of docs/performance.md, in nanoseconds: what a value
 # read through its own iovec costs beyond one cut from a page; a page read; filling
 # one table entry from a page (per lane, per alignment the candidates have).
-_SAVED_PER_VALUE = 400
+_SAVED_PER_VALUE = 300
 _PAGE_READ = 1500
-_TABLE_ENTRY = 16
+_TABLE_ENTRY = 20
 _LANE_CODES: dict[int, Literal["B", "H", "I", "Q"]] = {1: "B", 2: "H", 4: "I", 8: "Q"}
 """The values' bytes, as unsigned lanes: the bytes come back exactly as read."""
+_DENSE_SPACING = {
+    width: 3 * PAGE * _SAVED_PER_VALUE // (2 * (_PAGE_READ + PAGE // width * _TABLE_ENTRY))
+    for width in _LANE_CODES
+}
+"""A block whose candidates lie further apart than this on average (half as far again
+as where pages start to pay, at one alignment) is not looked at window by window:
+planning the windows would cost more than it could save."""
 # Where the lowest byte of an address lies in an array('Q')'s bytes, then the next:
 # laid side by side in that order they are the address's low u16, in host order.
 _LOW_BYTES = (0, 1) if sys.byteorder == "little" else (6, 7)
@@ -220,7 +224,11 @@ def plan_gather(
     for first in range(0, count, BLOCK):
         size = min(BLOCK, count - first)
         span = addresses[first + size - 1] - addresses[first]
-        dense = whole_pages and span <= size * _SPARSE_SPACING and not plan.contiguous(first, size)
+        dense = (
+            whole_pages
+            and span <= size * _DENSE_SPACING[width]
+            and not plan.contiguous(first, size)
+        )
         if dense:
             dense_from = first if dense_from is None else dense_from
             continue
