@@ -186,3 +186,24 @@ async def test_at_80x24_the_inspector_and_the_prompt_leave_eight_rows_of_hex(
         await pilot.pause()
         assert region_of(screen.query_one("#narrow-history", Static)).height == 1
         assert hex_view.scrollable_content_region.height >= MIN_HEX_ROWS
+
+
+async def test_at_80_columns_a_long_narrowing_line_ends_in_an_ellipsis(
+    counter: CounterTarget,
+) -> None:
+    """Cut, never wrapped onto a hidden second line, which would drop whole words (the
+    counter's name after "one left: ADDRESS")."""
+    app = ViewApp(counter.pid, auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, _ = await open_view(pilot)
+        await search(pilot, screen, f"u32:{START}")
+        await pilot.press("c")
+        prompt = screen.query_one(NarrowingPrompt)
+        words = " ".join(f"word{index}" for index in range(30))
+        prompt.say(f"kept 1 of 3 · one left: {words}")
+        prompt.show_history(f"u32: {words}")
+        await pilot.pause()
+        for line in ("#narrow-message", "#narrow-history"):
+            shown = screen.query_one(line, Static).render_line(0).text.rstrip()
+            # The whole width but the padding of a column each side.
+            assert shown.endswith("…") and len(shown) == 80 - 2, (line, shown)

@@ -26,6 +26,7 @@ class NarrowingPrompt(Vertical):
 
     DEFAULT_CSS = """
     NarrowingPrompt { height: auto; display: none; }
+    NarrowingPrompt Static { text-wrap: nowrap; text-overflow: ellipsis; }
     NarrowingPrompt.-shown { display: block; }
     NarrowingPrompt #narrow-history { height: 1; padding: 0 1; background: $boost; }
     NarrowingPrompt #narrow-message { height: 1; padding: 0 1; display: none; }
