@@ -207,3 +207,16 @@ async def test_at_80_columns_a_long_narrowing_line_ends_in_an_ellipsis(
             shown = screen.query_one(line, Static).render_line(0).text.rstrip()
             # The whole width but the padding of a column each side.
             assert shown.endswith("…") and len(shown) == 80 - 2, (line, shown)
+
+
+async def test_at_80_columns_a_long_title_ends_in_an_ellipsis(counter: CounterTarget) -> None:
+    """The title is one line: what does not fit is cut with "…", never wrapped onto a
+    hidden second line that drops the status at its end without a sign."""
+    app = ViewApp(counter.pid, auto_refresh=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, _ = await open_view(pilot)
+        screen.status = " ".join(f"word{index}" for index in range(30))
+        screen._show_title()
+        await pilot.pause()
+        shown = screen.query_one("#memory-title", Static).render_line(0).text.rstrip()
+        assert shown.endswith("…") and len(shown) == 80 - 2, shown

@@ -229,6 +229,8 @@ class MemoryScreen(Screen[None]):
     DEFAULT_CSS = """
     MemoryScreen #memory-title {
         height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         padding: 0 1;
         background: $boost;
         color: $text;
