@@ -66,7 +66,8 @@ DEFERRED_MODULES = (
     "memtui.core.store.csv_import",
     "memtui.core.sources.prometheus.client",
 )
-# Seconds after the first frame before the deferred imports start.
+# Seconds after the first frame (a replay's: the first page's) before the deferred
+# imports start.
 DEFERRED_IMPORT_DELAY = 1.0
 
 
@@ -218,6 +219,7 @@ class MemtuiApp(App[None]):
         # Set once the first page's frame is drawn: the processes are read after it, so
         # that the GIL-bound read does not hold the first frame back.
         self._first_frame_drawn = threading.Event()
+        self._deferred_imports_scheduled = False
         self._replay_request = 0
         self._play_timer: Timer | None = None
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
@@ -270,12 +272,30 @@ class MemtuiApp(App[None]):
         else:
             self.switch_mode("dashboard")
         self._poll_started = time.monotonic()
-        self.set_timer(DEFERRED_IMPORT_DELAY, self._import_deferred, name="deferred-imports")
         if self.model.is_replay:
             self._open_replay()
         else:
             self._schedule_poll(self.model.interval)
+
+    def on_ready(self) -> None:
+        # Textual's Ready: the first screen is laid out and its frame on its way; the
+        # callback runs once that frame is drawn.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start what the first frame does not show. Reading every process holds the
+        GIL for tens of milliseconds, and the deferred imports for hundreds: started
+        with the app, they held its first frame back (docs/performance.md)."""
+        if not self.model.is_replay:
+            # A replay imports them once its first page is drawn (on_replay_page_loaded).
+            self._schedule_deferred_imports()
+        if not self.model.is_replay and self.fleet is None and not self.model.paused:
             self._read_processes()
+
+    def _schedule_deferred_imports(self) -> None:
+        if not self._deferred_imports_scheduled:
+            self._deferred_imports_scheduled = True
+            self.set_timer(DEFERRED_IMPORT_DELAY, self._import_deferred, name="deferred-imports")
 
     @work(thread=True, exclusive=True, group="deferred-imports", exit_on_error=False)
     def _import_deferred(self) -> None:
@@ -327,7 +347,10 @@ class MemtuiApp(App[None]):
         self.post_message(ProcessesSampled(self.growth_sampler.sample(), at))
 
     def on_processes_sampled(self, message: ProcessesSampled) -> None:
+        pending = self.model.processes_pending
         self.model.add_process_table(message.table, message.at)
+        if pending:
+            self._history_updated()  # the verdict and the panel were waiting for it
         interval = PROCESS_INTERVAL if self.model.memory_growing() else PROCESS_INTERVAL_IDLE
         self._process_timer = self.set_timer(interval, self._next_process_read, name="process-poll")
 
@@ -427,6 +450,7 @@ class MemtuiApp(App[None]):
     def on_replay_page_loaded(self, message: ReplayPageLoaded) -> None:
         self.model.load_page(message.page, message.cursor)
         self.call_after_refresh(self._first_frame_drawn.set)
+        self.call_after_refresh(self._schedule_deferred_imports)
         if message.truncated:
             self.model.replay.truncated = message.truncated  # type: ignore[union-attr]
             self.notify(message.truncated, severity="warning", timeout=10)
@@ -782,7 +806,7 @@ class MemtuiApp(App[None]):
         at = model.at
         if at is None:
             return
-        if model.replay is not None and model.replay.processes_pending:
+        if model.processes_pending:
             self.notify(f"No evidence yet: {LOADING_PROCESSES}", timeout=4)
             return
         if pid is None and isinstance(self.screen, DashboardScreen):
