@@ -183,6 +183,12 @@ class MemtuiApp(App[None]):
         colours); the command line passes it, tests leave it out."""
         # NO_COLOR: Textual's own filter for a theme of true colours turns them into
         # greys, still sent as colour escapes; with native ANSI colours it removes them.
+        # The app starts in its first screen's mode, instead of on Textual's blank
+        # default screen that on_mount would switch away from: one screen, one style
+        # pass and one resume fewer before the first frame. Textual reads it in
+        # __init__, so it is set on the instance before.
+        first_mode = "fleet" if fleet else "processes" if start_pid is not None else "dashboard"
+        self.DEFAULT_MODE = first_mode  # type: ignore[misc]
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self._color_system = color_system
         if ascii_only:
@@ -263,14 +269,11 @@ class MemtuiApp(App[None]):
             self.theme = theme
         if self.fleet is not None:
             # The charts are of hosts Prometheus watches: nothing is read here.
-            self.switch_mode("fleet")
             return
         if self.start_pid is not None:
-            # Esc from the memory view then lands on the picker, as if chosen there.
-            self.switch_mode("processes")
+            # Over the picker (the first mode): Esc from the memory view then lands
+            # there, as if chosen there.
             self.open_memory_view(self.start_pid)
-        else:
-            self.switch_mode("dashboard")
         self._poll_started = time.monotonic()
         if self.model.is_replay:
             self._open_replay()
