@@ -37,7 +37,6 @@ from memtui.messages import (
     ReplayProgress,
 )
 from memtui.screens.dashboard_screen import DashboardScreen
-from memtui.screens.help_screen import HelpScreen
 from memtui.widgets.ascii_output import AsciiFilter
 from memtui.widgets.leak_panel import LOADING_PROCESSES
 
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
 # wait for it. Importing them before the first frame was half of the start
 # (plotext, httpx, the store, the memory view: docs/performance.md).
 DEFERRED_MODULES = (
+    "memtui.screens.help_screen",
     "memtui.screens.process_picker_screen",
     "memtui.screens.memory_screen",
     "memtui.screens.zoom_screen",
@@ -785,6 +785,8 @@ class MemtuiApp(App[None]):
         self.push_screen(MemoryScreen(pid, self.model.interval, writer=writer))
 
     def action_help(self) -> None:
+        from memtui.screens.help_screen import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         # One row per action, with every key that triggers it.

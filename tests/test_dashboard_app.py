@@ -367,6 +367,7 @@ DEFERRED_IMPORTS = (
     "memtui.screens.zoom_screen",
     "memtui.screens.evidence_screen",
     "memtui.screens.fleet_screen",
+    "memtui.screens.help_screen",
 )
 NOT_FOR_THE_FIRST_FRAME = (*DEFERRED_IMPORTS, "elftools")
 

@@ -201,8 +201,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from memtui.app import MemtuiApp
-    from memtui.core.process_memory.memory_writer import MemoryWriter
 
+    writer = None
+    if args.write and args.pid is not None:
+        # The one place a writer is made: without --write nothing in memtui can
+        # write (nor imports the writer and the search it uses).
+        from memtui.core.process_memory.memory_writer import MemoryWriter
+
+        writer = MemoryWriter(args.pid)
     colors = Console(file=sys.__stderr__).color_system
     app = MemtuiApp(
         model,
@@ -210,8 +216,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         fleet=fleet,
         ascii_only=args.ascii or not locale_is_utf8(),
         color_system=colors,
-        # The one place a writer is made: without --write nothing in memtui can write.
-        writer=MemoryWriter(args.pid) if args.write and args.pid is not None else None,
+        writer=writer,
     )
     try:
         app.run()
