@@ -275,10 +275,15 @@ class MemtuiApp(App[None]):
             # there, as if chosen there.
             self.open_memory_view(self.start_pid)
         self._poll_started = time.monotonic()
+        if not self.model.is_replay:
+            self._schedule_poll(self.model.interval)
+
+    def on_load(self) -> None:
+        # A replay's store is read from the app's start, beside Textual putting the
+        # terminal in application mode and drawing the first (empty) frame: the
+        # app's Mount comes only once that frame is drawn, 0.2-0.3 s later.
         if self.model.is_replay:
             self._open_replay()
-        else:
-            self._schedule_poll(self.model.interval)
 
     def on_ready(self) -> None:
         # Textual's Ready: the first screen is laid out and its frame on its way; the
