@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shlex
@@ -291,19 +292,24 @@ def time_to_screen(
     timeout: float = 30.0,
     env: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """Seconds from new-session until each mark's text appears in the pane."""
+    """Seconds from new-session until each mark's text appears in the pane, and for
+    each mark NAME, ``NAME_cpu``: the CPU seconds the program had used by then (less
+    noisy than wall time on a loaded machine; 10 ms ticks)."""
     session = f"start-{time.monotonic_ns()}"
     seen: dict[str, float] = {}
     start = time.monotonic()
     try:
-        tmux.new_session(session, size, command, {"COLORTERM": "truecolor", **(env or {})})
-        while len(seen) < len(marks) and time.monotonic() - start < timeout:
+        pid = tmux.new_session(session, size, command, {"COLORTERM": "truecolor", **(env or {})})
+        while len(seen) < 2 * len(marks) and time.monotonic() - start < timeout:
             screen = tmux.capture(session)
             now = time.monotonic() - start
             for name, texts in marks.items():
                 # A mark is any of its '|'-separated texts.
                 if name not in seen and any(text in screen for text in texts.split("|")):
                     seen[name] = now
+                    with suppress(RuntimeError):
+                        seen[f"{name}_cpu"] = cpu_ticks(pid) / CLK_TCK
+                    seen.setdefault(f"{name}_cpu", math.nan)
             time.sleep(POLL)
     finally:
         tmux.run("kill-session", "-t", session, check=False)
@@ -394,13 +400,17 @@ def _startup_run(
     values["floor"] = floor["f"]
     seen = time_to_screen(tmux, size, memtui_command(), header, env=env)
     values["header"], values["charts"] = seen["header"], seen["charts"]
+    values["header_cpu"] = seen["header_cpu"]
     spawned = time.time()
     command = f"{shlex.quote(sys.executable)} {shlex.quote(str(BENCH))} --probe {out}"
     time_to_screen(tmux, size, command, {"done": "PROBE-DONE"}, env=env)
-    marks = json.loads(out.read_text())
+    noted = json.loads(out.read_text())
+    marks = noted["marks"]
     if "first_frame" not in marks:
         raise RuntimeError(f"the probe never drew the dashboard: {marks}")
     values["probe_total"] = marks["first_frame"] - spawned
+    # CPU seconds of the probe's process (every thread), less noisy than wall time.
+    values.update(noted["cpu"])
     values["version"] = wall([memtui_path(), "--version"], {**os.environ, **env})
     values["python"] = wall([sys.executable, "-c", "pass"])
     values["importtime"] = import_time_ms(env) / 1000
@@ -423,6 +433,7 @@ def probe(out: Path) -> None:
     from memtui.screens.dashboard_screen import DashboardScreen
 
     marks["app_imported"] = time.time()
+    cpu = {"app_imported_cpu": time.process_time()}
     model = build_model(build_parser().parse_args(["--interval", "1"]))
     marks["model_built"] = time.time()
 
@@ -440,10 +451,11 @@ def probe(out: Path) -> None:
             shown = written and isinstance(screen, DashboardScreen)
             if shown and "first_frame" not in marks:
                 marks["first_frame"] = time.time()
+                cpu["first_frame_cpu"] = time.process_time()
                 self.exit()
 
     ProbeApp(model).run()
-    out.write_text(json.dumps(marks))
+    out.write_text(json.dumps({"marks": marks, "cpu": cpu}))
     print("PROBE-DONE", flush=True)
     time.sleep(5)  # stay on screen until the bench sees it
 
@@ -495,11 +507,14 @@ def report(size: tuple[int, int], variants: list[Variant], start: dict[str, Any]
             ("tmux spawn + 20 ms poll floor (a shell's echo)", "median", "floor"),
             ("memtui: exec to header on screen", "median", "header"),
             ("memtui: exec to charts on screen", "median", "charts"),
+            ("memtui: CPU used by the time the header is on screen", "median", "header_cpu"),
             ("probe: exec to interpreter running", "probe_median", "interpreter"),
             ("probe: + memtui.cli and core imported", "probe_median", "cli_imported"),
             ("probe: + textual and memtui.app imported", "probe_median", "app_imported"),
             ("probe: + model built (first meminfo read)", "probe_median", "model_built"),
             ("probe: + first dashboard frame written", "probe_median", "first_frame"),
+            ("probe: CPU used by the imports", "median", "app_imported_cpu"),
+            ("probe: CPU used by the first frame written", "median", "first_frame_cpu"),
             ("`memtui --version` (floor of the CLI)", "median", "version"),
             ("`python -c pass`", "median", "python"),
             ("`python -X importtime -c 'import memtui.app'` (cumulative)", "median", "importtime"),
