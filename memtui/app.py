@@ -181,14 +181,16 @@ class MemtuiApp(App[None]):
     ) -> None:
         """``color_system`` is the terminal's, as Rich detects it (``standard`` for 16
         colours); the command line passes it, tests leave it out."""
-        # NO_COLOR: Textual's own filter for a theme of true colours turns them into
-        # greys, still sent as colour escapes; with native ANSI colours it removes them.
         # The app starts in its first screen's mode, instead of on Textual's blank
         # default screen that on_mount would switch away from: one screen, one style
         # pass and one resume fewer before the first frame. Textual reads it in
         # __init__, so it is set on the instance before.
-        first_mode = "fleet" if fleet else "processes" if start_pid is not None else "dashboard"
+        first_mode = (
+            "fleet" if fleet is not None else "processes" if start_pid is not None else "dashboard"
+        )
         self.DEFAULT_MODE = first_mode  # type: ignore[misc]
+        # NO_COLOR: Textual's own filter for a theme of true colours turns them into
+        # greys, still sent as colour escapes; with native ANSI colours it removes them.
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self._color_system = color_system
         if ascii_only:
