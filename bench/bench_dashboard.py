@@ -32,7 +32,10 @@ wall time from ``tmux new-session`` (server already up) until memtui's header li
 spawn + poll floor). Also, Pilot-free: the same app in a pane with a hook that
 notes the wall clock after imports, after the model is built, and after the first
 frame is written (``--probe``); ``memtui --version``; ``python -c pass``; and
-``python -X importtime -c 'import memtui.app'``.
+``python -X importtime -c 'import memtui.app'``. With ``--baseline``, each run is
+made for both trees in turn, and the table has a column for each. Both trees get
+their .pyc files written first (a warm start: see ``compile_bytecode``).
+``--duration 0`` skips the side-by-side run, for startup alone.
 
 Prints Markdown tables; raw numbers go to bench/results/ (gitignored). Every tmux
 server, session and temporary file the bench makes is removed on every way out.
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shlex
@@ -281,21 +285,31 @@ def steady_state(
 
 
 def time_to_screen(
-    tmux: Tmux, size: tuple[int, int], command: str, marks: dict[str, str], timeout: float = 30.0
+    tmux: Tmux,
+    size: tuple[int, int],
+    command: str,
+    marks: dict[str, str],
+    timeout: float = 30.0,
+    env: dict[str, str] | None = None,
 ) -> dict[str, float]:
-    """Seconds from new-session until each mark's text appears in the pane."""
+    """Seconds from new-session until each mark's text appears in the pane, and for
+    each mark NAME, ``NAME_cpu``: the CPU seconds the program had used by then (less
+    noisy than wall time on a loaded machine; 10 ms ticks)."""
     session = f"start-{time.monotonic_ns()}"
     seen: dict[str, float] = {}
     start = time.monotonic()
     try:
-        tmux.new_session(session, size, command, {"COLORTERM": "truecolor"})
-        while len(seen) < len(marks) and time.monotonic() - start < timeout:
+        pid = tmux.new_session(session, size, command, {"COLORTERM": "truecolor", **(env or {})})
+        while len(seen) < 2 * len(marks) and time.monotonic() - start < timeout:
             screen = tmux.capture(session)
             now = time.monotonic() - start
             for name, texts in marks.items():
                 # A mark is any of its '|'-separated texts.
                 if name not in seen and any(text in screen for text in texts.split("|")):
                     seen[name] = now
+                    with suppress(RuntimeError):
+                        seen[f"{name}_cpu"] = cpu_ticks(pid) / CLK_TCK
+                    seen.setdefault(f"{name}_cpu", math.nan)
             time.sleep(POLL)
     finally:
         tmux.run("kill-session", "-t", session, check=False)
@@ -308,13 +322,14 @@ def wall(argv: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
-def import_time_ms() -> float:
+def import_time_ms(env: dict[str, str] | None = None) -> float:
     """Cumulative import time of memtui.app from ``python -X importtime``."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import memtui.app"],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     for line in reversed(done.stderr.splitlines()):
         parts = [part.strip() for part in line.split("|")]
@@ -323,41 +338,83 @@ def import_time_ms() -> float:
     raise RuntimeError("memtui.app not in -X importtime output")
 
 
-def startup(tmux: Tmux, size: tuple[int, int], starts: int) -> dict[str, Any]:
-    # The first sparkline bar of any height means a chart has data on screen.
-    header = {"header": " Avail ", "charts": "|".join("▁▂▃▄▅▆▇█")}
-    runs: dict[str, list[float]] = {
-        "floor": [], "header": [], "charts": [], "probe_total": [],
-        "version": [], "python": [], "importtime": [],
-    }  # fmt: skip
-    probe_marks: list[dict[str, float]] = []
+def compile_bytecode(tree: Path) -> None:
+    """Write the .pyc files of ``tree``'s memtui package, as an install does: a warm
+    start reads them. Under PYTHONDONTWRITEBYTECODE (set on this project's machines)
+    an editable install or a ``git archive`` never gets them, and every start would
+    compile memtui's own modules from source while Textual's come compiled."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(tree / "memtui")],
+        check=True,
+        capture_output=True,
+    )
+
+
+def startup(
+    tmux: Tmux, size: tuple[int, int], starts: int, baseline: Path | None = None
+) -> dict[str, Any]:
+    """Startup runs of this tree's memtui and, with ``baseline``, of that tree's (put
+    first on PYTHONPATH), interleaved run by run so the machine's noise falls on both
+    alike. Returns, per tree, every run and the medians."""
+    compile_bytecode(BENCH.parent.parent)
+    trees: dict[str, dict[str, str]] = {"memtui": {}}
+    if baseline is not None:
+        compile_bytecode(baseline)
+        trees["baseline"] = {"PYTHONPATH": str(baseline.resolve())}
+    runs: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+    probe_marks: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-probe-"))
     try:
-        for index in range(starts):  # interleaved, so noise falls on each alike
-            floor = time_to_screen(tmux, size, "sh -c 'echo READY; exec sleep 60'", {"f": "READY"})
-            runs["floor"].append(floor["f"])
-            seen = time_to_screen(tmux, size, memtui_command(), header)
-            runs["header"].append(seen["header"])
-            runs["charts"].append(seen["charts"])
-            out = work / f"probe-{index}.json"
-            spawned = time.time()
-            command = f"{shlex.quote(sys.executable)} {shlex.quote(str(BENCH))} --probe {out}"
-            time_to_screen(tmux, size, command, {"done": "PROBE-DONE"})
-            marks = json.loads(out.read_text())
-            if "first_frame" not in marks:
-                raise RuntimeError(f"the probe never drew the dashboard: {marks}")
-            probe_marks.append({name: at - spawned for name, at in marks.items()})
-            runs["probe_total"].append(marks["first_frame"] - spawned)
-            runs["version"].append(wall([memtui_path(), "--version"]))
-            runs["python"].append(wall([sys.executable, "-c", "pass"]))
-            runs["importtime"].append(import_time_ms() / 1000)
+        for index in range(starts):
+            for name, env in trees.items():
+                values, marks = _startup_run(tmux, size, env, work / f"probe-{name}-{index}.json")
+                for key, value in values.items():
+                    runs[name].setdefault(key, []).append(value)
+                probe_marks[name].append(marks)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    medians = {name: statistics.median(values) for name, values in runs.items()}
-    probe = {
-        name: statistics.median(marks[name] for marks in probe_marks) for name in probe_marks[0]
-    }
-    return {"runs": runs, "probe_marks": probe_marks, "median": medians, "probe_median": probe}
+    result: dict[str, Any] = {}
+    for name in trees:
+        medians = {key: statistics.median(values) for key, values in runs[name].items()}
+        probe = {
+            key: statistics.median(marks[key] for marks in probe_marks[name])
+            for key in probe_marks[name][0]
+        }
+        result[name] = {
+            "runs": runs[name],
+            "probe_marks": probe_marks[name],
+            "median": medians,
+            "probe_median": probe,
+        }
+    return result
+
+
+def _startup_run(
+    tmux: Tmux, size: tuple[int, int], env: dict[str, str], out: Path
+) -> tuple[dict[str, float], dict[str, float]]:
+    """One start of each kind, with ``env`` (the tree's PYTHONPATH) for memtui's."""
+    # The first sparkline bar of any height means a chart has data on screen.
+    header = {"header": " Avail ", "charts": "|".join("▁▂▃▄▅▆▇█")}
+    values: dict[str, float] = {}
+    floor = time_to_screen(tmux, size, "sh -c 'echo READY; exec sleep 60'", {"f": "READY"})
+    values["floor"] = floor["f"]
+    seen = time_to_screen(tmux, size, memtui_command(), header, env=env)
+    values["header"], values["charts"] = seen["header"], seen["charts"]
+    values["header_cpu"] = seen["header_cpu"]
+    spawned = time.time()
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(BENCH))} --probe {out}"
+    time_to_screen(tmux, size, command, {"done": "PROBE-DONE"}, env=env)
+    noted = json.loads(out.read_text())
+    marks = noted["marks"]
+    if "first_frame" not in marks:
+        raise RuntimeError(f"the probe never drew the dashboard: {marks}")
+    values["probe_total"] = marks["first_frame"] - spawned
+    # CPU seconds of the probe's process (every thread), less noisy than wall time.
+    values.update(noted["cpu"])
+    values["version"] = wall([memtui_path(), "--version"], {**os.environ, **env})
+    values["python"] = wall([sys.executable, "-c", "pass"])
+    values["importtime"] = import_time_ms(env) / 1000
+    return values, {name: at - spawned for name, at in marks.items()}
 
 
 # -- probe: runs inside a pane, notes when the first frame is written -------------------
@@ -376,6 +433,7 @@ def probe(out: Path) -> None:
     from memtui.screens.dashboard_screen import DashboardScreen
 
     marks["app_imported"] = time.time()
+    cpu = {"app_imported_cpu": time.process_time()}
     model = build_model(build_parser().parse_args(["--interval", "1"]))
     marks["model_built"] = time.time()
 
@@ -386,14 +444,18 @@ def probe(out: Path) -> None:
         )
 
         def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+            # Textual drops the frames it renders while the app still mounts (inside
+            # its batch_update): only one outside a batch reaches the terminal.
+            written = renderable is not None and not self._batch_count
             super()._display(screen, renderable)
-            shown = renderable is not None and isinstance(screen, DashboardScreen)
+            shown = written and isinstance(screen, DashboardScreen)
             if shown and "first_frame" not in marks:
                 marks["first_frame"] = time.time()
+                cpu["first_frame_cpu"] = time.process_time()
                 self.exit()
 
     ProbeApp(model).run()
-    out.write_text(json.dumps(marks))
+    out.write_text(json.dumps({"marks": marks, "cpu": cpu}))
     print("PROBE-DONE", flush=True)
     time.sleep(5)  # stay on screen until the bench sees it
 
@@ -401,7 +463,7 @@ def probe(out: Path) -> None:
 # -- report --------------------------------------------------------------------------
 
 
-def report(size: tuple[int, int], variants: list[Variant], start: dict[str, Any] | None) -> None:
+def steady_report(size: tuple[int, int], variants: list[Variant]) -> None:
     by_name = {variant.name: variant.result for variant in variants}
     width, height = size
     print(f"\n### {width}x{height}, 1 s refresh, {variants[0].result['seconds']:.0f} s window\n")
@@ -428,27 +490,38 @@ def report(size: tuple[int, int], variants: list[Variant], start: dict[str, Any]
             )
             verdict = "meets" if cpu_ratio <= 1.5 and bytes_ratio <= 1 else "misses"
             print(f"| {variant.name} | {cpu_ratio:.2f} | {bytes_ratio:.2f} ({verdict} the bars) |")
+
+
+def report(size: tuple[int, int], variants: list[Variant], start: dict[str, Any] | None) -> None:
+    width, height = size
+    if variants[0].result:
+        steady_report(size, variants)
     if start:
-        median, probe_median = start["median"], start["probe_median"]
-        count = len(start["runs"]["header"])
+        trees = list(start)
+        count = len(start["memtui"]["runs"]["header"])
+        heads = " | ".join("before (baseline)" if name == "baseline" else name for name in trees)
         print(f"\n### Startup at {width}x{height}, median of {count}\n")
-        print("| what | median |")
-        print("|---|---|")
+        print(f"| what | {heads} |")
+        print("|---|" + "---|" * len(trees))
         rows = [
-            ("tmux spawn + 20 ms poll floor (a shell's echo)", median["floor"]),
-            ("memtui: exec to header on screen", median["header"]),
-            ("memtui: exec to charts on screen", median["charts"]),
-            ("probe: exec to interpreter running", probe_median["interpreter"]),
-            ("probe: + memtui.cli and core imported", probe_median["cli_imported"]),
-            ("probe: + textual and memtui.app imported", probe_median["app_imported"]),
-            ("probe: + model built (first meminfo read)", probe_median["model_built"]),
-            ("probe: + first dashboard frame written", probe_median["first_frame"]),
-            ("`memtui --version` (floor of the CLI)", median["version"]),
-            ("`python -c pass`", median["python"]),
-            ("`python -X importtime -c 'import memtui.app'` (cumulative)", median["importtime"]),
+            ("tmux spawn + 20 ms poll floor (a shell's echo)", "median", "floor"),
+            ("memtui: exec to header on screen", "median", "header"),
+            ("memtui: exec to charts on screen", "median", "charts"),
+            ("memtui: CPU used by the time the header is on screen", "median", "header_cpu"),
+            ("probe: exec to interpreter running", "probe_median", "interpreter"),
+            ("probe: + memtui.cli and core imported", "probe_median", "cli_imported"),
+            ("probe: + textual and memtui.app imported", "probe_median", "app_imported"),
+            ("probe: + model built (first meminfo read)", "probe_median", "model_built"),
+            ("probe: + first dashboard frame written", "probe_median", "first_frame"),
+            ("probe: CPU used by the imports", "median", "app_imported_cpu"),
+            ("probe: CPU used by the first frame written", "median", "first_frame_cpu"),
+            ("`memtui --version` (floor of the CLI)", "median", "version"),
+            ("`python -c pass`", "median", "python"),
+            ("`python -X importtime -c 'import memtui.app'` (cumulative)", "median", "importtime"),
         ]
-        for name, seconds in rows:
-            print(f"| {name} | {seconds * 1000:.0f} ms |")
+        for label, table, key in rows:
+            cells = " | ".join(f"{start[name][table][key] * 1000:.0f} ms" for name in trees)
+            print(f"| {label} | {cells} |")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -485,8 +558,11 @@ def main() -> int:
             parser.error(f"--baseline: {args.baseline} holds no memtui source tree")
         variants = make_variants(names, config_home, args.baseline)
         with tmux_server("dashboard") as tmux:
-            steady_state(tmux, variants, args.size, args.warmup, args.duration)
-            start = startup(tmux, args.size, args.starts) if args.starts > 0 else None
+            if args.duration > 0:
+                steady_state(tmux, variants, args.size, args.warmup, args.duration)
+            start = (
+                startup(tmux, args.size, args.starts, args.baseline) if args.starts > 0 else None
+            )
     finally:
         shutil.rmtree(config_home, ignore_errors=True)
 

@@ -1,7 +1,7 @@
 """The recording store: its size for a day, the time to open it, the recorder's CPU.
 
     .venv/bin/python bench/bench_store.py size [--hours 24] [--processes 500]
-    .venv/bin/python bench/bench_store.py open --store FILE.db [--repeat 5]
+    .venv/bin/python bench/bench_store.py open --store FILE.db [--repeat 5] [--baseline DIR]
     .venv/bin/python bench/bench_store.py cpu [--processes 500] [--seconds 120]
         [--interval 1] [--process-interval 5]
 
@@ -16,7 +16,9 @@ frame with data (the charts: the page's meminfo), and to the frame with its proc
 (the verdict, the growing processes, the picker), read off the replay worker inside
 the running app (the first: once the page is in, when the screen has refreshed with
 it; not once the app is idle, as the processes are still being read); and the page
-loads alone (meminfo, then processes), median of ``--repeat``.
+loads alone (meminfo, then processes), median of ``--repeat``. With ``--baseline DIR``
+(``git archive main | tar -x -C DIR``), the same starts with that tree's memtui, run
+by run in turn with this one's.
 
 ``cpu``: starts ``--processes`` idle processes, then runs `memtui record` and `atop -w
 FILE INTERVAL` side by side for ``--seconds``, both at ``--interval``, and reads each
@@ -90,7 +92,18 @@ def size(hours: float, processes: int, path: Path, verdicts: bool) -> None:
         print(f"  at {t / 3600:.2f} h: {text}")
 
 
-def open_time(store: Path, repeat: int) -> None:
+def compile_bytecode(tree: Path) -> None:
+    """Write the .pyc files of ``tree``'s memtui package, as an install does: under
+    PYTHONDONTWRITEBYTECODE (set on this project's machines) an editable install or a
+    ``git archive`` has none, and each start would compile memtui from source."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(tree / "memtui")],
+        check=True,
+        capture_output=True,
+    )
+
+
+def open_time(store: Path, repeat: int, baseline: Path | None = None) -> None:
     from memtui.core.sources.replay_source import ReplaySource
 
     loads, process_loads = [], []
@@ -124,30 +137,38 @@ def open_time(store: Path, repeat: int) -> None:
         "        print(first, time.time() - began)\n"
         "asyncio.run(main())\n"
     )
-    firsts, wholes = [], []
+    # Each tree's probe runs in that tree (its memtui comes first on sys.path), the
+    # trees in turn, so the machine's noise falls on both alike.
+    trees = {"memtui": ROOT} if baseline is None else {"memtui": ROOT, "baseline": baseline}
+    for tree in trees.values():
+        compile_bytecode(tree)
+    firsts: dict[str, list[float]] = {name: [] for name in trees}
+    wholes: dict[str, list[float]] = {name: [] for name in trees}
     for _ in range(repeat):
-        result = subprocess.run(
-            [sys.executable, "-c", probe, str(store), repr(time.time())],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        first, whole = result.stdout.strip().splitlines()[-1].split()
-        firsts.append(float(first))
-        wholes.append(float(whole))
+        for name, tree in trees.items():
+            result = subprocess.run(
+                [sys.executable, "-c", probe, str(store.resolve()), repr(time.time())],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=tree,
+            )
+            first, whole = result.stdout.strip().splitlines()[-1].split()
+            firsts[name].append(float(first))
+            wholes[name].append(float(whole))
     print(f"store {store} ({store.stat().st_size / MIB:.1f} MiB)")
     print(
         f"page load alone: meminfo median {statistics.median(loads) * 1000:.0f} ms, then"
         f" processes {statistics.median(process_loads) * 1000:.0f} ms, of {repeat}"
     )
-    print(
-        f"process start to the first frame with data: median {statistics.median(firsts):.2f} s,"
-        f" max {max(firsts):.2f} s"
-    )
-    print(
-        f"process start to the frame with the processes: median {statistics.median(wholes):.2f}"
-        f" s, max {max(wholes):.2f} s"
-    )
+    for name in trees:
+        label = f"{name} ({trees[name]})"
+        print(
+            f"{label}: process start to the first frame with data: median"
+            f" {statistics.median(firsts[name]):.2f} s, max {max(firsts[name]):.2f} s;"
+            f" to the frame with the processes: median {statistics.median(wholes[name]):.2f}"
+            f" s, max {max(wholes[name]):.2f} s"
+        )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -209,6 +230,11 @@ def main() -> None:
     o = sub.add_parser("open")
     o.add_argument("--store", type=Path, required=True)
     o.add_argument("--repeat", type=int, default=5)
+    o.add_argument(
+        "--baseline",
+        type=Path,
+        help="also open it with the memtui of this source tree (git archive main | tar -x -C DIR)",
+    )
     c = sub.add_parser("cpu")
     c.add_argument("--processes", type=int, default=500)
     c.add_argument("--seconds", type=float, default=120.0)
@@ -220,7 +246,7 @@ def main() -> None:
         size(args.hours, args.processes, path, not args.no_verdicts)
         print(f"(the store is at {path}; `bench_store.py open --store {path}` times opening it)")
     elif args.what == "open":
-        open_time(args.store, args.repeat)
+        open_time(args.store, args.repeat, args.baseline)
     else:
         cpu(args.processes, args.seconds, args.interval, args.process_interval)
 

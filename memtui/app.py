@@ -37,7 +37,6 @@ from memtui.messages import (
     ReplayProgress,
 )
 from memtui.screens.dashboard_screen import DashboardScreen
-from memtui.screens.help_screen import HelpScreen
 from memtui.widgets.ascii_output import AsciiFilter
 from memtui.widgets.leak_panel import LOADING_PROCESSES
 
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
 # wait for it. Importing them before the first frame was half of the start
 # (plotext, httpx, the store, the memory view: docs/performance.md).
 DEFERRED_MODULES = (
+    "memtui.screens.help_screen",
     "memtui.screens.process_picker_screen",
     "memtui.screens.memory_screen",
     "memtui.screens.zoom_screen",
@@ -66,7 +66,8 @@ DEFERRED_MODULES = (
     "memtui.core.store.csv_import",
     "memtui.core.sources.prometheus.client",
 )
-# Seconds after the first frame before the deferred imports start.
+# Seconds after the first frame (a replay's: the first page's) before the deferred
+# imports start.
 DEFERRED_IMPORT_DELAY = 1.0
 
 
@@ -180,6 +181,14 @@ class MemtuiApp(App[None]):
     ) -> None:
         """``color_system`` is the terminal's, as Rich detects it (``standard`` for 16
         colours); the command line passes it, tests leave it out."""
+        # The app starts in its first screen's mode, instead of on Textual's blank
+        # default screen that on_mount would switch away from: one screen, one style
+        # pass and one resume fewer before the first frame. Textual reads it in
+        # __init__, so it is set on the instance before.
+        first_mode = (
+            "fleet" if fleet is not None else "processes" if start_pid is not None else "dashboard"
+        )
+        self.DEFAULT_MODE = first_mode  # type: ignore[misc]
         # NO_COLOR: Textual's own filter for a theme of true colours turns them into
         # greys, still sent as colour escapes; with native ANSI colours it removes them.
         super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
@@ -218,6 +227,7 @@ class MemtuiApp(App[None]):
         # Set once the first page's frame is drawn: the processes are read after it, so
         # that the GIL-bound read does not hold the first frame back.
         self._first_frame_drawn = threading.Event()
+        self._deferred_imports_scheduled = False
         self._replay_request = 0
         self._play_timer: Timer | None = None
         self.add_mode("dashboard", lambda: DashboardScreen(self.model))
@@ -261,21 +271,41 @@ class MemtuiApp(App[None]):
             self.theme = theme
         if self.fleet is not None:
             # The charts are of hosts Prometheus watches: nothing is read here.
-            self.switch_mode("fleet")
             return
         if self.start_pid is not None:
-            # Esc from the memory view then lands on the picker, as if chosen there.
-            self.switch_mode("processes")
+            # Over the picker (the first mode): Esc from the memory view then lands
+            # there, as if chosen there.
             self.open_memory_view(self.start_pid)
-        else:
-            self.switch_mode("dashboard")
         self._poll_started = time.monotonic()
-        self.set_timer(DEFERRED_IMPORT_DELAY, self._import_deferred, name="deferred-imports")
+        if not self.model.is_replay:
+            self._schedule_poll(self.model.interval)
+
+    def on_load(self) -> None:
+        # A replay's store is read from the app's start, beside Textual putting the
+        # terminal in application mode and drawing the first (empty) frame: the
+        # app's Mount comes only once that frame is drawn, 0.2-0.3 s later.
         if self.model.is_replay:
             self._open_replay()
-        else:
-            self._schedule_poll(self.model.interval)
+
+    def on_ready(self) -> None:
+        # Textual's Ready: the first screen is laid out and its frame on its way; the
+        # callback runs once that frame is drawn.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start what the first frame does not show. Reading every process holds the
+        GIL for tens of milliseconds, and the deferred imports for hundreds: started
+        with the app, they held its first frame back (docs/performance.md)."""
+        if not self.model.is_replay:
+            # A replay imports them once its first page is drawn (on_replay_page_loaded).
+            self._schedule_deferred_imports()
+        if not self.model.is_replay and self.fleet is None and not self.model.paused:
             self._read_processes()
+
+    def _schedule_deferred_imports(self) -> None:
+        if not self._deferred_imports_scheduled:
+            self._deferred_imports_scheduled = True
+            self.set_timer(DEFERRED_IMPORT_DELAY, self._import_deferred, name="deferred-imports")
 
     @work(thread=True, exclusive=True, group="deferred-imports", exit_on_error=False)
     def _import_deferred(self) -> None:
@@ -327,7 +357,10 @@ class MemtuiApp(App[None]):
         self.post_message(ProcessesSampled(self.growth_sampler.sample(), at))
 
     def on_processes_sampled(self, message: ProcessesSampled) -> None:
+        pending = self.model.processes_pending
         self.model.add_process_table(message.table, message.at)
+        if pending:
+            self._history_updated()  # the verdict and the panel were waiting for it
         interval = PROCESS_INTERVAL if self.model.memory_growing() else PROCESS_INTERVAL_IDLE
         self._process_timer = self.set_timer(interval, self._next_process_read, name="process-poll")
 
@@ -427,6 +460,7 @@ class MemtuiApp(App[None]):
     def on_replay_page_loaded(self, message: ReplayPageLoaded) -> None:
         self.model.load_page(message.page, message.cursor)
         self.call_after_refresh(self._first_frame_drawn.set)
+        self.call_after_refresh(self._schedule_deferred_imports)
         if message.truncated:
             self.model.replay.truncated = message.truncated  # type: ignore[union-attr]
             self.notify(message.truncated, severity="warning", timeout=10)
@@ -758,6 +792,8 @@ class MemtuiApp(App[None]):
         self.push_screen(MemoryScreen(pid, self.model.interval, writer=writer))
 
     def action_help(self) -> None:
+        from memtui.screens.help_screen import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         # One row per action, with every key that triggers it.
@@ -782,7 +818,7 @@ class MemtuiApp(App[None]):
         at = model.at
         if at is None:
             return
-        if model.replay is not None and model.replay.processes_pending:
+        if model.processes_pending:
             self.notify(f"No evidence yet: {LOADING_PROCESSES}", timeout=4)
             return
         if pid is None and isinstance(self.screen, DashboardScreen):

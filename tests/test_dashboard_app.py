@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import LEAK_RECORDING, model_from_argv, replay_ready
+from rich.console import RenderableType
 from textual.geometry import Region
+from textual.screen import Screen
+from textual.widgets import Static
 
 from memtui.app import MemtuiApp
 from memtui.core.meminfo.fields import field_meaning
@@ -23,6 +26,7 @@ from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
 from memtui.screens.zoom_screen import ZoomScreen
+from memtui.widgets.leak_panel import LOADING_PROCESSES, GrowthPanel, LeakVerdictBar
 from memtui.widgets.meminfo_chart import MeminfoChart
 from memtui.widgets.series_plot import SeriesPlot
 
@@ -363,6 +367,7 @@ DEFERRED_IMPORTS = (
     "memtui.screens.zoom_screen",
     "memtui.screens.evidence_screen",
     "memtui.screens.fleet_screen",
+    "memtui.screens.help_screen",
 )
 NOT_FOR_THE_FIRST_FRAME = (*DEFERRED_IMPORTS, "elftools")
 
@@ -433,3 +438,49 @@ async def test_the_header_line_is_one_segment_each_escape_costs_bytes() -> None:
         (line,) = header.render_lines(Region(0, 0, header.outer_size.width, 1))
         assert line.cell_length == 100 and "Avail" in line.text
         assert len(list(line)) == 1
+
+
+class FirstFrameApp(MemtuiApp):
+    """The app, noting what its first painted dashboard frame said."""
+
+    # CSS_PATH is relative to the module that defines the class: keep memtui's.
+    CSS_PATH = str(Path(sys.modules[MemtuiApp.__module__].__file__ or "").parent / "memtui.tcss")
+    first_frame: tuple[str, str, float | None] | None = None
+    """The verdict bar's and the panel's text, and when watching processes began."""
+
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        super()._display(screen, renderable)
+        drawn = renderable is not None and isinstance(screen, DashboardScreen)
+        if drawn and self.first_frame is None:
+            self.first_frame = (
+                str(screen.query_one(LeakVerdictBar).content),
+                str(screen.query_one("#growth-title", Static).content),
+                self.model.processes.watched_since,
+            )
+
+
+async def test_the_first_frame_comes_before_the_process_read_and_says_it_is_loading() -> None:
+    # Reading every process holds the GIL for tens of milliseconds: it waits for the
+    # first frame. Until its first table is in, nothing claims "No leak suspected" or
+    # that no process grew: nobody has looked yet.
+    app = FirstFrameApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            if app.first_frame is not None and app.model.processes.watched_since is not None:
+                break
+            await pilot.pause(0.05)
+        assert app.first_frame is not None
+        verdict, panel_line, watched_since = app.first_frame
+        assert watched_since is None, "the processes were read before the first frame"
+        assert verdict == LOADING_PROCESSES and LOADING_PROCESSES in panel_line, panel_line
+        assert "No leak" not in panel_line and "No process grew" not in panel_line
+        # Then the processes are read and both fill in, the panel still on one line.
+        assert app.model.processes.watched_since is not None
+        await pilot.pause()
+        screen = app.screen
+        bar = str(screen.query_one(LeakVerdictBar).content)
+        assert bar.startswith(("No leak suspected", "Leak suspected: ")), bar
+        panel = screen.query_one(GrowthPanel)
+        assert panel.rows is not None
+        title = str(panel.query_one("#growth-title", Static).content)
+        assert LOADING_PROCESSES not in title and title.startswith(("No process grew", "Growing"))

@@ -48,3 +48,21 @@ async def test_a_wide_footer_keeps_its_padding_and_the_palette_hint() -> None:
         await pilot.pause(0.3)
         assert app.screen.query(".-command-palette")
         assert shown_keys(app)[0] == "?"
+
+
+async def test_moving_between_tiles_keeps_the_footer_and_its_keys() -> None:
+    # Every focus change tells the footer the bindings changed; rebuilding its keys
+    # (each one remounted and styled, 20-25 ms) when they are the same ones was
+    # three rebuilds before the first frame was written.
+    app = MemtuiApp(model_from_argv("--replay", str(DEMO_STORE)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_ready(pilot)
+        await pilot.pause(0.3)
+        before = list(app.screen.query(FooterKey))
+        assert before
+        for key in ("right", "down", "left"):
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause(0.3)
+        assert list(app.screen.query(FooterKey)) == before  # the same widgets, not rebuilt
+        assert shown_keys(app)[:2] == ["?", "q"]

@@ -22,7 +22,13 @@ from memtui.app import MemtuiApp
 from memtui.core.leak.leak_detector import NO_VERDICT, Fit, LeakVerdict, ProcessGrowth
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.memory_screen import MemoryScreen
-from memtui.widgets.leak_panel import QUIET_AFTER, GrowthPanel, LeakVerdictBar, verdict_line
+from memtui.widgets.leak_panel import (
+    LOADING_PROCESSES,
+    QUIET_AFTER,
+    GrowthPanel,
+    LeakVerdictBar,
+    verdict_line,
+)
 
 WORKLOADS = Path(__file__).parent / "targets" / "leak_workloads.py"
 DETECTION_BOUND = 30.0
@@ -40,7 +46,11 @@ async def test_the_dashboard_names_demo_leak_within_the_bound() -> None:
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             watching = time.monotonic() + 30
-            while app.model.processes.watched_since is None:
+            # The first process table is read once the first frame is drawn; until
+            # the screen has shown it, the bar says it is loading them.
+            while app.model.processes.watched_since is None or verdict_bar_text(app) == (
+                LOADING_PROCESSES
+            ):
                 assert time.monotonic() < watching, "no process table in 30 s"
                 await pilot.pause(0.1)
             leak = start_workload(

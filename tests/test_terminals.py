@@ -20,21 +20,28 @@ import time
 SGR = re.compile(rb"\x1b\[([0-9;:]*)m")
 
 
-def run_on_a_pty(env: dict[str, str], seconds: float = 4.0) -> bytes:
+def run_on_a_pty(
+    env: dict[str, str], seconds: float = 4.0, until: bytes = b"No leak suspected"
+) -> bytes:
+    """Everything memtui writes in ``seconds``, and until ``until`` is among it (the
+    verdict comes once the first process table is in, after the first frame; on a
+    loaded machine that can take longer), at most 60 s; then ``q``."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: memtui on the pty
         os.execve(sys.executable, [sys.executable, "-m", "memtui"], env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     out = bytearray()
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    deadline = started + seconds
     quit_sent = False
     try:
         while True:
             now = time.monotonic()
-            if now > deadline and not quit_sent:
+            waited = until in out or now - started > 60
+            if now > deadline and not quit_sent and waited:
                 os.write(fd, b"q")
                 quit_sent, deadline = True, now + 10
-            elif now > deadline:
+            elif now > deadline and quit_sent:
                 break
             ready, _, _ = select.select([fd], [], [], 0.1)
             if ready:

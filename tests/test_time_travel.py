@@ -3,6 +3,7 @@ and the verdict, the panel and the picker follow it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,28 @@ async def test_the_first_frame_comes_before_the_processes_which_then_fill_in(
         assert model.at == at - 1 and model.verdict.text.startswith("Leak suspected: leaky")
         assert str(app.screen.query_one(LeakVerdictBar).content).startswith("Leak suspected")
         assert panel.rows and panel.rows[0].pid == 20
+
+
+class MountWatchingApp(MemtuiApp):
+    """Notes which workers run when the app's Mount arrives (Textual calls this
+    class's on_mount before MemtuiApp's)."""
+
+    # CSS_PATH is relative to the module that defines the class: keep memtui's.
+    CSS_PATH = str(Path(sys.modules[MemtuiApp.__module__].__file__ or "").parent / "memtui.tcss")
+    groups_at_mount: list[str] | None = None
+
+    def on_mount(self) -> None:
+        self.groups_at_mount = [worker.group for worker in self.workers]
+
+
+async def test_a_replay_reads_its_store_from_the_apps_start_not_after_the_first_frame(
+    leak_store: Path,
+) -> None:
+    # The app's Mount comes once the first (empty) frame is drawn, 0.2-0.3 s into a
+    # start; reading the page waited for it. At Mount the worker is there still: it
+    # reads the processes once the page's frame is drawn, which is after Mount.
+    app = MountWatchingApp(model_from_argv("--replay", str(leak_store)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await replay_ready(pilot)
+        assert app.groups_at_mount is not None and "replay" in app.groups_at_mount
+        assert app.model.verdict.text.startswith("Leak suspected: leaky")

@@ -8,6 +8,7 @@ stderr rather than a screen that flashes and vanishes.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -153,6 +154,18 @@ def fleet_link(args: argparse.Namespace) -> FleetLink:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    # The cyclic GC's passes during the start walk every object the imports make
+    # (Textual's and Rich's modules: hundreds of thousands); a full one of 50-80 ms
+    # fell inside the first frame. Off while importing; then those objects, which
+    # live as long as the process, are frozen out of every later pass.
+    gc.disable()
+    try:
+        return _start_dashboard(args)
+    finally:
+        gc.enable()
+
+
+def _start_dashboard(args: argparse.Namespace) -> int:
     fleet: FleetLink | None = None
     if args.prometheus is not None:
         try:
@@ -201,8 +214,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from memtui.app import MemtuiApp
-    from memtui.core.process_memory.memory_writer import MemoryWriter
 
+    writer = None
+    if args.write and args.pid is not None:
+        # The one place a writer is made: without --write nothing in memtui can
+        # write (nor imports the writer and the search it uses).
+        from memtui.core.process_memory.memory_writer import MemoryWriter
+
+        writer = MemoryWriter(args.pid)
     colors = Console(file=sys.__stderr__).color_system
     app = MemtuiApp(
         model,
@@ -210,9 +229,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
         fleet=fleet,
         ascii_only=args.ascii or not locale_is_utf8(),
         color_system=colors,
-        # The one place a writer is made: without --write nothing in memtui can write.
-        writer=MemoryWriter(args.pid) if args.write and args.pid is not None else None,
+        writer=writer,
     )
+    gc.freeze()
+    gc.enable()
     try:
         app.run()
     finally:

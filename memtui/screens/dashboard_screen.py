@@ -95,12 +95,18 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield MemoryHeader(id="memory-header")
         yield LeakVerdictBar(id="leak-verdict")
-        yield Grid(id="charts")
+        # The tiles come with the screen, not in a second mount once it is up: one
+        # layout before the first frame, and the first tile (not the panel's list)
+        # takes the focus.
+        with Grid(id="charts"):
+            yield from (MeminfoChart(name) for name in self.model.chart_fields)
         yield GrowthPanel(self.model.leak.settings.window, id="growth-panel")
         yield KeyFooter()
 
-    async def on_mount(self) -> None:
-        await self.rebuild_charts()
+    def on_mount(self) -> None:
+        self._apply_layout()
+        self.refresh_charts()
+        self._focus_first_chart()
 
     def _panel_note(self) -> None:
         replay = self.model.replay
@@ -163,7 +169,7 @@ class DashboardScreen(Screen[None]):
         figures = history.latest if model.follows_now else history.sample_at(end)
         self.query_one(MemoryHeader).show(figures, model.status_text())
         panel = self.query_one(GrowthPanel)
-        if model.replay is not None and model.replay.processes_pending:
+        if model.processes_pending:
             self.query_one(LeakVerdictBar).show_note(LOADING_PROCESSES)
             if panel.display:
                 panel.show_note(LOADING_PROCESSES)

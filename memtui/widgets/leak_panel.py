@@ -25,8 +25,9 @@ from memtui.core.units import format_bytes_short, format_rate
 # make Textual lay out the dashboard again.
 PANEL_ROWS = 5
 LOADING_PROCESSES = "loading processes…"
-"""Shown in place of the verdict and the growing processes while a replay reads
-its page's processes (the charts are up already)."""
+"""Shown in place of the verdict and the growing processes until there are processes
+to judge: while a replay reads its page's processes, or a live dashboard its first
+table (the charts are up already)."""
 FULL_HEIGHT = PANEL_ROWS + 3  # the title, the mappings line and the border
 
 QUIET_AFTER = 30.0
@@ -191,6 +192,8 @@ class GrowthPanel(Vertical):
 
     def _title(self) -> str:
         if self.has_class("-quiet"):
+            if self._note is not None:
+                return f"Growing processes: {self._note}  ·  p goes here, again hides"
             return f"No process grew over the last {self.window:.0f} s  ·  p goes here, again hides"
         return (
             f"Growing processes, last {self.window:.0f} s (RSS+swap; ▲ steady)  ·  "
@@ -236,7 +239,9 @@ class GrowthPanel(Vertical):
         ]:
             return
         self.rows = rows
-        self._note = None
+        if self._note is not None:
+            self._note = None
+            self.query_one("#growth-title", Static).update(self._title())
         options = self.query_one(OptionList)
         keep = self._highlighted_pid
         options.set_options(
@@ -258,15 +263,17 @@ class GrowthPanel(Vertical):
         self._set_highlight(pids[index])
 
     def show_note(self, text: str) -> None:
-        """Say why the list is empty instead of listing processes."""
-        if self._note == text:
-            return
-        self._note = text
-        self._set_quiet(False)
-        self.rows = None
-        options = self.query_one(OptionList)
-        options.set_options([Option(f"  {text}", disabled=True)])
-        self._set_highlight(None)
+        """Say why the list is empty instead of listing processes: on the one line of
+        the folded panel, so the grid is not laid out twice when the list comes (the
+        user in the list sees it there)."""
+        if self._note != text:
+            self._note = text
+            self.rows = None
+            options = self.query_one(OptionList)
+            options.set_options([Option(f"  {text}", disabled=True)])
+            self._set_highlight(None)
+            self.query_one("#growth-title", Static).update(self._title())
+        self._set_quiet(True)  # the user may have left the list meanwhile
 
     def show_mappings(self, text: str) -> None:
         label = self.query_one("#growth-mappings", Static)

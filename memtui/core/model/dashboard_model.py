@@ -155,8 +155,12 @@ class DashboardModel:
         return True
 
     def add_process_table(self, table: ProcessTable, at: float | None = None) -> None:
-        """A new live process sample (``at``: its wall-clock time), for the next verdict."""
+        """A new live process sample (``at``: its wall-clock time), for the next verdict;
+        the first one is judged at once, as the screens wait for it (processes_pending)."""
+        first = self.processes.watched_since is None
         self.processes.add_table(table, at)
+        if first:
+            self._evaluate()
 
     def load_page(self, page: HistoryPage, cursor: float) -> None:
         """A replay's page arrived: show it, with the cursor at ``cursor``."""
@@ -195,6 +199,15 @@ class DashboardModel:
         self.verdict = self.leak.evaluate(self.history, processes, at, previous=self.verdict)
         if self.verdict.suspected and not was and self.replay is None and self.cursor is None:
             self.marks.append((at, self.verdict.text))
+
+    @property
+    def processes_pending(self) -> bool:
+        """The verdict has no processes to judge yet: a replay's page is in without
+        them, or a live dashboard has not read its first process table (it is read
+        once the first frame is drawn)."""
+        if self.replay is not None:
+            return self.replay.processes_pending
+        return self.host is None and self.processes.watched_since is None
 
     # -- the time cursor -------------------------------------------------------------
 
