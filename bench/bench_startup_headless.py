@@ -1,6 +1,7 @@
 """Headless start-up and a whole 64 MiB dump, side by side with their floors.
 
     flock /tmp/memtui-heavy.lock python bench/bench_startup_headless.py [--runs 30]
+        [--baseline OTHER/.venv/bin/memtui]
 
 Each command runs as a whole process, round-robin so that they share the machine's
 noise, ``--runs`` times after a warm-up; the table gives the median wall time.
@@ -13,7 +14,10 @@ noise, ``--runs`` times after a warm-up; the table gives the median wall time.
   that preads /proc/PID/mem in 1 MiB reads to /dev/null; the goal is within 2x.
 
 The target is bench/c/reader_bench.c's, holding 64 MiB of PRNG bytes. memtui runs as
-installed: its console script, the one users start.
+installed: the console script pip made, the one users start (``memtui`` beside this
+Python, or on PATH). ``--baseline`` runs every memtui command a second time with
+another installed memtui (say, main's, in a venv of its own), in the same rounds,
+so that before and after share the machine's moment.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from bench_reader import build, whole_process_medians
 
 SIZE = 64 << 20
 C_CHUNK = 1 << 20
+C_LOOP = "C pread loop, 1 MiB reads, 64 MiB"
 
 
 def memtui_script() -> str:
@@ -39,9 +44,22 @@ def memtui_script() -> str:
     return found
 
 
+def memtui_commands(memtui: str, pid: str, address: str) -> dict[str, list[str]]:
+    raw = ["--format", "raw", "--output", "/dev/null"]
+    return {
+        "memtui --version": [memtui, "--version"],
+        "memtui maps PID": [memtui, "maps", pid],
+        "memtui dump PID ADDR 16 (raw, /dev/null)": [memtui, "dump", pid, address, "16", *raw],
+        "memtui dump PID ADDR 64M (raw, /dev/null)": [memtui, "dump", pid, address, "64M", *raw],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--baseline", metavar="MEMTUI", help="another installed memtui script to run beside"
+    )
     args = parser.parse_args()
     memtui = memtui_script()
     with tempfile.TemporaryDirectory() as scratch:
@@ -53,34 +71,29 @@ def main() -> int:
             assert target.stdout is not None
             address = target.stdout.readline().decode().strip()
             pid = str(target.pid)
-            raw = ["--format", "raw", "--output", "/dev/null"]
-            commands = {
-                # The interpreter memtui runs on (a pyenv shim in PATH costs 100 ms more).
-                "python3 -c pass": [sys.executable, "-c", "pass"],
-                "memtui --version": [memtui, "--version"],
-                "memtui maps PID": [memtui, "maps", pid],
-                "memtui dump PID ADDR 16 (raw, /dev/null)": [
-                    memtui, "dump", pid, address, "16", *raw,
-                ],
-                "C pread loop, 1 MiB reads, 64 MiB": [
-                    str(binary), "pread", pid, address, str(SIZE), str(C_CHUNK),
-                ],
-                "memtui dump PID ADDR 64M (raw, /dev/null)": [
-                    memtui, "dump", pid, address, "64M", *raw,
-                ],
-            }  # fmt: skip
+            # The interpreter memtui runs on (a pyenv shim in PATH costs 100 ms more).
+            commands = {"python3 -c pass": [sys.executable, "-c", "pass"]}
+            commands[C_LOOP] = [str(binary), "pread", pid, address, str(SIZE), str(C_CHUNK)]
+            ours = memtui_commands(memtui, pid, address)
+            commands.update(ours)
+            if args.baseline:
+                baseline = memtui_commands(args.baseline, pid, address)
+                commands.update({f"{name} [baseline]": argv for name, argv in baseline.items()})
             medians = whole_process_medians(commands, args.runs)
         finally:
             assert target.stdin is not None
             target.stdin.close()
             target.wait(timeout=10)
     floor = medians["python3 -c pass"]
-    c_loop = medians["C pread loop, 1 MiB reads, 64 MiB"]
-    print(f"median of {args.runs} runs each, round-robin\n")
+    c_loop = medians[C_LOOP]
+    print(f"median of {args.runs} runs each, round-robin; memtui: {memtui}")
+    if args.baseline:
+        print(f"baseline: {args.baseline}")
+    print()
     print("| command | wall time | - python3 -c pass | / C pread loop |")
     print("|---|---|---|---|")
     for name, seconds in medians.items():
-        over = f"+{(seconds - floor) * 1000:.1f} ms"
+        over = f"+{(seconds - floor) * 1000:.1f} ms" if name != C_LOOP else ""
         ratio = f"{seconds / c_loop:.2f}x" if "64" in name else ""
         print(f"| {name} | {seconds * 1000:.1f} ms | {over} | {ratio} |")
     return 0
