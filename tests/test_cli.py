@@ -8,9 +8,18 @@ import sys
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memtui import __version__
-from memtui.cli import SUBCOMMANDS, build_parser, main, parse_arguments
+from memtui.cli import (
+    SUBCOMMANDS,
+    NegativeNumberMatcher,
+    build_parser,
+    main,
+    negative_number,
+    parse_arguments,
+)
 
 
 def run_memtui(*args: str) -> subprocess.CompletedProcess[str]:
@@ -128,6 +137,10 @@ def _outcome(
         ["--replay", "dump"],
         ["--replay", "maps", "maps", "1"],
         ["search", "1", "-5", "--type", "i32"],
+        ["search", "1", "-1.5~.75", "--type", "f64"],
+        ["search", "1", "-0x10", "--type", "i64"],
+        ["search", "1", "-Inf", "--type", "f64"],
+        ["search", "1", "-x", "--type", "f64"],
         ["record", "--count", "3", "--fields", "MemFree"],
         ["export", "x.db", "--csv"],
         ["exporter"],
@@ -174,6 +187,14 @@ def test_dump_help_and_an_unknown_subcommand_read_as_before() -> None:
         "memtui: error: argument COMMAND: invalid choice: 'bogus' (choose from 'record', "
         "'export', 'dump', 'search', 'exporter', 'maps', 'demo-leak') (see memtui --help)\n"
     )
+
+
+@given(st.text(alphabet="-0123456789.~+_eExXaAfFiInNtTyY ", max_size=12))
+def test_the_negative_number_matcher_says_what_its_pattern_says(tail: str) -> None:
+    # It skips the pattern when the character after '-' rules a number out; that
+    # shortcut must never turn away a number, nor let through what is none.
+    text = "-" + tail
+    assert bool(NegativeNumberMatcher().match(text)) == bool(negative_number().match(text))
 
 
 def test_headless_import_does_not_load_textual() -> None:
