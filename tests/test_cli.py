@@ -5,11 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from memtui import __version__
-from memtui.cli import build_parser, main
+from memtui.cli import (
+    SUBCOMMANDS,
+    NegativeNumberMatcher,
+    build_parser,
+    main,
+    negative_number,
+    parse_arguments,
+)
 
 
 def run_memtui(*args: str) -> subprocess.CompletedProcess[str]:
@@ -76,6 +86,115 @@ def test_parser_accepts_the_documented_forms() -> None:
     args = build_parser().parse_args(["dump", "42", "0x7f00", "16M", "--format", "raw"])
     assert (args.pid, args.address, args.length, args.format) == (42, 0x7F00, 16 << 20, "raw")
     assert args.method == "procmem" and not args.no_freeze
+
+
+def _outcome(
+    parse: Callable[[list[str]], object], argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[object, str, str]:
+    """What parsing ``argv`` gives: the namespace (or the exit code), stdout, stderr."""
+    try:
+        result = parse(argv)
+    except SystemExit as end:
+        result = ("exit", end.code)
+    out, err = capsys.readouterr()
+    return result, out, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # help, of the whole command line and of each subcommand
+        ["--help"],
+        ["-h"],
+        ["--help", "dump"],
+        *([name, "--help"] for name, _ in SUBCOMMANDS),
+        ["dump", "-h", "not", "parsed"],
+        ["--version"],
+        ["--version", "maps"],
+        # usage errors, at the top and inside a subcommand
+        ["bogus"],
+        ["--replay", "dump", "bogus"],
+        ["--bogus"],
+        ["--pid", "x"],
+        ["--pid", "x", "maps", "1"],
+        ["dump"],
+        ["dump", "1"],
+        ["dump", "x", "0x10", "16"],
+        ["dump", "1", "0x10", "16", "--format", "xml"],
+        ["maps"],
+        ["maps", "1", "extra"],
+        ["search", "1", "x", "--type", "nope"],
+        ["record", "--count", "0"],
+        ["export"],
+        ["exporter", "--top", "0"],
+        ["demo-leak", "--threads", "0"],
+        # what parses
+        [],
+        ["--interval", "2", "--pid", "1"],
+        ["dump", "1", "0x10", "16"],
+        ["dump", "1", "[heap]+0x10", "4K", "--no-freeze", "--output", "d.bin"],
+        ["maps", "1", "--rss"],
+        ["--replay", "dump"],
+        ["--replay", "maps", "maps", "1"],
+        ["search", "1", "-5", "--type", "i32"],
+        ["search", "1", "-1.5~.75", "--type", "f64"],
+        ["search", "1", "-0x10", "--type", "i64"],
+        ["search", "1", "-Inf", "--type", "f64"],
+        ["search", "1", "-x", "--type", "f64"],
+        ["record", "--count", "3", "--fields", "MemFree"],
+        ["export", "x.db", "--csv"],
+        ["exporter"],
+        ["demo-leak", "--seed", "1"],
+    ],
+)
+def test_the_command_line_parses_as_the_whole_parser_does(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # memtui builds only the subcommands its arguments name; what a user sees, and
+    # what a command gets, must be what the parser with every subcommand gives.
+    monkeypatch.setenv("COLUMNS", "100")
+    whole = _outcome(build_parser().parse_args, argv, capsys)
+    assert _outcome(parse_arguments, argv, capsys) == whole
+    if whole[0] == ("exit", 0):
+        assert whole[1]  # help or the version, on stdout
+    elif isinstance(whole[0], tuple):
+        assert whole[0] == ("exit", 2) and "error" in whole[2]
+
+
+def test_memtui_help_lists_every_subcommand_with_its_help() -> None:
+    result = run_memtui("--help")
+    assert result.returncode == 0
+    for name, help_text in (
+        ("record", "record the machine's memory"),
+        ("dump", "print or save a range of a process's memory"),
+        ("maps", "print a process's memory mappings"),
+        ("demo-leak", "run the book's leak experiment"),
+    ):
+        assert any(
+            line.split()[:1] == [name] and help_text in line for line in result.stdout.splitlines()
+        ), name
+
+
+def test_dump_help_and_an_unknown_subcommand_read_as_before() -> None:
+    dump_help = run_memtui("dump", "--help")
+    assert dump_help.returncode == 0
+    assert dump_help.stdout.startswith("usage: memtui dump [-h]")
+    for option in ("--format", "--method", "--no-freeze", "--output"):
+        assert option in dump_help.stdout
+    unknown = run_memtui("bogus")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert unknown.stderr == (
+        "memtui: error: argument COMMAND: invalid choice: 'bogus' (choose from 'record', "
+        "'export', 'dump', 'search', 'exporter', 'maps', 'demo-leak') (see memtui --help)\n"
+    )
+
+
+@given(st.text(alphabet="-0123456789.~+_eExXaAfFiInNtTyY ", max_size=12))
+def test_the_negative_number_matcher_says_what_its_pattern_says(tail: str) -> None:
+    # It skips the pattern when the character after '-' rules a number out; that
+    # shortcut must never turn away a number, nor let through what is none.
+    text = "-" + tail
+    assert bool(NegativeNumberMatcher().match(text)) == bool(negative_number().match(text))
 
 
 def test_headless_import_does_not_load_textual() -> None:

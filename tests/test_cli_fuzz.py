@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from targets import Binaries, Target, assert_running, start_target
 
-from memtui.cli import SEARCH_TYPES, build_parser
+from memtui.cli import SEARCH_TYPES, SUBCOMMANDS, build_parser, parse_arguments
 
 pytest_plugins = ["targets.fixtures"]
 
@@ -285,3 +285,37 @@ def test_every_command_line_ends_in_a_clean_exit(
         # search exits 1 with nothing said when nothing matched, as grep does.
         quiet_allowed = argv[:1] == ["search"] and result.returncode == 1
         assert len(errors) == 1 or (quiet_allowed and not errors), stderr
+
+
+def _parsed(parse: Callable[[list[str]], object], argv: list[str]) -> tuple[object, str, str]:
+    """What parsing ``argv`` gives: the namespace or the exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            result = parse(argv)
+        except SystemExit as end:
+            result = ("exit", end.code)
+    return result, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@settings(
+    max_examples=EXAMPLES or 40,
+    derandomize=not EXAMPLES,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_every_command_line_parses_as_the_whole_parser_parses_it(
+    command: str, place: Place, data: st.DataObject
+) -> None:
+    # memtui builds only the subcommands its arguments name (cli.parse_arguments):
+    # whatever the arguments, with other names, help or --version among them, the
+    # namespace, the help and the error must be the whole parser's.
+    argv = data.draw(COMMANDS[command](place), label="argv")
+    words = [name for name, _ in SUBCOMMANDS] + ["--help", "-h", "--version", "--"]
+    for word in data.draw(st.lists(st.sampled_from(words), max_size=2), label="mixed in"):
+        argv.insert(data.draw(st.integers(0, len(argv)), label="at"), word)
+    note(f"memtui {argv!r}")
+    assert _parsed(parse_arguments, argv) == _parsed(build_parser().parse_args, argv)

@@ -205,6 +205,33 @@ def test_the_dump_path_does_not_import_dataclasses() -> None:
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.parametrize("command", ["dump", "maps", "version"])
+def test_a_headless_command_runs_without_typing_dataclasses_or_shutil(
+    target: Target, command: str
+) -> None:
+    # typing costs a start-up 6-7 ms, dataclasses (with inspect) 11-15 ms, shutil
+    # (zlib, bz2, lzma) 3 ms: against a 15 ms budget from `python3 -c pass` to the
+    # first read. What each command loaded is looked at once it has run, whole.
+    argv = {
+        "dump": ["dump", str(target.pid), hex(target.known), "16", "--output", os.devnull],
+        "maps": ["maps", str(target.pid)],
+        "version": ["--version"],
+    }[command]
+    code = (
+        "import sys\n"
+        "from memtui.entry_point import main\n"
+        f"sys.argv = ['memtui', *{argv!r}]\n"
+        "try:\n"
+        "    code = main()\n"
+        "except SystemExit as end:\n"
+        "    code = end.code\n"
+        "loaded = sorted({'typing', 'dataclasses', 'inspect', 'shutil'} & set(sys.modules))\n"
+        "print(code, loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stderr.splitlines()[-1] == "0 []", result.stderr
+
+
 def test_maps_and_the_parser_do_not_import_dataclasses_or_shutil() -> None:
     # dataclasses (with inspect) cost maps 14 ms; shutil (zlib, bz2, lzma) cost every
     # command 3 ms, imported by argparse's formatter for each option added.

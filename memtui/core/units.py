@@ -6,17 +6,33 @@ everywhere.
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 
 from memtui.core.input_echo import echo
 
 _BINARY_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-_SIZE_RE = re.compile(
-    r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE | re.ASCII
-)
-_ADDRESS_RE = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+)\s*", re.ASCII)
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$", re.IGNORECASE | re.ASCII)
+
+
+# Compiled when first used, not at import: 0.1-0.3 ms each, on the start-up of every
+# command, most of which parse no size, address or duration at all.
+@functools.cache
+def _size_pattern() -> re.Pattern[str]:
+    return re.compile(
+        r"^\s*(0[xX][0-9a-fA-F]+|\d+)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE | re.ASCII
+    )
+
+
+@functools.cache
+def _address_pattern() -> re.Pattern[str]:
+    return re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+)\s*", re.ASCII)
+
+
+@functools.cache
+def _duration_pattern() -> re.Pattern[str]:
+    return re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$", re.IGNORECASE | re.ASCII)
+
+
 # More significant digits than 2**64 has: int() would refuse past 4,300 of them.
 _MAX_DIGITS = 20
 _DURATION_UNITS = {
@@ -53,7 +69,7 @@ def parse_size(text: str) -> int:
     >>> parse_size("16M")
     16777216
     """
-    match = _SIZE_RE.match(plain_number(text))
+    match = _size_pattern().match(plain_number(text))
     if match is None:
         raise ValueError(f"not a size: {echo(text)} (try 4096, 0x1000 or 16M)")
     number, suffix = match.groups()
@@ -68,7 +84,7 @@ def parse_size(text: str) -> int:
 
 def parse_address(text: str) -> int:
     """Parse an address given as ``0x``-prefixed hex or as decimal."""
-    match = _ADDRESS_RE.fullmatch(plain_number(text))
+    match = _address_pattern().fullmatch(plain_number(text))
     if match is None:
         raise ValueError(f"not an address: {echo(text)} (try 0x7f0000001000)")
     number = match.group(1)
@@ -93,11 +109,13 @@ def parse_duration(text: str, *, allow_zero: bool = False) -> float:
 
     It is positive (or zero, with ``allow_zero``) and finite: 400 digits are no duration.
     """
-    match = _DURATION_RE.match(plain_number(text))
+    match = _duration_pattern().match(plain_number(text))
     if match is None:
         raise ValueError(f"not a duration: {echo(text)} (try 600, 10m or 1h)")
     number, unit = match.groups()
     seconds = float(number) * _DURATION_UNITS[unit.lower() if unit else None]
+    import math  # here: a shared library to load, for the few commands that take a duration
+
     if not math.isfinite(seconds):
         raise ValueError(f"duration too long: {echo(text)}")
     if seconds < 0 or (seconds == 0 and not allow_zero):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections import namedtuple
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from memtui.core.printable import printable
 from memtui.core.process_memory.reader_errors import KernelThread, PermissionDenied, ProcessGone
@@ -18,20 +18,31 @@ _DELETED = " (deleted)"
 ANON = "[anon]"
 
 
-class Mapping(NamedTuple):
-    """One line of /proc/PID/maps: the half-open address range [start, end).
+# `memtui maps` and dump's address expressions import this module: as for
+# ProcessFacts, mypy checks the typed NamedTuple, and what runs is a namedtuple of the
+# same fields, since typing costs 6-7 ms to import (dataclasses 11-15 ms).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    A NamedTuple rather than a dataclass, as ProcessFacts is: `memtui maps` and dump's
-    address expressions import this module, and dataclasses costs 11-15 ms to import.
-    """
+    class _MappingFields(NamedTuple):
+        start: int
+        end: int
+        perms: str
+        offset: int
+        device: str
+        inode: int
+        path: str
+else:
+    _MappingFields = namedtuple(
+        "_MappingFields", ("start", "end", "perms", "offset", "device", "inode", "path")
+    )
 
-    start: int
-    end: int
-    perms: str
-    offset: int
-    device: str
-    inode: int
-    path: str
+
+class Mapping(_MappingFields):
+    """One line of /proc/PID/maps: the half-open address range [start, end)."""
+
+    __slots__ = ()
 
     @property
     def size(self) -> int:

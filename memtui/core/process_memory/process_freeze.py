@@ -19,7 +19,6 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
-import random
 import signal
 import time
 from collections.abc import Iterator
@@ -156,7 +155,10 @@ class ProcessFreeze:
             except _HeldByMemtui as held:
                 if time.monotonic() > give_up:
                     raise PermissionDenied(self.pid, already_traced(held.tracer)) from None
-                # Random, so that two memtuis meeting each other fall out of step.
+                # Random, so that two memtuis meeting each other fall out of step;
+                # imported here, where it is needed: that is rare, and a start-up is not.
+                import random
+
                 time.sleep(random.uniform(0.001, 0.005))
 
     def __exit__(
