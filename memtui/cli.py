@@ -806,6 +806,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Before any thread starts: the dashboard's workers, the exporter's requests.
+    from memtui.core.malloc_arena import use_one_arena
+
+    use_one_arena()
     if args.command == "record":
         from memtui.commands.record import run_record
 
