@@ -17,6 +17,7 @@ Not thread-safe: one thread appends and reads (the one that owns the model).
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, TypeVar
@@ -72,6 +73,10 @@ class _Tier:
         self.columns.append(FloatRing(self.capacity, 0, self.typecode, reserve=self.reserve))
         self.sums.append(0.0)
         self.counts.append(0)
+
+    def drop_columns(self, start: int) -> None:
+        """Forget the columns from ``start`` on (slots no column holds any more)."""
+        del self.columns[start:], self.sums[start:], self.counts[start:]
 
     def reset_column(self, index: int) -> None:
         self.columns[index].clear()
@@ -201,7 +206,9 @@ class TieredSeries(Generic[K]):
         if index is not None:
             return index
         if self._free:
-            index = self._free.pop()
+            # The lowest free slot: the highest ones are then the first to be free at
+            # the end, where remove_column gives them back.
+            index = heapq.heappop(self._free)
             self._raw[index].clear()
             self._active[index] = True
             for tier in self._tiers:
@@ -217,14 +224,31 @@ class TieredSeries(Generic[K]):
         return index
 
     def remove_column(self, key: K) -> None:
-        """Forget column ``key`` (an exited process); its memory is reused."""
+        """Forget column ``key`` (an exited process); its memory is reused, or given
+        back when no column after it is left."""
         index = self._index.pop(key, None)
-        if index is not None:
-            self._raw[index].clear()
-            self._active[index] = False
-            for tier in self._tiers:
-                tier.columns[index].clear()
-            self._free.append(index)
+        if index is None:
+            return
+        self._raw[index].clear()
+        self._active[index] = False
+        for tier in self._tiers:
+            tier.columns[index].clear()
+        heapq.heappush(self._free, index)
+        if index == len(self._raw) - 1:
+            self._drop_free_tail()
+
+    def _drop_free_tail(self) -> None:
+        """Give back the free slots at the end. After a burst of hundreds of processes
+        their empty rings (six objects a process) would stay for the next burst, and
+        with them the pymalloc arenas they hold (docs/performance.md)."""
+        end = len(self._raw)
+        while end and not self._active[end - 1]:
+            end -= 1
+        del self._raw[end:], self._row[end:], self._active[end:]
+        for tier in self._tiers:
+            tier.drop_columns(end)
+        self._free = [index for index in self._free if index < end]
+        heapq.heapify(self._free)
 
     def append(self, timestamp: float, values: Mapping[K, float]) -> None:
         """Add one sample; a column absent from ``values`` gets NaN, never 0."""
