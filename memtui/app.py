@@ -20,6 +20,7 @@ from textual.widgets import Input
 
 from memtui.core.input_echo import shorten_path
 from memtui.core.leak.leak_detector import LeakDetector
+from memtui.core.malloc_arena import give_back_free_memory
 from memtui.core.meminfo.field_selection import default_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.history import MeminfoHistory
@@ -69,6 +70,9 @@ DEFERRED_MODULES = (
 # Seconds after the first frame (a replay's: the first page's) before the deferred
 # imports start.
 DEFERRED_IMPORT_DELAY = 1.0
+# How often the free pages inside malloc's heap go back to the system: a burst of
+# processes on the machine leaves tens of MiB free there (docs/performance.md).
+FREE_MEMORY_INTERVAL = 60.0
 
 
 def import_deferred_modules() -> None:
@@ -269,6 +273,7 @@ class MemtuiApp(App[None]):
         theme = theme_for_colors(self._color_system)
         if theme is not None:
             self.theme = theme
+        self.set_interval(FREE_MEMORY_INTERVAL, give_back_free_memory, name="free-memory")
         if self.fleet is not None:
             # The charts are of hosts Prometheus watches: nothing is read here.
             return
