@@ -805,11 +805,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _run(args: argparse.Namespace) -> int:
-    # Before any thread starts: the dashboard's workers, the exporter's requests.
-    from memtui.core.malloc_arena import use_one_arena
+# Commands that run for hours (None is the dashboard) and so keep one malloc arena.
+_LONG_RUNNING = frozenset({None, "record", "exporter"})
 
-    use_one_arena()
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command in _LONG_RUNNING:
+        # Before any thread starts: the dashboard's workers, the exporter's requests.
+        # The short commands end before arenas could fragment, and skip ctypes' import.
+        from memtui.core.malloc_arena import use_one_arena
+
+        use_one_arena()
     if args.command == "record":
         from memtui.commands.record import run_record
 
