@@ -216,6 +216,12 @@ def main() -> int:
     parser.add_argument("--exit-timeout", type=float, default=3.0)
     parser.add_argument("--source", type=Path, help="run the memtui package in this directory")
     options = parser.parse_args()
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        # Started in the background of a shell without job control, this bench (and
+        # every memtui it starts, through exec) would ignore SIGINT: each SIGINT round
+        # would then run to its end and count as a hang. A handler of our own is
+        # reset to the default on exec, so the memtuis get SIGINT as a user's would.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     compiler = shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
         print("bench_signal_release: needs a C compiler (gcc or cc)", file=sys.stderr)

@@ -108,6 +108,13 @@ def help_of(help_text: str, option: str) -> str:
     raise AssertionError(f"no {option} in the help")
 
 
+def test_a_replay_with_a_value_beyond_64_bits_is_one_line(tmp_path: Path) -> None:
+    recording = tmp_path / "huge.csv"
+    recording.write_text(f"timestamp,MemFree,Cached\n1796000000,{10**400},5\n1796000001,4,5\n")
+    line = error_line(run_memtui("--replay", str(recording)), 1)
+    assert line == f"memtui: {recording}: line 2: a value is out of range (0 to 2**63-1)"
+
+
 @pytest.mark.parametrize(
     ("option", "bound"),
     [

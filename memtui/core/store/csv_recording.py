@@ -6,9 +6,9 @@ Header ``timestamp,<field>...``; one row per sample; timestamp in Unix seconds
 cell where the kernel did not report the field at that moment.
 
 Reading streams row by row, so a replay's cost is linear in the file and its first
-rows show while the rest loads; lines longer than :data:`MAX_LINE` (``/dev/zero``, a
-binary file) and values beyond 64 bits are refused with the line at fault, and a
-replay reads at most :data:`MAX_ROWS` rows.
+frame (saying how many rows are read) shows while the rest loads; lines longer than
+:data:`MAX_LINE` (``/dev/zero``, a binary file) and values beyond 64 bits are
+refused with the line at fault, and a replay reads at most :data:`MAX_ROWS` rows.
 """
 
 from __future__ import annotations
