@@ -115,6 +115,19 @@ def test_a_replay_with_a_value_beyond_64_bits_is_one_line(tmp_path: Path) -> Non
     assert line == f"memtui: {recording}: line 2: a value is out of range (0 to 2**63-1)"
 
 
+def test_a_replay_from_a_pipe_says_to_save_it_to_a_file(tmp_path: Path) -> None:
+    # A replay reads its file more than once (what it is, its fields, then its rows):
+    # from a pipe the first reads took the header and the rows came out wrong.
+    recording = tmp_path / "rec.csv"
+    recording.write_text("timestamp,MemFree\n1796000000,4\n1796000001,5\n")
+    script = f"exec {sys.executable} -m memtui --replay <(cat {recording}) </dev/null"
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    line = error_line(result, 1)
+    assert line.endswith(
+        "is a pipe: a replay reads its recording more than once, so save it to a file first"
+    ), line
+
+
 @pytest.mark.parametrize(
     ("option", "bound"),
     [

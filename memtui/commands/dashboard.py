@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import stat
 import sys
 import time
 from dataclasses import replace
@@ -57,6 +58,17 @@ def recorded_fields(path: str) -> list[str]:
     # Only a replay needs the store: the live dashboard starts without importing it.
     from memtui.core.store.recording_store import StoreError, StoreReader, is_store
 
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0  # a missing file is said below, as it always was
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        # Read once to tell a store from a CSV, once for the fields, once for the rows:
+        # a pipe would give each read a different part.
+        raise RecordingError(
+            f"{shorten_path(path)} is a pipe: a replay reads its recording more "
+            "than once, so save it to a file first"
+        )
     if is_store(path):
         reader = StoreReader(path)
         try:
