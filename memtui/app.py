@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import threading
@@ -315,6 +316,12 @@ class MemtuiApp(App[None]):
     @work(thread=True, exclusive=True, group="deferred-imports", exit_on_error=False)
     def _import_deferred(self) -> None:
         import_deferred_modules()
+        # What startup built (modules, screens, Textual's caches: ~80,000 objects)
+        # lives as long as the app; each full collection walked it all, 60 ms about
+        # once a minute (docs/performance.md). Collected once, then frozen out of
+        # the collector's sight; the garbage of startup is freed first, not frozen.
+        gc.collect()
+        gc.freeze()
 
     # -- sampling: one read at a time, re-armed only when the previous one is done --
 
