@@ -4,13 +4,19 @@ bar; the figures are in docs/performance.md, from bench/bench_dashboard.py)."""
 from __future__ import annotations
 
 import gc
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import model_from_argv
 from textual.worker import Worker
 
 import memtui.app
+import memtui.screens.dashboard_screen as dashboard_screen
 from memtui.app import MemtuiApp
+from memtui.core.model.chart_series import ChartSeries, build_series
+from memtui.widgets.meminfo_chart import MeminfoChart
 
 
 async def test_what_startup_built_is_frozen_out_of_the_collectors_full_passes() -> None:
@@ -45,3 +51,41 @@ async def test_meminfo_is_read_without_a_worker_each_sample() -> None:
         assert len(app.model.history) >= samples + 3
     assert "meminfo" not in app.started
     assert "processes" in app.started  # the counting itself works
+
+
+async def test_a_live_tile_builds_its_series_only_when_a_bucket_completes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The title changes every sample, the picture only when a bucket completes:
+    # bucketing 300 points of every tile each second was the larger part of the
+    # dashboard's own update.
+    builds: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> ChartSeries:
+        builds.append("build")
+        return build_series(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard_screen, "build_series", counted)
+    # A 60 s tile about 70 columns wide has 0.85 s buckets: ~3.4 samples fill one.
+    model = model_from_argv("--interval", "0.25", "--history", "60", "--fields", "MemFree")
+    app = MemtuiApp(model)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(3.5)  # past the first bucket, drawn while it fills
+        (tile,) = [tile for tile in app.screen.query(MeminfoChart) if tile.display]
+        titles: set[str] = set()
+        before, samples, started = len(builds), len(model.history), time.monotonic()
+        while time.monotonic() - started < 3.0:
+            titles.add(tile.title)
+            await pilot.pause(0.1)
+        assert tile.series is not None
+        bucket = tile.series.x_window / tile.plot_columns
+        new_samples = len(model.history) - samples
+        built = len(builds) - before
+        assert new_samples >= 8
+        assert built <= (time.monotonic() - started) / bucket + 2, (built, new_samples)
+        assert built < new_samples / 2
+        # The title still follows every sample.
+        assert len(titles) >= 2
+        assert tile.title.startswith("MemFree ")
+        latest = model.history.latest["MemFree"]
+        assert tile.series.axis[0] <= latest <= tile.series.axis[1]

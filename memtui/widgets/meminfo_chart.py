@@ -167,15 +167,18 @@ class MeminfoChart(Widget, can_focus=True):
         """Columns for bars: one bucket each."""
         return max(4, self.size.width - Y_LABEL_WIDTH - len(AXIS))
 
-    def update_chart(
-        self, stats: FieldStats | None, series: ChartSeries, rate_window: float = 0.0
-    ) -> None:
+    def update_title(self, stats: FieldStats | None, rate_window: float = 0.0) -> None:
         title = chart_title(self.field, stats, rate_window)
         if title != self._title:
             # As far as the longer of the two titles: the rest of the line stays blank.
             extent = 1 + max(cell_len(title), cell_len(self._title))
             self._title = title
             self.refresh(Region(0, 0, min(extent, self.size.width), 1))
+
+    def update_chart(
+        self, stats: FieldStats | None, series: ChartSeries, rate_window: float = 0.0
+    ) -> None:
+        self.update_title(stats, rate_window)
         if self.series is not None and series.key == self.series.key:
             return
         before = self._rows_drawn()
