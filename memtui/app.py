@@ -27,7 +27,11 @@ from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel, RemoteHost
-from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
+from memtui.core.processes.process_table import (
+    ProcessSource,
+    ProcessTableSampler,
+    attribution_sampler,
+)
 from memtui.core.time_expression import TimeError, format_moment, parse_time
 from memtui.messages import (
     HistoryUpdated,
@@ -217,13 +221,8 @@ class MemtuiApp(App[None]):
         self._process_timer: Timer | None = None
         # One sampler for the app's lifetime, so growth histories survive screen changes.
         self.process_sampler = ProcessTableSampler()
-        # The leak attribution's own, lighter one: it needs names and RSS+swap only,
-        # so no command lines and no smaps_rollup reads (docs/performance.md), and it
-        # reads /proc/PID/stat itself: psutil's listing cost twice as much, and read
-        # the command line of every long name again at every sample.
-        self.growth_sampler = ProcessTableSampler(
-            pss_budget=0, with_cmdline=False, with_cpu=False, read_stat_directly=True
-        )
+        # The leak attribution's own, lighter one (docs/performance.md).
+        self.growth_sampler = attribution_sampler()
         self._replay_source: ReplaySource | None = None
         # Replay workers are exclusive, but a superseded thread worker runs on to its
         # end: the lock keeps two of them off the store's connection at once, and the
