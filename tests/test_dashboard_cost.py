@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from conftest import model_from_argv
+from textual.geometry import Region
 from textual.worker import Worker
 
 import memtui.app
 import memtui.screens.dashboard_screen as dashboard_screen
 from memtui.app import MemtuiApp
+from memtui.core.meminfo.stats import FieldStats
 from memtui.core.model.chart_series import ChartSeries, build_series
-from memtui.widgets.meminfo_chart import MeminfoChart
+from memtui.widgets.meminfo_chart import Y_LABEL_WIDTH, MeminfoChart
 
 
 async def test_what_startup_built_is_frozen_out_of_the_collectors_full_passes() -> None:
@@ -89,3 +91,55 @@ async def test_a_live_tile_builds_its_series_only_when_a_bucket_completes(
         assert tile.title.startswith("MemFree ")
         latest = model.history.latest["MemFree"]
         assert tile.series.axis[0] <= latest <= tile.series.axis[1]
+
+
+def recorded_refreshes(tile: MeminfoChart) -> list[Region]:
+    """The regions ``tile`` asks Textual to repaint from now on (each is sent again)."""
+    regions: list[Region] = []
+    refresh = tile.refresh
+
+    def recording(*asked: Region, **kwargs: Any) -> MeminfoChart:
+        regions.extend(asked or [Region(0, 0, tile.size.width, tile.size.height)])
+        return refresh(*asked, **kwargs)
+
+    tile.refresh = recording  # type: ignore[method-assign]
+    return regions
+
+
+async def test_a_new_title_or_picture_repaints_only_the_cells_that_changed() -> None:
+    # Each repainted span costs a cursor move and a colour escape (~45 bytes in true
+    # colour), then its characters: the ten titles and the bars that shift when a
+    # bucket completes were most of the bytes the dashboard sent.
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")  # paused: only what the test gives reaches the tile
+        await pilot.pause()
+        (tile,) = [tile for tile in app.screen.query(MeminfoChart) if tile.display]
+        gib = float(1 << 30)
+
+        def stats(value: float) -> FieldStats:
+            return FieldStats(value, value, value, 0.0, 1.5 * (1 << 20), 0.9, 60, 100.0)
+
+        def series(seconds: int, axis: tuple[float, float] | None) -> ChartSeries:
+            times = [float(t) for t in range(seconds)]
+            values = [gib + (1 << 20) * (t % 13) for t in range(seconds)]
+            return build_series(times, values, 299.5, 300.0, tile.plot_columns, axis=axis)
+
+        first = series(200, None)
+        tile.update_chart(stats(gib), first, 120.0)
+        await pilot.pause()
+        regions = recorded_refreshes(tile)
+        tile.update_title(stats(1.01 * gib), 120.0)  # "1.00 GiB" -> "1.01 GiB"
+        (changed,) = regions
+        assert changed.y == 0 and changed.height == 1 and changed.width == 1
+        assert tile.render_line(0).text[changed.x] == "1"
+        regions.clear()
+        tile.update_chart(stats(1.01 * gib), series(210, first.axis), 120.0)
+        assert regions and all(region.height == 1 and region.y >= 1 for region in regions)
+        # The y labels did not change: the rows are repainted from the bars on.
+        assert all(region.x >= Y_LABEL_WIDTH for region in regions)
+        assert all(region.right <= tile.size.width for region in regions)
+        # The bars of a row are one segment, blanks included: one escape.
+        for y in range(1, tile.size.height):
+            segments = list(tile.render_line(y))
+            assert len(segments) <= 2, [segment.text for segment in segments]

@@ -90,15 +90,23 @@ def bar_rows(values: Sequence[float], low: float, high: float, height: int) -> l
     return rows
 
 
-def _runs(row: str, blank: Style, bar: Style) -> list[Segment]:
-    """The segments of ``row``: one per run of blanks or of bars."""
-    segments = []
+def changed_span(old: str, new: str) -> tuple[int, int] | None:
+    """The cells ``[start, end)`` from the first to the last that differ between two
+    lines, or None if they are equal; the whole line where a character is not one
+    cell wide. Textual sends a repainted span as a cursor move, a colour escape and
+    its characters: the unchanged ends of a line need not go again."""
+    if old == new:
+        return None
+    if cell_len(old) != len(old) or cell_len(new) != len(new):
+        return 0, max(cell_len(old), cell_len(new))
     start = 0
-    for end in range(1, len(row) + 1):
-        if end == len(row) or (row[end] == " ") != (row[start] == " "):
-            segments.append(Segment(row[start:end], blank if row[start] == " " else bar))
-            start = end
-    return segments
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    return start, max(end_old, end_new)
 
 
 class MeminfoChart(Widget, can_focus=True):
@@ -169,11 +177,19 @@ class MeminfoChart(Widget, can_focus=True):
 
     def update_title(self, stats: FieldStats | None, rate_window: float = 0.0) -> None:
         title = chart_title(self.field, stats, rate_window)
-        if title != self._title:
-            # As far as the longer of the two titles: the rest of the line stays blank.
-            extent = 1 + max(cell_len(title), cell_len(self._title))
-            self._title = title
-            self.refresh(Region(0, 0, min(extent, self.size.width), 1))
+        if title == self._title:
+            return
+        span = changed_span(self._title, title)
+        self._title = title
+        if span is not None:
+            start, end = span
+            # The line starts with a space before the title.
+            self._refresh_cells(0, 1 + start, 1 + end)
+
+    def _refresh_cells(self, y: int, start: int, end: int) -> None:
+        width = self.size.width
+        if start < width:
+            self.refresh(Region(start, y, min(end, width) - start, 1))
 
     def update_chart(
         self, stats: FieldStats | None, series: ChartSeries, rate_window: float = 0.0
@@ -192,11 +208,11 @@ class MeminfoChart(Widget, can_focus=True):
         # Only the rows that look different: when a bucket completes the rows above
         # the bars and those they fill whole stay as they were, and rewriting them
         # was most of the bytes the dashboard sent.
-        width = self.size.width
         for row, (old, new) in enumerate(zip(before, after, strict=True)):
-            if old != new:
+            span = changed_span(old, new)
+            if span is not None:
                 self.rows_repainted += 1
-                self.refresh(Region(0, row + 1, width, 1))
+                self._refresh_cells(row + 1, *span)
 
     def _rows_drawn(self) -> list[str] | None:
         """The text of each line below the title (rendering them if they are stale),
@@ -254,8 +270,9 @@ class MeminfoChart(Widget, can_focus=True):
 
     def _render_rows(self, width: int, height: int) -> list[Strip]:
         """The lines below the title: a y label, the axis, and the bars right-aligned
-        so the newest bucket is at the right edge. One segment per run of a style:
-        each costs a colour escape."""
+        so the newest bucket is at the right edge. Two segments a line, each a colour
+        escape: the bars with their blanks are one (a blank in the bars' colour looks
+        as one in the tile's)."""
         base, _, axis_style = self._styles()
         columns = self.plot_columns
         series = self.series
@@ -273,7 +290,7 @@ class MeminfoChart(Widget, can_focus=True):
         for row, bars in enumerate(rows):
             label = self._label(row, height)
             head = Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)
-            line = Strip([head, *_runs(bars.rjust(columns), base, bar_style)])
+            line = Strip([head, Segment(bars.rjust(columns), bar_style)])
             if line.cell_length != width:
                 line = line.crop(0, width).extend_cell_length(width, base)
             lines.append(line)
