@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from conftest import model_from_argv
 from textual.geometry import Region
+from textual.widget import Widget
 from textual.worker import Worker
 
 import memtui.app
@@ -19,6 +20,7 @@ from memtui.app import MemtuiApp
 from memtui.core.meminfo.stats import FieldStats
 from memtui.core.model.chart_series import ChartSeries, build_series
 from memtui.widgets.meminfo_chart import Y_LABEL_WIDTH, MeminfoChart
+from memtui.widgets.memory_header import MemoryHeader
 
 
 async def test_what_startup_built_is_frozen_out_of_the_collectors_full_passes() -> None:
@@ -93,16 +95,16 @@ async def test_a_live_tile_builds_its_series_only_when_a_bucket_completes(
         assert tile.series.axis[0] <= latest <= tile.series.axis[1]
 
 
-def recorded_refreshes(tile: MeminfoChart) -> list[Region]:
-    """The regions ``tile`` asks Textual to repaint from now on (each is sent again)."""
+def recorded_refreshes(widget: Widget) -> list[Region]:
+    """The regions ``widget`` asks Textual to repaint from now on (each is sent again)."""
     regions: list[Region] = []
-    refresh = tile.refresh
+    refresh = widget.refresh
 
-    def recording(*asked: Region, **kwargs: Any) -> MeminfoChart:
-        regions.extend(asked or [Region(0, 0, tile.size.width, tile.size.height)])
+    def recording(*asked: Region, **kwargs: Any) -> Widget:
+        regions.extend(asked or [Region(0, 0, widget.size.width, widget.size.height)])
         return refresh(*asked, **kwargs)
 
-    tile.refresh = recording  # type: ignore[method-assign]
+    widget.refresh = recording  # type: ignore[method-assign]
     return regions
 
 
@@ -143,3 +145,27 @@ async def test_a_new_title_or_picture_repaints_only_the_cells_that_changed() -> 
         for y in range(1, tile.size.height):
             segments = list(tile.render_line(y))
             assert len(segments) <= 2, [segment.text for segment in segments]
+
+
+async def test_a_new_figure_in_the_header_repaints_only_the_cells_that_changed() -> None:
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("space")  # paused: only what the test gives reaches the header
+        await pilot.pause()
+        header = app.screen.query_one(MemoryHeader)
+        gib = 1 << 30
+        sample = {"MemTotal": 16 * gib, "MemAvailable": 8 * gib, "Committed_AS": 2 * gib,
+                  "CommitLimit": 12 * gib, "SwapTotal": 0, "SwapFree": 0}  # fmt: skip
+        header.show(sample, "live 1s")
+        await pilot.pause()
+        regions = recorded_refreshes(header)
+        header.show({**sample, "MemAvailable": 9 * gib}, "live 1s")  # "8.00 GiB" -> "9.00"
+        (changed,) = regions
+        assert (changed.y, changed.height, changed.width) == (0, 1, 1)
+        assert "Avail 9.00 GiB" in str(header.content)
+        (line,) = header.render_lines(Region(0, 0, header.outer_size.width, 1))
+        assert line.cell_length == 100 and line.text.startswith(" Tot")
+        assert len(list(line)) == 1  # one segment: one colour escape
+        regions.clear()
+        header.show({**sample, "MemAvailable": 9 * gib}, "live 1s")
+        assert regions == []  # nothing changed, nothing sent

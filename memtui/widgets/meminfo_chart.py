@@ -31,6 +31,7 @@ from memtui.core.meminfo.fields import field_meaning, is_count_field
 from memtui.core.meminfo.stats import FieldStats
 from memtui.core.model.chart_series import ChartSeries
 from memtui.core.units import format_bytes_short, format_rate
+from memtui.widgets.changed_cells import changed_span
 
 # A y label of up to 7 characters ("22.679G"), a space, and the axis line.
 Y_LABEL_WIDTH = 8
@@ -88,25 +89,6 @@ def bar_rows(values: Sequence[float], low: float, high: float, height: int) -> l
             )
         )
     return rows
-
-
-def changed_span(old: str, new: str) -> tuple[int, int] | None:
-    """The cells ``[start, end)`` from the first to the last that differ between two
-    lines, or None if they are equal; the whole line where a character is not one
-    cell wide. Textual sends a repainted span as a cursor move, a colour escape and
-    its characters: the unchanged ends of a line need not go again."""
-    if old == new:
-        return None
-    if cell_len(old) != len(old) or cell_len(new) != len(new):
-        return 0, max(cell_len(old), cell_len(new))
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    return start, max(end_old, end_new)
 
 
 class MeminfoChart(Widget, can_focus=True):
