@@ -100,8 +100,9 @@ class DashboardScreen(Screen[None]):
         # The tiles come with the screen, not in a second mount once it is up: one
         # layout before the first frame, and the first tile (not the panel's list)
         # takes the focus.
+        self._tiles = [MeminfoChart(name) for name in self.model.chart_fields]
         with Grid(id="charts"):
-            yield from (MeminfoChart(name) for name in self.model.chart_fields)
+            yield from self._tiles
         yield GrowthPanel(self.model.leak.settings.window, id="growth-panel")
         yield KeyFooter()
 
