@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import threading
@@ -26,7 +27,11 @@ from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.history import MeminfoHistory
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel, RemoteHost
-from memtui.core.processes.process_table import ProcessSource, ProcessTableSampler
+from memtui.core.processes.process_table import (
+    ProcessSource,
+    ProcessTableSampler,
+    attribution_sampler,
+)
 from memtui.core.time_expression import TimeError, format_moment, parse_time
 from memtui.messages import (
     HistoryUpdated,
@@ -216,13 +221,8 @@ class MemtuiApp(App[None]):
         self._process_timer: Timer | None = None
         # One sampler for the app's lifetime, so growth histories survive screen changes.
         self.process_sampler = ProcessTableSampler()
-        # The leak attribution's own, lighter one: it needs names and RSS+swap only,
-        # so no command lines and no smaps_rollup reads (docs/performance.md), and it
-        # reads /proc/PID/stat itself: psutil's listing cost twice as much, and read
-        # the command line of every long name again at every sample.
-        self.growth_sampler = ProcessTableSampler(
-            pss_budget=0, with_cmdline=False, with_cpu=False, read_stat_directly=True
-        )
+        # The leak attribution's own, lighter one (docs/performance.md).
+        self.growth_sampler = attribution_sampler()
         self._replay_source: ReplaySource | None = None
         # Replay workers are exclusive, but a superseded thread worker runs on to its
         # end: the lock keeps two of them off the store's connection at once, and the
@@ -315,6 +315,12 @@ class MemtuiApp(App[None]):
     @work(thread=True, exclusive=True, group="deferred-imports", exit_on_error=False)
     def _import_deferred(self) -> None:
         import_deferred_modules()
+        # What startup built (modules, screens, Textual's caches: ~80,000 objects)
+        # lives as long as the app; each full collection walked it all, 60 ms about
+        # once a minute (docs/performance.md). Collected once, then frozen out of
+        # the collector's sight; the garbage of startup is freed first, not frozen.
+        gc.collect()
+        gc.freeze()
 
     # -- sampling: one read at a time, re-armed only when the previous one is done --
 
@@ -329,16 +335,17 @@ class MemtuiApp(App[None]):
         if self.model.paused or self.fleet is not None:
             return
         self._poll_started = time.monotonic()
-        self._read_meminfo()
+        self.on_meminfo_sampled(self._read_meminfo())
 
-    @work(thread=True, exclusive=True, group="meminfo", exit_on_error=False)
-    def _read_meminfo(self) -> None:
+    def _read_meminfo(self) -> MeminfoSampled:
+        """One read of /proc/meminfo, on the event loop: it takes ~75 us, and a thread
+        worker around it cost several times that (the hop to its thread and back,
+        its state messages). procfs answers from memory; it does not block."""
         try:
             sample = read_meminfo()
         except OSError as error:
-            self.post_message(MeminfoSampled(time.time(), None, error=str(error)))
-            return
-        self.post_message(MeminfoSampled(time.time(), sample))
+            return MeminfoSampled(time.time(), None, error=str(error))
+        return MeminfoSampled(time.time(), sample)
 
     def on_meminfo_sampled(self, message: MeminfoSampled) -> None:
         model = self.model

@@ -13,7 +13,7 @@ class HistoryUpdated(Message):
 
 
 class MeminfoSampled(Message):
-    """The sampling worker read /proc/meminfo (``sample``), or failed (``error``)."""
+    """A read of /proc/meminfo (``sample``), or its failure (``error``)."""
 
     def __init__(
         self, timestamp: float, sample: dict[str, int] | None, error: str | None = None

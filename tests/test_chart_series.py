@@ -9,6 +9,7 @@ from memtui.core.model.chart_series import (
     ChartSeries,
     bucket_means,
     build_series,
+    still_current,
     x_ticks,
     y_axis,
 )
@@ -143,3 +144,24 @@ def test_bucketing_by_bisection_matches_the_point_by_point_sum() -> None:
         fast = bucket_means(times, values, end, window, columns, partial, least)
         slow = bucket_means(tuple(times), tuple(values), end, window, columns, partial, least)
         assert fast == slow
+
+
+def test_a_series_stays_current_until_a_bucket_completes_or_the_value_leaves_its_axis() -> None:
+    times = [float(t) for t in range(100, 221)]
+    values = [1e9 + 1e6 * (t % 7) for t in times]
+    series = build_series(times, values, end=220.0, window=120.0, columns=12, latest=values[-1])
+    lo, hi = series.axis
+    # 10 s buckets: up to 229.99 s the same ones are complete.
+    assert still_current(series, 229.5, 120.0, 12, values[-1])
+    assert still_current(series, 229.5, 120.0, 12, None)
+    assert not still_current(series, 230.0, 120.0, 12, values[-1])  # one more completed
+    assert not still_current(series, 225.0, 120.0, 24, values[-1])  # another width
+    assert not still_current(series, 225.0, 60.0, 12, values[-1])  # another window
+    assert not still_current(series, 225.0, 120.0, 12, hi + 1)  # off the axis
+    assert not still_current(series, 225.0, 120.0, 12, lo - 1)
+    assert not still_current(series, 225.0, 120.0, 12, math.nan)
+    # A series that draws the bucket still filling changes with every sample.
+    young = build_series(times[:5], values[:5], end=104.0, window=120.0, columns=12,
+                         min_complete=1)  # fmt: skip
+    assert young.key[-1][1] is not None  # type: ignore[index]
+    assert not still_current(young, 104.5, 120.0, 12, values[4])

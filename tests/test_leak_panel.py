@@ -17,6 +17,7 @@ from pathlib import Path
 from conftest import LEAK_RECORDING, model_from_argv, replay_ready
 from targets.leak_workloads import start_workload, stop_workload
 from textual.app import App, ComposeResult
+from textual.widgets import OptionList
 
 from memtui.app import MemtuiApp
 from memtui.core.leak.leak_detector import NO_VERDICT, Fit, LeakVerdict, ProcessGrowth
@@ -168,6 +169,51 @@ async def test_the_list_folds_to_one_line_only_after_a_quiet_stretch() -> None:
         panel.show(NO_VERDICT)
         await pilot.pause()
         assert panel.has_class("-quiet") and panel.outer_size.height == 1
+
+
+async def test_growers_coming_and_going_never_lay_the_screen_out_again() -> None:
+    # The list keeps its five lines whatever it lists: a list that grew or shrank
+    # made Textual lay out the whole screen (5-7 ms, every few samples when busy).
+    app = PanelApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(GrowthPanel)
+
+        def growers(count: int) -> LeakVerdict:
+            fits = [Fit(1e6 * (i + 1), 0.5, 60.0, 30) for i in range(count)]
+            rows = tuple(
+                ProcessGrowth(40 + i, 1.0, f"grower{i}", 64 << 20, fit, False)
+                for i, fit in enumerate(fits)
+            )
+            return dataclasses.replace(NO_VERDICT, attribution=rows, pid=40)
+
+        panel.show(growers(1))
+        await pilot.pause()
+        layouts = []
+        screen = app.screen
+        layout = screen._refresh_layout
+
+        def counted(*args: object, **kwargs: object) -> None:
+            layouts.append(args)
+            layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        listed = panel.query_one("#growth-list", OptionList)
+        for count in (3, 2, 5, 1, 0, 4):
+            panel.show(growers(count))
+            await pilot.pause()
+            assert panel.rows is not None and len(panel.rows) == count
+            enabled = [
+                i for i in range(listed.option_count) if not listed.get_option_at_index(i).disabled
+            ]
+            assert len(enabled) == count  # fmt: skip
+        assert layouts == []
+        # The blank lines below the rows cannot be reached.
+        listed.focus()
+        await pilot.pause()
+        await pilot.press("end")
+        assert listed.highlighted == 3 and panel.highlighted_pid == 43
+        await pilot.press("down")  # wraps to the first row, past the blanks
+        assert listed.highlighted == 0 and panel.highlighted_pid == 40
 
 
 async def test_replay_hides_the_panel_and_says_why_when_shown() -> None:

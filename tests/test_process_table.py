@@ -19,6 +19,7 @@ from memtui.core.processes.process_table import (
     PSS_PENDING_REASON,
     ProcessRow,
     ProcessTableSampler,
+    attribution_sampler,
     filter_rows,
     fit_growth,
     parse_status,
@@ -481,3 +482,37 @@ def test_watched_pss_can_be_throttled_too(child: Child) -> None:
     # Unwatched, with no budget, it is never read.
     sampler.watch([])
     assert the_row(sampler, child.pid, now=30.0).pss_read_at == 10.0
+
+
+def test_the_leak_attributions_sampler_reads_memory_holders_only(grower: Child) -> None:
+    # Kernel threads (over half of a quiet machine's processes) have no memory to
+    # attribute: their stat says so, and their status is not read. The attribution
+    # fits its own histories, so the sampler fits none.
+    lean = attribution_sampler()
+    full = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
+    for step in range(3):
+        grower.grow(GROW_MIB)
+        table = lean.sample(now=2.0 * step)
+    assert table.find(2) is None  # kthreadd
+    assert all(not row.is_kernel_thread for row in table.rows)
+    row, want = table.find(grower.pid), full.sample(now=0.0).find(grower.pid)
+    assert row is not None and want is not None
+    assert (row.name, row.user, row.uid, row.create_time) == (
+        want.name,
+        want.user,
+        want.uid,
+        want.create_time,
+    )
+    assert row.rss is not None and want.rss is not None and abs(row.rss - want.rss) < MIB
+    assert row.swap == want.swap
+    assert row.rss_growth is None and row.reason("rss_growth") is not None
+    assert lean.tracked() == 0 and lean.history(grower.pid) == ()
+    me = table.find(os.getpid())
+    assert me is not None and me.rss is not None
+    kernel_threads = {r.pid for r in full.sample(now=1.0).rows if r.is_kernel_thread}
+    assert kernel_threads and not kernel_threads & {r.pid for r in table.rows}
+
+
+def test_leaving_kernel_threads_out_needs_the_stat_read() -> None:
+    with pytest.raises(ValueError, match="read_stat_directly"):
+        ProcessTableSampler(with_kernel_threads=False)

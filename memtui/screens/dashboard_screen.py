@@ -16,7 +16,7 @@ from textual.timer import Timer
 from memtui.core.leak.mapping_growth import MappingGrowth, MappingGrowthTracker
 from memtui.core.meminfo.fields import is_count_field
 from memtui.core.meminfo.stats import field_stats
-from memtui.core.model.chart_series import build_series
+from memtui.core.model.chart_series import build_series, still_current
 from memtui.core.model.dashboard_model import DashboardModel
 from memtui.core.process_memory.reader_errors import ReaderError
 from memtui.messages import HistoryUpdated
@@ -88,6 +88,8 @@ class DashboardScreen(Screen[None]):
         self.model = model
         self._columns = 1
         self._shown_fields: list[str] = []
+        self._tiles: list[MeminfoChart] = []
+        """The tiles, as mounted: refreshing them each sample walked the DOM for them."""
         self._refresh_pending = False
         self._tracker: MappingGrowthTracker | None = None
         self._mappings_timer: Timer | None = None
@@ -98,8 +100,9 @@ class DashboardScreen(Screen[None]):
         # The tiles come with the screen, not in a second mount once it is up: one
         # layout before the first frame, and the first tile (not the panel's list)
         # takes the focus.
+        self._tiles = [MeminfoChart(name) for name in self.model.chart_fields]
         with Grid(id="charts"):
-            yield from (MeminfoChart(name) for name in self.model.chart_fields)
+            yield from self._tiles
         yield GrowthPanel(self.model.leak.settings.window, id="growth-panel")
         yield KeyFooter()
 
@@ -128,13 +131,15 @@ class DashboardScreen(Screen[None]):
     async def rebuild_charts(self) -> None:
         """Recreate the tiles after the field choice changed."""
         grid = self.query_one("#charts", Grid)
+        self._tiles = []
         await grid.remove_children()
-        await grid.mount_all(MeminfoChart(name) for name in self.model.chart_fields)
+        tiles = [MeminfoChart(name) for name in self.model.chart_fields]
+        await grid.mount_all(tiles)
+        self._tiles = tiles
         self._apply_layout()
         self.refresh_charts()
-        tiles = list(self.query(MeminfoChart))
-        if tiles:
-            tiles[0].focus()
+        if self._tiles:
+            self._tiles[0].focus()
 
     def _apply_layout(self) -> None:
         grid = self.query_one("#charts", Grid)
@@ -181,9 +186,17 @@ class DashboardScreen(Screen[None]):
         # Live, each tile keeps its axis while the new value fits on it (a new axis
         # redraws every bar); moving through time shows each moment's own.
         keep_axes = model.follows_now
-        for tile in self.query(MeminfoChart):
+        for tile in self._tiles:
             if not tile.display:
                 continue
+            if keep_axes and tile.series is not None:
+                # Live, the picture changes only when a bucket completes: until then
+                # the title is all there is to update, from the rate window alone.
+                stats = field_stats(*history.series(tile.field, rate_window, end))
+                latest = stats.current if stats is not None else None
+                if still_current(tile.series, end, window, tile.plot_columns, latest):
+                    tile.update_title(stats, rate_window)
+                    continue
             timestamps, values = history.series(tile.field, window, end)
             first = bisect.bisect_left(timestamps, rate_from)
             stats = field_stats(timestamps[first:], values[first:])

@@ -96,6 +96,14 @@ def mappings_line(pid: int, rows: list[MappingGrowth] | None, error: str | None)
     return f"pid {pid} grows in: " + "  ·  ".join(shown) + tail
 
 
+def _padded(options: list[Option]) -> list[Option]:
+    """``options`` and blank lines after them, PANEL_ROWS in all: a list that grew or
+    shrank made Textual lay out the whole screen again (5-7 ms, every few samples on
+    a busy machine). Disabled, the blanks are never highlighted."""
+    blanks = [Option("", disabled=True) for _ in range(PANEL_ROWS - len(options))]
+    return options + blanks
+
+
 class LeakVerdictBar(Static):
     """``No leak suspected`` or ``Leak suspected: ...``, red when a leak is suspected."""
 
@@ -244,11 +252,13 @@ class GrowthPanel(Vertical):
             self.query_one("#growth-title", Static).update(self._title())
         options = self.query_one(OptionList)
         keep = self._highlighted_pid
-        options.set_options(
+        listed = [
             Option(growth_prompt(row, row.pid == verdict.pid), id=str(row.pid)) for row in rows
-        )
+        ]
         if not rows:
-            options.add_option(Option("  no process grew over the window", disabled=True))
+            listed.append(Option("  no process grew over the window", disabled=True))
+        options.set_options(_padded(listed))
+        if not rows:
             self._set_highlight(None)
             self._set_quiet(self._quiet_due())
             return
@@ -270,7 +280,7 @@ class GrowthPanel(Vertical):
             self._note = text
             self.rows = None
             options = self.query_one(OptionList)
-            options.set_options([Option(f"  {text}", disabled=True)])
+            options.set_options(_padded([Option(f"  {text}", disabled=True)]))
             self._set_highlight(None)
             self.query_one("#growth-title", Static).update(self._title())
         self._set_quiet(True)  # the user may have left the list meanwhile

@@ -31,6 +31,7 @@ from memtui.core.meminfo.fields import field_meaning, is_count_field
 from memtui.core.meminfo.stats import FieldStats
 from memtui.core.model.chart_series import ChartSeries
 from memtui.core.units import format_bytes_short, format_rate
+from memtui.widgets.changed_cells import changed_span
 
 # A y label of up to 7 characters ("22.679G"), a space, and the axis line.
 Y_LABEL_WIDTH = 8
@@ -88,17 +89,6 @@ def bar_rows(values: Sequence[float], low: float, high: float, height: int) -> l
             )
         )
     return rows
-
-
-def _runs(row: str, blank: Style, bar: Style) -> list[Segment]:
-    """The segments of ``row``: one per run of blanks or of bars."""
-    segments = []
-    start = 0
-    for end in range(1, len(row) + 1):
-        if end == len(row) or (row[end] == " ") != (row[start] == " "):
-            segments.append(Segment(row[start:end], blank if row[start] == " " else bar))
-            start = end
-    return segments
 
 
 class MeminfoChart(Widget, can_focus=True):
@@ -167,15 +157,26 @@ class MeminfoChart(Widget, can_focus=True):
         """Columns for bars: one bucket each."""
         return max(4, self.size.width - Y_LABEL_WIDTH - len(AXIS))
 
+    def update_title(self, stats: FieldStats | None, rate_window: float = 0.0) -> None:
+        title = chart_title(self.field, stats, rate_window)
+        if title == self._title:
+            return
+        span = changed_span(self._title, title)
+        self._title = title
+        if span is not None:
+            start, end = span
+            # The line starts with a space before the title.
+            self._refresh_cells(0, 1 + start, 1 + end)
+
+    def _refresh_cells(self, y: int, start: int, end: int) -> None:
+        width = self.size.width
+        if start < width:
+            self.refresh(Region(start, y, min(end, width) - start, 1))
+
     def update_chart(
         self, stats: FieldStats | None, series: ChartSeries, rate_window: float = 0.0
     ) -> None:
-        title = chart_title(self.field, stats, rate_window)
-        if title != self._title:
-            # As far as the longer of the two titles: the rest of the line stays blank.
-            extent = 1 + max(cell_len(title), cell_len(self._title))
-            self._title = title
-            self.refresh(Region(0, 0, min(extent, self.size.width), 1))
+        self.update_title(stats, rate_window)
         if self.series is not None and series.key == self.series.key:
             return
         before = self._rows_drawn()
@@ -189,11 +190,11 @@ class MeminfoChart(Widget, can_focus=True):
         # Only the rows that look different: when a bucket completes the rows above
         # the bars and those they fill whole stay as they were, and rewriting them
         # was most of the bytes the dashboard sent.
-        width = self.size.width
         for row, (old, new) in enumerate(zip(before, after, strict=True)):
-            if old != new:
+            span = changed_span(old, new)
+            if span is not None:
                 self.rows_repainted += 1
-                self.refresh(Region(0, row + 1, width, 1))
+                self._refresh_cells(row + 1, *span)
 
     def _rows_drawn(self) -> list[str] | None:
         """The text of each line below the title (rendering them if they are stale),
@@ -251,8 +252,9 @@ class MeminfoChart(Widget, can_focus=True):
 
     def _render_rows(self, width: int, height: int) -> list[Strip]:
         """The lines below the title: a y label, the axis, and the bars right-aligned
-        so the newest bucket is at the right edge. One segment per run of a style:
-        each costs a colour escape."""
+        so the newest bucket is at the right edge. Two segments a line, each a colour
+        escape: the bars with their blanks are one (a blank in the bars' colour looks
+        as one in the tile's)."""
         base, _, axis_style = self._styles()
         columns = self.plot_columns
         series = self.series
@@ -270,7 +272,7 @@ class MeminfoChart(Widget, can_focus=True):
         for row, bars in enumerate(rows):
             label = self._label(row, height)
             head = Segment(f"{label:>{Y_LABEL_WIDTH - 1}} {AXIS}", axis_style)
-            line = Strip([head, *_runs(bars.rjust(columns), base, bar_style)])
+            line = Strip([head, Segment(bars.rjust(columns), bar_style)])
             if line.cell_length != width:
                 line = line.crop(0, width).extend_cell_length(width, base)
             lines.append(line)

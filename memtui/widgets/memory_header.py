@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from rich.segment import Segment
 from textual import events
-from textual.widgets import Static
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
 
 from memtui.core.units import format_bytes_short
+from memtui.widgets.changed_cells import changed_span
 
 
 def _compact(value: float) -> str:
@@ -54,10 +58,11 @@ def _header(
     return sep.join(parts) + f"{sep}│ {status}"
 
 
-class MemoryHeader(Static):
-    # No CSS padding: the margins are spaces in the text, which fills the line, so
-    # the line is one segment and one colour escape each time a figure changes
-    # (padding and the fill after the text were three more).
+class MemoryHeader(Widget):
+    """One line on the Line API: a new figure repaints the cells that changed, not the
+    line (each repaint is a cursor move, a colour escape and its characters). The
+    margins are spaces in the text, so the line is one segment, one escape."""
+
     DEFAULT_CSS = """
     MemoryHeader {
         height: 1;
@@ -67,15 +72,37 @@ class MemoryHeader(Static):
     }
     """
 
-    _last: tuple[Mapping[str, int], str] = ({}, "")
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._line = ""
+        self._last: tuple[Mapping[str, int], str] = ({}, "")
+
+    @property
+    def content(self) -> str:
+        """The line as shown."""
+        return self._line
 
     def show(self, sample: Mapping[str, int], status: str) -> None:
         self._last = (sample, status)
         width = self.size.width
         text = header_text(sample, status, width - 2 if width else 1000)
         line = f" {text}".ljust(width) if width else text
-        if str(self.content) != line:
-            self.update(line, layout=False)
+        span = changed_span(self._line, line)
+        self._line = line
+        if span is not None:
+            start, end = span
+            self.refresh(Region(start, 0, max(1, min(end, width) - start), 1))
 
     def on_resize(self, _: events.Resize) -> None:
+        self._line = ""  # the whole line, at its new width
         self.show(*self._last)
+
+    def render_line(self, y: int) -> Strip:
+        style = self.rich_style
+        width = self.size.width
+        if y != 0:
+            return Strip.blank(width, style)
+        line = Strip([Segment(self._line, style)])
+        if line.cell_length != width:
+            line = line.crop(0, width).extend_cell_length(width, style)
+        return line

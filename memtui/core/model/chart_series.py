@@ -268,6 +268,25 @@ def build_series(
     )
 
 
+def still_current(
+    series: ChartSeries, end: float, window: float, columns: int, latest: float | None
+) -> bool:
+    """Whether a live chart's ``series`` still stands at ``end``: it was built for
+    this window and width, draws complete buckets only, none has completed since,
+    and ``latest`` (the title's value) lies on its axis. ``build_series`` would then
+    give its key again, so the chart keeps its picture without the build; only the
+    oldest bucket, sliding out of the window, would have moved, and that bucket's
+    mean is not redrawn until the next one completes either way."""
+    if series.x_window != window or series.key[1] != columns or not series.ys:
+        return False
+    buckets, tail = series.key[0], series.key[-1]
+    if not isinstance(buckets, tuple) or not isinstance(tail, tuple) or tail[1] is not None:
+        return False  # a drawn partial bucket's mean moves with every sample
+    if buckets[1] != math.floor(end / (window / max(1, columns))):
+        return False
+    return latest is None or (not math.isnan(latest) and series.axis[0] <= latest <= series.axis[1])
+
+
 def x_ticks(window: float) -> tuple[list[float], list[str]]:
     """Time labels for the x axis: the window's start, middle and 'now', in one unit."""
     if window >= 7200:

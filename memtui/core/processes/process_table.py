@@ -45,6 +45,7 @@ from typing import Final, Protocol
 import psutil
 
 from memtui.core.meminfo.stats import linear_fit
+from memtui.core.process_memory.process_facts import PF_KTHREAD
 
 # Column keys the UI can sort by; each names a ProcessRow field.
 SORT_KEYS: Final = (
@@ -68,6 +69,7 @@ ZOMBIE_REASON: Final = "zombie: its memory is already freed"
 NO_MM_REASON: Final = "exiting: its memory is already released"
 GONE_REASON: Final = "process exited"
 PSS_PENDING_REASON: Final = "not read yet (smaps_rollup is read at a throttled rate)"
+NOT_FITTED_REASON: Final = "not fitted by this sampler"
 
 CPU_PENDING_REASON: Final = "needs two samples: CPU% is the CPU time used between them"
 NO_CPU_REASON: Final = "/proc/PID/stat unreadable"
@@ -332,6 +334,7 @@ def _read_stat(pid: int, boot_time: float, ticks: int) -> dict[str, object] | No
         "status": _STATES.get(fields[0], "?"),
         "create_time": boot_time + int(fields[19]) / ticks,
         "cpu_times": (int(fields[11]) / ticks, int(fields[12]) / ticks),
+        "kernel_thread": bool(int(fields[6]) & PF_KTHREAD),
     }
 
 
@@ -386,6 +389,8 @@ class ProcessTableSampler:
         cmdline_once: bool = False,
         with_cpu: bool = True,
         read_stat_directly: bool = False,
+        with_kernel_threads: bool = True,
+        with_growth: bool = True,
         watched_pss_max_age: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -405,6 +410,12 @@ class ProcessTableSampler:
             instead of through psutil's process_iter (the exporter's hot path:
             psutil's Process objects and oneshot caches cost more than the read,
             measured in docs/performance.md); needs ``with_cmdline=False``.
+        with_kernel_threads: off, kernel threads are left out of the table, told
+            apart by the flags of the stat already read, so their status is not
+            read (over half of a quiet machine's processes, and no memory to
+            attribute); needs ``read_stat_directly``.
+        with_growth: off, no (time, RSS) history and growth fit per process: rows
+            have None for ``rss_growth`` (the leak attribution fits its own).
         watched_pss_max_age: seconds a watched pid's PSS/USS may be old (0: read
             every sample).
         """
@@ -412,6 +423,10 @@ class ProcessTableSampler:
             raise ValueError("growth_window must be positive and history_points at least 2")
         if read_stat_directly and with_cmdline:
             raise ValueError("read_stat_directly reads no cmdline: pass with_cmdline=False")
+        if not with_kernel_threads and not read_stat_directly:
+            raise ValueError("leaving kernel threads out needs read_stat_directly")
+        self._with_kernel_threads = with_kernel_threads
+        self._with_growth = with_growth
         self._read_stat_directly = read_stat_directly
         self._watched_pss_max_age = watched_pss_max_age
         self._boot_time = psutil.boot_time() if read_stat_directly else 0.0
@@ -527,6 +542,8 @@ class ProcessTableSampler:
     def _sample(self, now: float) -> ProcessTable:
         seen: list[tuple[tuple[int, float], dict[str, object], StatusFields]] = []
         for pid, proc, info in self._processes():
+            if not self._with_kernel_threads and info.get("kernel_thread"):
+                continue
             status = _read_status(pid)
             if status is None:
                 continue  # exited between the stat read and ours
@@ -635,7 +652,9 @@ class ProcessTableSampler:
             reasons.append(("swap", memory_reason or "VmSwap not reported (no swap support)"))
 
         growth: float | None = None
-        if rss is not None:
+        if not self._with_growth:
+            reasons.append(("rss_growth", NOT_FITTED_REASON))
+        elif rss is not None:
             history = self._histories.get(key)
             if history is None:
                 history = self._histories[key] = _RssHistory()
@@ -714,6 +733,22 @@ class ProcessTableSampler:
             reasons.append(("cpu_percent", CPU_PENDING_REASON))
             return used, None
         return used, max(0.0, used - previous[1]) / (now - previous[0]) * 100.0
+
+
+def attribution_sampler() -> ProcessTableSampler:
+    """The leak attribution's sampler: names and RSS+swap only. No command lines and
+    no smaps_rollup reads; /proc/PID/stat read directly (psutil's listing cost twice
+    as much, and read the command line of every long name again at every sample);
+    kernel threads (no memory) left out unread; no growth fits (the attribution fits
+    its own)."""
+    return ProcessTableSampler(
+        pss_budget=0,
+        with_cmdline=False,
+        with_cpu=False,
+        read_stat_directly=True,
+        with_kernel_threads=False,
+        with_growth=False,
+    )
 
 
 def row_matches(row: ProcessRow, query: str) -> bool:
