@@ -25,13 +25,13 @@ from memtui.core.malloc_arena import give_back_free_memory
 from memtui.core.meminfo.field_selection import default_fields
 from memtui.core.meminfo.fields import DEFAULT_FIELDS
 from memtui.core.meminfo.history import MeminfoHistory
-from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.dashboard_model import DashboardModel, RemoteHost
 from memtui.core.processes.process_table import (
     ProcessSource,
     ProcessTableSampler,
     attribution_sampler,
 )
+from memtui.core.sources.meminfo_reader import MeminfoReader
 from memtui.core.time_expression import TimeError, format_moment, parse_time
 from memtui.messages import (
     HistoryUpdated,
@@ -217,6 +217,7 @@ class MemtuiApp(App[None]):
         self.writer = writer
         """`memtui --pid PID --write`: what writes to that process; None: nothing can."""
         self._poll_timer: Timer | None = None
+        self._meminfo_reader: MeminfoReader | None = None
         self._poll_started = 0.0
         self._process_timer: Timer | None = None
         # One sampler for the app's lifetime, so growth histories survive screen changes.
@@ -335,17 +336,20 @@ class MemtuiApp(App[None]):
         if self.model.paused or self.fleet is not None:
             return
         self._poll_started = time.monotonic()
-        self.on_meminfo_sampled(self._read_meminfo())
+        if self._meminfo_reader is None:
+            # One thread for every read: a worker each second cost several times the
+            # ~75 us read (core/sources/meminfo_reader.py).
+            self._meminfo_reader = MeminfoReader(self._meminfo_read)
+            self._meminfo_reader.start()
+        self._meminfo_reader.request()
 
-    def _read_meminfo(self) -> MeminfoSampled:
-        """One read of /proc/meminfo, on the event loop: it takes ~75 us, and a thread
-        worker around it cost several times that (the hop to its thread and back,
-        its state messages). procfs answers from memory; it does not block."""
-        try:
-            sample = read_meminfo()
-        except OSError as error:
-            return MeminfoSampled(time.time(), None, error=str(error))
-        return MeminfoSampled(time.time(), sample)
+    def _meminfo_read(self, at: float, sample: dict[str, int] | None, error: str | None) -> None:
+        # On the reader's thread: post_message is thread-safe.
+        self.post_message(MeminfoSampled(at, sample, error=error))
+
+    def on_unmount(self) -> None:
+        if self._meminfo_reader is not None:
+            self._meminfo_reader.stop()
 
     def on_meminfo_sampled(self, message: MeminfoSampled) -> None:
         model = self.model

@@ -4,6 +4,7 @@ bar; the figures are in docs/performance.md, from bench/bench_dashboard.py)."""
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,22 @@ async def test_meminfo_is_read_without_a_worker_each_sample() -> None:
         assert len(app.model.history) >= samples + 3
     assert "meminfo" not in app.started
     assert "processes" in app.started  # the counting itself works
+
+
+async def test_meminfo_is_read_off_the_event_loop_by_one_thread_that_ends_with_the_app() -> None:
+    # The UI thread never reads /proc: one long-lived reader thread does, asked for
+    # each sample, and it is gone once the app has exited.
+    def readers() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "meminfo-reader"]
+
+    assert readers() == []
+    app = MemtuiApp(model_from_argv("--interval", "0.25", "--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        samples = len(app.model.history)
+        await pilot.pause(1.5)
+        assert len(app.model.history) >= samples + 3
+        assert len(readers()) == 1
+    assert readers() == []
 
 
 async def test_a_live_tile_builds_its_series_only_when_a_bucket_completes(
