@@ -218,6 +218,7 @@ class MemtuiApp(App[None]):
         """`memtui --pid PID --write`: what writes to that process; None: nothing can."""
         self._poll_timer: Timer | None = None
         self._meminfo_reader: MeminfoReader | None = None
+        self._unmounted = False
         self._poll_started = 0.0
         self._process_timer: Timer | None = None
         # One sampler for the app's lifetime, so growth histories survive screen changes.
@@ -336,6 +337,8 @@ class MemtuiApp(App[None]):
         if self.model.paused or self.fleet is not None:
             return
         self._poll_started = time.monotonic()
+        if self._unmounted:
+            return  # a timer that fired during shutdown: no reader may start after it
         if self._meminfo_reader is None:
             # One thread for every read: a worker each second cost several times the
             # ~75 us read (core/sources/meminfo_reader.py).
@@ -348,6 +351,7 @@ class MemtuiApp(App[None]):
         self.post_message(MeminfoSampled(at, sample, error=error))
 
     def on_unmount(self) -> None:
+        self._unmounted = True
         if self._meminfo_reader is not None:
             self._meminfo_reader.stop()
 
