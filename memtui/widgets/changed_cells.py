@@ -17,8 +17,10 @@ def changed_span(old: str, new: str) -> tuple[int, int] | None:
     start = 0
     while start < min(len(old), len(new)) and old[start] == new[start]:
         start += 1
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    return start, max(end_old, end_new)
+    if len(old) != len(new):
+        # A common suffix of lines of different lengths sits in different cells.
+        return start, max(len(old), len(new))
+    end = len(new)
+    while end > start and old[end - 1] == new[end - 1]:
+        end -= 1
+    return start, end
