@@ -92,6 +92,22 @@ def test_bucket_means_and_times() -> None:
     assert with_tail[-1] == 99.0 and with_tail[-10] == 90.0
 
 
+def test_complete_only_reads_bucket_means_even_where_raw_samples_reach_back() -> None:
+    # A leak fit over 20 minutes of 1 s samples read 1,200 raw points every second,
+    # and never hit its cache; complete buckets are ~120 points that change every 10 s.
+    series = TieredSeries[str](2401, tiers=((10.0, 3600.0),))
+    for second in range(1500):
+        series.append(float(second), {"A": float(second)})
+    times, values = series.series("A", 1499.0 - 1200.0, complete_only=True)
+    assert len(times) == 119 and times[0] == 304.5 and times[-1] == 1484.5  # 1490.. is open
+    assert values == times
+    # Without complete_only the raw samples answer, as before.
+    raw_times, _ = series.series("A", 1499.0 - 1200.0)
+    assert len(raw_times) == 1201
+    # Where no tier reaches back (a young session) the raw samples still answer.
+    assert len(series.series("A", 0.0, complete_only=True)[0]) == 1500
+
+
 def test_missing_values_are_skipped_in_means_never_zero() -> None:
     series = TieredSeries[str](5, tiers=((10.0, 100.0),))
     for second in range(30):

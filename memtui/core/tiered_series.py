@@ -397,8 +397,10 @@ class TieredSeries(Generic[K]):
         Read from the finest resolution that reaches back to ``start``: raw samples if
         they do, else the first tier of bucket means that does (else the one that
         reaches furthest back), followed by the raw samples after its newest complete
-        bucket, unless ``complete_only`` (complete buckets change only when a bucket
-        closes, so fits over them can be cached).
+        bucket. ``complete_only`` reads only complete buckets, from the finest tier
+        that reaches back to ``start`` even where raw samples do too (they change only
+        when a bucket closes, so fits over them can be cached); raw samples only where
+        no tier reaches back that far (a young session).
         """
         view = self.view(start, end, complete_only=complete_only)
         if view is None:
@@ -420,6 +422,16 @@ class TieredSeries(Generic[K]):
                     return None
                 stop = max(filled)
         raw = self._times
+        if complete_only:
+            # Complete buckets, even where raw samples reach back: a 20-minute fit
+            # then reads 120 means rather than 1,200 samples, and the same ones until
+            # the next bucket closes (so its fit can be cached).
+            covering = self._covering_tier(start)
+            if covering is not None:
+                low = bisect.bisect_left(covering.times, start)
+                high = bisect.bisect_right(covering.times, stop)
+                parts = [(covering.columns, low, high, len(covering.times))]
+                return SeriesView(self._index, covering.times.slice(low, high), parts)
         if len(raw) and raw.first() <= start:
             return self._ring_view(raw, self._raw, start, stop)
         tier = self._tier_for(start)
@@ -444,6 +456,13 @@ class TieredSeries(Generic[K]):
         low = bisect.bisect_left(times, start)
         high = bisect.bisect_right(times, stop)
         return SeriesView(self._index, times.slice(low, high), [(rings, low, high, len(times))])
+
+    def _covering_tier(self, start: float) -> _Tier | None:
+        """The finest tier whose buckets reach back to ``start``; None if none does."""
+        return next(
+            (tier for tier in self._tiers if len(tier.times) and tier.times.first() <= start),
+            None,
+        )
 
     def _tier_for(self, start: float) -> _Tier | None:
         filled = [tier for tier in self._tiers if len(tier.times)]
