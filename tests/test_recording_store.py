@@ -25,7 +25,7 @@ from targets.synthetic_machine import (
 )
 
 from memtui.core.sources.replay_source import ReplaySource
-from memtui.core.store.frame_codec import CorruptFrame, decode, encode
+from memtui.core.store.frame_codec import DEFLATED, CorruptFrame, decode, encode
 from memtui.core.store.recorder import Recorder
 from memtui.core.store.recording_store import (
     FLUSH_INTERVAL,
@@ -69,6 +69,100 @@ def test_a_delta_frame_is_small_and_damage_is_detected() -> None:
         decode(delta, None, 1)  # a delta needs what came before
     with pytest.raises(CorruptFrame):
         decode(delta[:-2], first, 1)
+
+
+def test_a_large_frame_is_deflated_and_damage_to_it_is_detected() -> None:
+    # 500 processes that all moved a little: a process sample of the synthetic day.
+    first = {i: (40_000 + 37 * i, 0) for i in range(1, 501)}
+    second = {i: (rss + i % 7 - 3, 0) for i, (rss, _) in first.items()}
+    plain = encode(second, first, 2, deflate=False)
+    packed = encode(second, first, 2)
+    assert packed[0] & DEFLATED and not plain[0] & DEFLATED
+    assert len(packed) < 0.75 * len(plain)
+    assert decode(packed, first, 2) == decode(plain, first, 2) == (second, False)
+    small = encode({1: (5, 0)}, {1: (4, 0)}, 2)
+    assert not small[0] & DEFLATED  # a meminfo-sized delta stays as it is
+    for damaged in (packed[:-3], packed[:1] + b"\xff" * 20, packed + b"\x00"):
+        with pytest.raises(CorruptFrame):
+            decode(damaged, first, 2)
+
+
+def as_version_1(path: Path) -> None:
+    """Rewrite a store as memtui's first format wrote it: process rows holding their
+    own name, command line and user, and no frame deflated."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE process_v1(
+            id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, start_time REAL NOT NULL,
+            name TEXT NOT NULL, cmdline TEXT NOT NULL, user TEXT,
+            first_seen REAL NOT NULL, last_seen REAL NOT NULL, UNIQUE(pid, start_time));
+        INSERT INTO process_v1 SELECT p.id, p.pid, p.start_time, c.name, c.cmdline, c.user,
+            p.first_seen, p.last_seen FROM process p JOIN command c ON c.id = p.command;
+        DROP TABLE process; DROP TABLE command;
+        ALTER TABLE process_v1 RENAME TO process;
+        UPDATE meta SET value = '1' WHERE key = 'version';
+        """
+    )
+    for series, width in ((0, 1), (1, 2), (2, 1)):
+        for level in [row[0] for row in db.execute("SELECT DISTINCT level FROM frame")]:
+            previous = None
+            rows = db.execute(
+                "SELECT id, key, data FROM frame WHERE series = ? AND level = ? ORDER BY t",
+                (series, level),
+            ).fetchall()
+            for ident, key, data in rows:
+                frame, _ = decode(data, previous, width)
+                plain = encode(frame, None if key else previous, width, deflate=False)
+                db.execute("UPDATE frame SET data = ? WHERE id = ?", (plain, ident))
+                previous = frame
+    db.commit()
+    db.close()
+
+
+def test_a_version_1_store_still_replays_and_takes_more_samples(tmp_path: Path) -> None:
+    store = tmp_path / "v1.db"
+    synthetic_store(store, 600, [SyntheticProcess(10, "steady", flat(50 * MIB))])
+    as_version_1(store)
+    reader = StoreReader(str(store))
+    assert [row.name for row in reader.process_rows([1]).values()] == ["steady"]
+    reader.close()
+    # Appending keeps the first format, so the memtui that wrote it still reads it.
+    machine = SyntheticMachine([SyntheticProcess(11, "late", flat(20 * MIB))])
+    writer = StoreWriter(str(store))
+    for t in range(600, 660):
+        writer.add_meminfo(START + t, machine.meminfo(t))
+        if t % 5 == 0:
+            writer.add_processes(START + t, machine.table(t).rows)
+    writer.close()
+    db = sqlite3.connect(store)
+    assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("1",)
+    assert not any(data[0] & DEFLATED for (data,) in db.execute("SELECT data FROM frame"))
+    db.close()
+    reader = StoreReader(str(store))
+    assert sorted(row.name for row in reader.process_rows(range(1, 5)).values()) == [
+        "late",
+        "steady",
+    ]
+    assert reader.processes(START + 650, START + 650)[0][1]  # the appended samples
+    reader.close()
+
+
+def test_a_day_of_short_jobs_stores_each_command_once(tmp_path: Path) -> None:
+    store = tmp_path / "jobs.db"
+    jobs = [
+        SyntheticProcess(2000 + n, "cc1", flat(30 * MIB), born=n * 6.0, dies=n * 6.0 + 5.5)
+        for n in range(100)
+    ]
+    synthetic_store(store, 600, [SyntheticProcess(10, "steady", flat(50 * MIB)), *jobs])
+    db = sqlite3.connect(store)
+    assert db.execute("SELECT COUNT(*) FROM command").fetchone() == (2,)
+    assert db.execute("SELECT COUNT(*) FROM process").fetchone()[0] > 90
+    db.close()
+    reader = StoreReader(str(store))
+    names = {row.name for row in reader.process_rows(range(1, 200)).values()}
+    assert names == {"steady", "cc1"}
+    reader.close()
 
 
 def synthetic_store(

@@ -8,19 +8,33 @@ away. Of /proc/meminfo's ~55 fields about 19 change from one second to the next,
 few pages, so a delta frame is ~60 bytes where the full sample as text is ~1.5 KB.
 
 Layout (every number an unsigned LEB128 varint; differences zigzag-encoded):
-``flags`` (bit 0: key frame), ``changed count``, then per changed id in ascending
-order ``id gap`` and ``width`` values, then ``removed count`` and the removed ids'
-gaps. Python's standard library has no varint codec; this one is a dozen lines.
+``flags`` (bit 0: key frame; bit 1: what follows is raw deflate), ``changed count``,
+then per changed id in ascending order ``id gap`` and ``width`` values, then
+``removed count`` and the removed ids' gaps. Python's standard library has no varint
+codec; this one is a dozen lines.
+
+A frame of a few hundred bytes and more (a process sample) is deflated when that
+makes it smaller: a day of 500 processes' frames takes about a third less room (the
+gaps of consecutive ids, the values of processes that started). A meminfo delta, ~50
+bytes, is not.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 
 Values = tuple[int, ...]
 Frame = dict[int, Values]
 
 KEY_FRAME = 1
+DEFLATED = 2
+
+DEFLATE_FROM = 128
+"""Frames shorter than this are stored as they are (deflate saves nothing on them)."""
+
+MAX_INFLATED = 64 << 20
+"""A deflated frame that inflates past this is damage, not a sample."""
 
 
 class CorruptFrame(ValueError):
@@ -43,9 +57,14 @@ def _unzigzag(number: int) -> int:
 
 
 def encode(
-    current: Mapping[int, Values], previous: Mapping[int, Values] | None, width: int
+    current: Mapping[int, Values],
+    previous: Mapping[int, Values] | None,
+    width: int,
+    deflate: bool = True,
 ) -> bytes:
-    """``current`` as a key frame (``previous`` None) or as its change from ``previous``."""
+    """``current`` as a key frame (``previous`` None) or as its change from
+    ``previous``; deflated where that is shorter, unless not ``deflate`` (a store of
+    format version 1, which its readers could not read)."""
     out = bytearray()
     key = previous is None
     out.append(KEY_FRAME if key else 0)
@@ -73,7 +92,22 @@ def encode(
         _put(out, ident - last)
         last = ident
     # A new id in a delta frame is encoded against 0, which decode() mirrors.
+    if deflate and len(out) >= DEFLATE_FROM:
+        packed = zlib.compress(out[1:], 6, wbits=-15)
+        if len(packed) + 1 < len(out):
+            return bytes((out[0] | DEFLATED,)) + packed
     return bytes(out)
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(wbits=-15)
+    try:
+        result = inflater.decompress(data, MAX_INFLATED)
+    except zlib.error as error:
+        raise CorruptFrame(f"a deflated frame does not inflate ({error})") from None
+    if inflater.unconsumed_tail or inflater.unused_data or not inflater.eof:
+        raise CorruptFrame("a deflated frame is cut short or too large")
+    return result
 
 
 def decode(data: bytes, previous: Mapping[int, Values] | None, width: int) -> tuple[Frame, bool]:
@@ -103,6 +137,9 @@ def decode(data: bytes, previous: Mapping[int, Values] | None, width: int) -> tu
     if not data:
         raise CorruptFrame("empty frame")
     flags = number()
+    if flags & DEFLATED:
+        data, position = _inflate(data[position:]), 0
+        size = len(data)
     key = bool(flags & KEY_FRAME)
     if not key and previous is None:
         raise CorruptFrame("a delta frame with nothing before it")

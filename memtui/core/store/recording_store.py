@@ -18,7 +18,10 @@ What it holds (every time is Unix seconds):
   10 s, 1 min and 10 min buckets (as the live history keeps them), so a replay reads
   a day of trend as 1,440 rows instead of 86,400.
 - ``field`` and ``process``: what the ids in frames stand for. A process is its pid
-  *and* start time, so a reused pid is a new process.
+  *and* start time, so a reused pid is a new process. Its name, command line and
+  user are a row of ``command``, which every run of the same job shares (a day of
+  a compile loop is 200,000 processes of a few commands). Version 1 stores held
+  them in ``process`` itself; they are still read, and appended to as they are.
 - ``pss``: PSS and USS per process, at the slower cadence they are read at.
 - ``verdict``: the leak verdict as it was, whenever it changed.
 - ``session``: each run of the recorder: its pid (never named as a leaker), host,
@@ -38,6 +41,7 @@ import math
 import os
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -47,7 +51,10 @@ from memtui.core.processes.process_table import ProcessRow
 from memtui.core.store.frame_codec import CorruptFrame, Values, decode, encode
 
 FORMAT = "memtui recording store"
-VERSION = 1
+VERSION = 2
+"""Version 2 deflates large frames (frame_codec.DEFLATED); version 1 stores are read,
+and appended to without it, so that the memtui that wrote them still reads them."""
+READ_VERSIONS = (1, 2)
 
 MEMINFO = 0
 PROCESSES = 1
@@ -61,6 +68,9 @@ KEY_EVERY = 60
 """A key frame every this many frames of a series and level: a raw stretch decodes
 from at most a minute of frames before it."""
 FLUSH_INTERVAL = 2.0
+PAGE_SIZE = 4096
+COMMANDS_CACHED = 4096
+"""Commands whose ids the writer remembers (the rest are looked up in the store)."""
 CHECKPOINT_INTERVAL = 60.0
 MAINTAIN_INTERVAL = 600.0
 DEFAULT_RETAIN = 7 * 86400.0
@@ -70,13 +80,18 @@ PRESSURE_FIELDS = ("some_avg10", "full_avg10", "some_total", "full_total")
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE field(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE command(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    cmdline TEXT NOT NULL,
+    user TEXT
+);
+CREATE INDEX command_text ON command(cmdline, name);
 CREATE TABLE process(
     id INTEGER PRIMARY KEY,
     pid INTEGER NOT NULL,
     start_time REAL NOT NULL,
-    name TEXT NOT NULL,
-    cmdline TEXT NOT NULL,
-    user TEXT,
+    command INTEGER NOT NULL,
     first_seen REAL NOT NULL,
     last_seen REAL NOT NULL,
     UNIQUE(pid, start_time)
@@ -242,6 +257,7 @@ class StoreWriter:
                 "refusing to overwrite it"
             )
         self._db = _connect(path, readonly=False)
+        self._version = VERSION
         try:
             self._prepare(new)
         except sqlite3.DatabaseError as error:
@@ -251,6 +267,7 @@ class StoreWriter:
             (name, ident) for ident, name in self._db.execute("SELECT id, name FROM field")
         )
         self._processes: dict[tuple[int, float], int] = {}
+        self._commands: OrderedDict[tuple[str, str, str | None], int] = OrderedDict()
         self._process_seen: dict[int, float] = {}
         self._pss_written: dict[int, tuple[float, int | None, int | None]] = {}
         self._states: dict[tuple[int, int], _SeriesState] = {}
@@ -264,6 +281,9 @@ class StoreWriter:
 
     def _prepare(self, new: bool) -> None:
         db = self._db
+        if new:
+            # Before anything is written: a page's size is fixed once the file has one.
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         if self.durable:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
@@ -281,7 +301,7 @@ class StoreWriter:
             )
             db.execute("COMMIT")
         else:
-            check_format(db, self.path)
+            self._version = check_format(db, self.path)
 
     def _start_session(self, interval: float, process_interval: float) -> int:
         uname = os.uname()
@@ -315,7 +335,7 @@ class StoreWriter:
     def _frame(self, series: int, level: int, t: float, current: Mapping[int, Values]) -> None:
         state = self._states.setdefault((series, level), _SeriesState())
         key = state.previous is None or state.count % KEY_EVERY == 0
-        data = encode(current, None if key else state.previous, _WIDTHS[series])
+        data = encode(current, None if key else state.previous, _WIDTHS[series], self._version >= 2)
         self._rows.append((series, level, t, int(key), data))
         state.previous = current
         state.count += 1
@@ -346,7 +366,9 @@ class StoreWriter:
             row = self._db.execute(
                 "SELECT id FROM process WHERE pid = ? AND start_time = ?", key
             ).fetchone()
-            if row is None:
+            if row is not None:
+                ident = int(row[0])
+            elif self._version < 2:
                 cursor = self._db.execute(
                     "INSERT INTO process(pid, start_time, name, cmdline, user, first_seen,"
                     " last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -355,9 +377,40 @@ class StoreWriter:
                 assert cursor.lastrowid is not None
                 ident = cursor.lastrowid
             else:
-                ident = int(row[0])
+                command = self._command_id(storable(name), storable(cmdline), user)
+                cursor = self._db.execute(
+                    "INSERT INTO process(pid, start_time, command, first_seen, last_seen)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (pid, start_time, command, t, t),
+                )
+                assert cursor.lastrowid is not None
+                ident = cursor.lastrowid
             self._processes[key] = ident
         self._process_seen[ident] = t
+        return ident
+
+    def _command_id(self, name: str, cmdline: str, user: str | None) -> int:
+        key = (name, cmdline, user)
+        commands = self._commands
+        ident = commands.get(key)
+        if ident is not None:
+            commands.move_to_end(key)
+            return ident
+        row = self._db.execute(
+            "SELECT id FROM command WHERE cmdline = ? AND name = ? AND user IS ?",
+            (cmdline, name, user),
+        ).fetchone()
+        if row is None:
+            cursor = self._db.execute(
+                "INSERT INTO command(name, cmdline, user) VALUES (?, ?, ?)", key
+            )
+            assert cursor.lastrowid is not None
+            ident = cursor.lastrowid
+        else:
+            ident = int(row[0])
+        commands[key] = ident
+        if len(commands) > COMMANDS_CACHED:
+            commands.popitem(last=False)
         return ident
 
     def add_processes(self, t: float, rows: Iterable[ProcessRow]) -> None:
@@ -488,6 +541,9 @@ class StoreWriter:
         db.execute("DELETE FROM pss WHERE t < ?", (cutoff,))
         db.execute("DELETE FROM verdict WHERE t < ?", (cutoff,))
         db.execute("DELETE FROM process WHERE last_seen < ?", (cutoff,))
+        if self._version >= 2:
+            db.execute("DELETE FROM command WHERE id NOT IN (SELECT command FROM process)")
+            self._commands.clear()
         db.execute("COMMIT")
         db.execute("PRAGMA incremental_vacuum")
         # Over the size limit: the oldest hour of the finest level goes, then the next.
@@ -571,7 +627,8 @@ def _delete_before(db: sqlite3.Connection, series: int, level: int, cutoff: floa
     )
 
 
-def check_format(db: sqlite3.Connection, path: str) -> None:
+def check_format(db: sqlite3.Connection, path: str) -> int:
+    """The store's format version; StoreError if this memtui cannot read it."""
     try:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
     except sqlite3.DatabaseError as error:
@@ -581,11 +638,13 @@ def check_format(db: sqlite3.Connection, path: str) -> None:
     if meta.get("format") != FORMAT:
         raise StoreError(f"{shorten_path(path)} is not a memtui recording store")
     version = meta.get("version", "?")
-    if version != str(VERSION):
+    if version not in {str(known) for known in READ_VERSIONS}:
+        known = " and ".join(str(number) for number in READ_VERSIONS)
         raise StoreError(
             f"{shorten_path(path)} is a store of format version {version}; "
-            f"this memtui reads version {VERSION}"
+            f"this memtui reads versions {known}"
         )
+    return int(version)
 
 
 class StoreReader:
@@ -599,7 +658,7 @@ class StoreReader:
             raise StoreError(f"{shorten_path(path)} is not a memtui recording store")
         self._db = _connect(path, readonly=True)
         try:
-            check_format(self._db, path)
+            self._version = check_format(self._db, path)
             self._fields = {
                 int(ident): str(name)
                 for ident, name in self._db.execute("SELECT id, name FROM field")
@@ -742,11 +801,18 @@ class StoreReader:
         for index in range(0, len(wanted), 500):
             chunk = wanted[index : index + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(
-                "SELECT id, pid, start_time, name, cmdline, user, first_seen, last_seen FROM"
-                f" process WHERE id IN ({marks})",
-                chunk,
-            ):
+            if self._version < 2:
+                sql = (
+                    "SELECT id, pid, start_time, name, cmdline, user, first_seen, last_seen"
+                    f" FROM process WHERE id IN ({marks})"
+                )
+            else:
+                sql = (
+                    "SELECT p.id, p.pid, p.start_time, c.name, c.cmdline, c.user,"
+                    " p.first_seen, p.last_seen FROM process p JOIN command c"
+                    f" ON c.id = p.command WHERE p.id IN ({marks})"
+                )
+            for row in self._db.execute(sql, chunk):
                 found[int(row[0])] = StoredProcess(*row)
         return found
 
