@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import resource
 
@@ -27,6 +28,35 @@ def test_history_is_bounded_by_capacity_and_span() -> None:
     timestamps, values = history.series("MemFree")
     assert timestamps[0] == 89.0 and timestamps[-1] == 99.0  # only the last 10 s
     assert values[-1] == 99 * 4096
+
+
+def test_raw_samples_hold_the_span_at_the_interval_sampled() -> None:
+    # Sized for 0.25 s, a 10-minute history at 1 s held 40 minutes of raw samples, and
+    # memtui's memory grew for 40 minutes: the bench started counting at minute 10.
+    history = MeminfoHistory(span_seconds=600, interval=1.0)
+    for second in range(3000):
+        history.append(float(second), {"MemFree": second})
+    assert len(history) == 601 and history.capacity == capacity_for(600, 1.0)
+    # Faster (the - key): room for the span at 0.25 s at once, nothing lost.
+    history.set_interval(0.25)
+    assert history.capacity == capacity_for(600) and len(history) == 601
+    t = 3000.0
+    for _ in range(2400):
+        history.append(t, {"MemFree": int(t)})
+        t += 0.25
+    assert len(history) == 2401
+    # Slower again: the fast samples go once they are older than the span, not before.
+    history.set_interval(2.0)
+    assert history.capacity == 2401
+    times, _ = history.series("MemFree", 600)
+    assert len(times) == 2400 and times[-1] == t - 0.25  # 3000 .. 3599.75
+    for _ in range(400):
+        history.append(t, {"MemFree": int(t)})
+        t += 2.0
+    assert history.capacity < 2401 and len(history) <= history.capacity
+    times, _ = history.series("MemFree", 600)
+    assert times[0] <= t - 2.0 - 600 + 2.0  # the whole span still reads raw samples
+    assert all(b - a == 2.0 for a, b in itertools.pairwise(times))
 
 
 def test_field_that_appears_late_or_vanishes_reads_as_nan_not_zero() -> None:

@@ -109,7 +109,7 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
         if args.fields
         else moving_fields(default_fields(sample, DEFAULT_FIELDS), sample)
     )
-    history = MeminfoHistory(span_seconds=args.history)
+    history = MeminfoHistory(span_seconds=args.history, interval=args.interval)
     history.append(time.time(), sample)
     return DashboardModel(
         history=history,

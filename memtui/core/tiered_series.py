@@ -311,6 +311,28 @@ class TieredSeries(Generic[K]):
             tier.add_many(times, by_index, active)
         self._appends += count
 
+    def resize_raw(self, capacity: int) -> None:
+        """Hold at most ``capacity`` raw samples from now on, keeping the newest (the
+        sampling interval changed: a span's worth of samples is another count)."""
+        if capacity < 2:
+            raise ValueError("need a capacity of at least 2")
+        if capacity == self.raw_capacity:
+            return
+
+        def moved(ring: FloatRing, typecode: str, reserve: bool) -> FloatRing:
+            kept = FloatRing(capacity, 0, typecode, reserve=reserve)
+            kept.extend(ring.to_list(newest=capacity))
+            return kept
+
+        self._times = moved(self._times, "d", True)
+        self._raw = [moved(ring, self._typecode, self._reserve) for ring in self._raw]
+        self.raw_capacity = capacity
+        self._appends += 1
+
+    def raw_count_since(self, start: float) -> int:
+        """Raw samples at or after ``start``."""
+        return len(self._times) - bisect.bisect_left(self._times, start)
+
     def _report(self, tier: _Tier) -> None:
         assert self._on_bucket is not None
         columns = tier.columns

@@ -17,6 +17,7 @@ from memtui.core.tiered_series import TIERS, BucketClosed, TieredSeries
 # The fastest the dashboard samples; it sizes the ring so that `span` seconds of
 # history always fit, whatever interval the user picks with + and -.
 MIN_INTERVAL = 0.25
+SHRINK_CHECK = 60
 
 
 def capacity_for(span_seconds: float, min_interval: float = MIN_INTERVAL) -> int:
@@ -36,13 +37,44 @@ class MeminfoHistory:
         capacity: int | None = None,
         tiers: Sequence[tuple[float, float]] = TIERS,
         on_bucket: BucketClosed | None = None,
+        interval: float | None = None,
     ) -> None:
         """``on_bucket(width, time, means)`` hears of every bucket mean as its bucket
-        closes (the recorder stores them)."""
+        closes (the recorder stores them). ``interval``, the sampling interval, sizes
+        the raw samples to the span at it (see :meth:`set_interval`); without it they
+        are sized for the fastest, MIN_INTERVAL."""
         self.span_seconds = span_seconds
-        self.capacity = capacity if capacity is not None else capacity_for(span_seconds)
+        if capacity is None:
+            capacity = capacity_for(span_seconds, interval or MIN_INTERVAL)
+        self.capacity = capacity
+        self._wanted = capacity
         self._series: TieredSeries[str] = TieredSeries(self.capacity, tiers, on_bucket=on_bucket)
         self._latest: dict[str, int] = {}
+        self._appended = 0
+
+    def set_interval(self, interval: float) -> None:
+        """Samples come every ``interval`` seconds from now on: hold a span of them.
+
+        Sized for the fastest interval, a 10-minute history at 1 s kept 40 minutes of
+        raw samples, and memtui's memory grew for 40 minutes, not 10. A faster interval
+        makes room at once; after a slower one the samples of the faster are let go
+        once they are older than the span (checked every SHRINK_CHECK samples)."""
+        self._wanted = capacity_for(self.span_seconds, max(interval, MIN_INTERVAL))
+        if self._wanted > self.capacity:
+            self._resize(self._wanted)
+
+    def _resize(self, capacity: int) -> None:
+        self._series.resize_raw(capacity)
+        self.capacity = capacity
+
+    def _shrink_if_past_span(self) -> None:
+        latest = self._series.latest_time
+        if latest is None:
+            return
+        within = self._series.raw_count_since(latest - self.span_seconds)
+        keep = max(self._wanted, within + 1)
+        if keep < self.capacity:
+            self._resize(keep)
 
     def __len__(self) -> int:
         return len(self._series)
@@ -85,6 +117,9 @@ class MeminfoHistory:
             return False
         self._series.append(timestamp, sample)
         self._latest = dict(sample)
+        self._appended += 1
+        if self.capacity > self._wanted and self._appended % SHRINK_CHECK == 0:
+            self._shrink_if_past_span()
         return True
 
     def extend(self, samples: Iterable[tuple[float, Mapping[str, int]]]) -> None:

@@ -394,6 +394,8 @@ class DashboardModel:
             self.interval = longer[0]
         elif direction < 0 and shorter:
             self.interval = shorter[-1]
+        if self.replay is None and self.remote is None:
+            self.history.set_interval(self.interval)  # live /proc samples: their count
         return self.interval
 
     def step_speed(self, direction: int) -> float:

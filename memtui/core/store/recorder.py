@@ -47,7 +47,9 @@ class Recorder:
         self.interval = interval
         self.process_interval = process_interval
         self.clock = clock
-        self.history = MeminfoHistory(span_seconds=600.0, on_bucket=self._meminfo_bucket)
+        self.history = MeminfoHistory(
+            span_seconds=600.0, on_bucket=self._meminfo_bucket, interval=interval
+        )
         cadence = max(process_interval, 0.25) if process_interval > 0 else 1.0
         self.processes = ProcessHistories(
             raw_capacity=int(600.0 / cadence) + 2, on_bucket=self._process_bucket
