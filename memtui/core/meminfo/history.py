@@ -45,7 +45,7 @@ class MeminfoHistory:
         are sized for the fastest, MIN_INTERVAL."""
         self.span_seconds = span_seconds
         if capacity is None:
-            capacity = capacity_for(span_seconds, interval or MIN_INTERVAL)
+            capacity = capacity_for(span_seconds, interval if interval else MIN_INTERVAL)
         self.capacity = capacity
         self._wanted = capacity
         self._series: TieredSeries[str] = TieredSeries(self.capacity, tiers, on_bucket=on_bucket)
@@ -59,7 +59,7 @@ class MeminfoHistory:
         raw samples, and memtui's memory grew for 40 minutes, not 10. A faster interval
         makes room at once; after a slower one the samples of the faster are let go
         once they are older than the span (checked every SHRINK_CHECK samples)."""
-        self._wanted = capacity_for(self.span_seconds, max(interval, MIN_INTERVAL))
+        self._wanted = capacity_for(self.span_seconds, interval if interval > 0 else MIN_INTERVAL)
         if self._wanted > self.capacity:
             self._resize(self._wanted)
 
