@@ -13,6 +13,7 @@ from test_recording_store import synthetic_store
 
 from memtui.app import MemtuiApp
 from memtui.core.sources.replay_source import ReplaySource
+from memtui.core.store.recording_store import StoreWriter
 from memtui.core.time_expression import format_moment, parse_time
 from memtui.messages import ReplayProcessesLoaded
 from memtui.screens.process_picker_screen import ProcessPickerScreen
@@ -269,3 +270,26 @@ async def test_a_replay_reads_its_store_from_the_apps_start_not_after_the_first_
         await replay_ready(pilot)
         assert app.groups_at_mount is not None and "replay" in app.groups_at_mount
         assert app.model.verdict.text.startswith("Leak suspected: leaky")
+
+
+def test_a_replay_of_a_machine_without_swap_shows_no_swap_tiles(tmp_path: Path) -> None:
+    # Live, a machine without swap gets no SwapFree tile (a flat zero); a replay of
+    # it showed one, for it never looked at a sample.
+    header = "timestamp,MemTotal,MemFree,AnonPages,SwapTotal,SwapFree,MemAvailable"
+    for swap, expected in ((0, False), (4 << 30, True)):
+        path = tmp_path / f"swap-{swap}.csv"
+        rows = [f"{1_796_000_000 + i},{8 << 30},{4 << 30},{1 << 30},{swap},{swap},{6 << 30}"
+                for i in range(5)]  # fmt: skip
+        path.write_text("\n".join([header, *rows]) + "\n")
+        model = model_from_argv("--replay", str(path))
+        assert ("SwapFree" in model.chart_fields) is expected, model.chart_fields
+        assert "MemFree" in model.chart_fields
+    # A store: the same, from its newest sample.
+    store = tmp_path / "noswap.db"
+    writer = StoreWriter(str(store))
+    for i in range(5):
+        writer.add_meminfo(1_796_000_000.0 + i, {"MemTotal": 8 << 30, "MemFree": 4 << 30,
+                                                 "SwapTotal": 0, "SwapFree": 0})  # fmt: skip
+    writer.close()
+    model = model_from_argv("--replay", str(store))
+    assert "SwapFree" not in model.chart_fields and "MemFree" in model.chart_fields

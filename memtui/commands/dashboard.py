@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -31,10 +32,13 @@ if TYPE_CHECKING:
     from memtui.core.sources.prometheus.fleet import FleetLink
 
 
-def replay_fields(recorded: list[str]) -> list[str]:
-    """The dashboard's fields that were recorded, in its order, then the other ones."""
+def replay_fields(recorded: list[str], sample: Mapping[str, int] | None = None) -> list[str]:
+    """The dashboard's fields that were recorded, in its order, then the other ones;
+    less the swap fields when ``sample``, one of the recording's, says it had none."""
     preferred = default_fields(recorded, DEFAULT_FIELDS)
-    return moving_fields(preferred + [name for name in recorded if name not in preferred])
+    if sample is not None and "SwapTotal" not in sample:
+        sample = None  # a CSV of a few columns says nothing of swap
+    return moving_fields(preferred + [name for name in recorded if name not in preferred], sample)
 
 
 def leak_settings(args: argparse.Namespace) -> LeakSettings:
@@ -51,10 +55,11 @@ def leak_settings(args: argparse.Namespace) -> LeakSettings:
     )
 
 
-def recorded_fields(path: str) -> list[str]:
-    """The fields a recording holds, read from its start (a store's field table, a
-    CSV's header and first row): a replay's errors show before the screen switches.
-    Raises RecordingError or StoreError with a one-line message."""
+def recorded_fields(path: str) -> tuple[list[str], dict[str, int]]:
+    """The fields a recording holds, and one of its samples (a store's newest, a CSV's
+    first), read from its start (a store's field table, a CSV's header and first row):
+    a replay's errors show before the screen switches. Raises RecordingError or
+    StoreError with a one-line message."""
     # Only a replay needs the store: the live dashboard starts without importing it.
     from memtui.core.store.recording_store import StoreError, StoreReader, is_store
 
@@ -72,17 +77,20 @@ def recorded_fields(path: str) -> list[str]:
     if is_store(path):
         reader = StoreReader(path)
         try:
-            if reader.time_range() is None:
+            span = reader.time_range()
+            if span is None:
                 raise StoreError(f"{shorten_path(path)}: the store holds no samples yet")
-            return reader.fields
+            newest = reader.meminfo(span[1], span[1])
+            return reader.fields, dict(newest[-1][1]) if newest else {}
         finally:
             reader.close()
     try:
         with open(path, newline="", encoding="utf-8") as stream:
             reader_csv = RecordingReader(stream, source=shorten_path(path))
-            if next(iter(reader_csv), None) is None:
+            first = next(iter(reader_csv), None)
+            if first is None:
                 raise RecordingError(f"{shorten_path(path)}: no samples after the header")
-            return reader_csv.fields
+            return reader_csv.fields, dict(first[1])
     except OSError as error:
         raise RecordingError(f"{shorten_path(path)}: {error.strerror or error}") from None
     except UnicodeDecodeError:
@@ -93,8 +101,12 @@ def build_model(args: argparse.Namespace) -> DashboardModel:
     """The model the app starts from; raises ValueError with a user-facing message."""
     settings = leak_settings(args)
     if args.replay:
-        recorded = recorded_fields(args.replay)
-        fields = validate_fields(args.fields, recorded) if args.fields else replay_fields(recorded)
+        recorded, sample = recorded_fields(args.replay)
+        fields = (
+            validate_fields(args.fields, recorded)
+            if args.fields
+            else replay_fields(recorded, sample)
+        )
         return DashboardModel.for_replay(args.replay, fields, settings)
     if args.interval < MIN_INTERVAL:
         raise ValueError(f"--interval must be at least {MIN_INTERVAL} s")
