@@ -262,10 +262,16 @@ def test_a_reused_pid_is_another_process(tmp_path: Path) -> None:
 
 def test_retention_drops_old_samples_but_keeps_a_decodable_start(tmp_path: Path) -> None:
     store = tmp_path / "old.db"
-    synthetic_store(store, 1200, [SyntheticProcess(10, "steady", flat(50 * MIB))])
+    early = SyntheticProcess(20, "early", flat(10 * MIB), born=0, dies=300)
+    synthetic_store(store, 1200, [SyntheticProcess(10, "steady", flat(50 * MIB)), early])
     writer = StoreWriter(str(store), retain=600)
     writer.maintain(now=START + 1200)
     writer.close()
+    # The process that ended before the cutoff went, and with it its command.
+    db = sqlite3.connect(store)
+    assert db.execute("SELECT name FROM command").fetchall() == [("steady",)]
+    assert db.execute("SELECT COUNT(*) FROM process").fetchone() == (1,)
+    db.close()
     reader = StoreReader(str(store))
     span = reader.time_range()
     assert span is not None and START + 540 <= span[0] <= START + 600

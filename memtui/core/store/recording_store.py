@@ -540,8 +540,10 @@ class StoreWriter:
             _delete_before(db, series, level, cutoff)
         db.execute("DELETE FROM pss WHERE t < ?", (cutoff,))
         db.execute("DELETE FROM verdict WHERE t < ?", (cutoff,))
-        db.execute("DELETE FROM process WHERE last_seen < ?", (cutoff,))
-        if self._version >= 2:
+        gone = db.execute("DELETE FROM process WHERE last_seen < ?", (cutoff,)).rowcount
+        if self._version >= 2 and gone > 0:
+            # Commands no process runs any more (a scan of every process: only when
+            # some went).
             db.execute("DELETE FROM command WHERE id NOT IN (SELECT command FROM process)")
             self._commands.clear()
         db.execute("COMMIT")
