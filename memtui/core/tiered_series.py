@@ -162,8 +162,9 @@ class _Tier:
 class TieredSeries(Generic[K]):
     """Columns of floats at shared timestamps: raw samples, then tiers of means.
 
-    ``raw_capacity`` bounds the raw samples (a span divided by the fastest interval the
-    caller samples at); rings grow as they fill, so unused capacity costs nothing.
+    ``raw_capacity`` bounds the raw samples (a span divided by the interval the caller
+    samples at; :meth:`resize_raw` when that changes); rings grow as they fill, so
+    unused capacity costs nothing.
     Columns are keyed by any hashable (field names, process identities); a column
     removed with :meth:`remove_column` gives its slot to the next new one.
 
@@ -444,21 +445,16 @@ class TieredSeries(Generic[K]):
                     return None
                 stop = max(filled)
         raw = self._times
-        if complete_only:
-            # Complete buckets, even where raw samples reach back: a 20-minute fit
-            # then reads 120 means rather than 1,200 samples, and the same ones until
-            # the next bucket closes (so its fit can be cached).
-            covering = self._covering_tier(start)
-            if covering is not None:
-                low = bisect.bisect_left(covering.times, start)
-                high = bisect.bisect_right(covering.times, stop)
-                parts = [(covering.columns, low, high, len(covering.times))]
-                return SeriesView(self._index, covering.times.slice(low, high), parts)
-        if len(raw) and raw.first() <= start:
-            return self._ring_view(raw, self._raw, start, stop)
-        tier = self._tier_for(start)
+        # Complete buckets, even where raw samples reach back: a 20-minute fit then
+        # reads 120 means rather than 1,200 samples, and the same ones until the next
+        # bucket closes (so its fit can be cached).
+        tier = self._covering_tier(start) if complete_only else None
         if tier is None:
-            return self._ring_view(raw, self._raw, start, stop) if len(raw) else None
+            if len(raw) and raw.first() <= start:
+                return self._ring_view(raw, self._raw, start, stop)
+            tier = self._tier_for(start)
+            if tier is None:
+                return self._ring_view(raw, self._raw, start, stop) if len(raw) else None
         low = bisect.bisect_left(tier.times, start)
         high = bisect.bisect_right(tier.times, stop)
         parts = [(tier.columns, low, high, len(tier.times))]
@@ -487,10 +483,10 @@ class TieredSeries(Generic[K]):
         )
 
     def _tier_for(self, start: float) -> _Tier | None:
+        covering = self._covering_tier(start)
+        if covering is not None:
+            return covering
         filled = [tier for tier in self._tiers if len(tier.times)]
-        for tier in filled:
-            if tier.times.first() <= start:
-                return tier
         if not filled:
             return None
         earliest = min(tier.times.first() for tier in filled)

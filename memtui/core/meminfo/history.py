@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from memtui.core.tiered_series import TIERS, BucketClosed, TieredSeries
 
-# The fastest the dashboard samples; it sizes the ring so that `span` seconds of
-# history always fit, whatever interval the user picks with + and -.
+# The fastest the dashboard samples: it sizes the raw samples of a history told no
+# interval, so that `span` seconds of them fit at any interval.
 MIN_INTERVAL = 0.25
 SHRINK_CHECK = 60
 
@@ -45,7 +45,7 @@ class MeminfoHistory:
         are sized for the fastest, MIN_INTERVAL."""
         self.span_seconds = span_seconds
         if capacity is None:
-            capacity = capacity_for(span_seconds, interval if interval else MIN_INTERVAL)
+            capacity = capacity_for(span_seconds, interval or MIN_INTERVAL)
         self.capacity = capacity
         self._wanted = capacity
         self._series: TieredSeries[str] = TieredSeries(self.capacity, tiers, on_bucket=on_bucket)
