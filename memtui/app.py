@@ -382,6 +382,8 @@ class MemtuiApp(App[None]):
         if pending:
             self._history_updated()  # the verdict and the panel were waiting for it
         interval = PROCESS_INTERVAL if self.model.memory_growing() else PROCESS_INTERVAL_IDLE
+        # Ten minutes of samples at this pace: at 6 s a third of the rings of 2 s.
+        self.model.processes.set_interval(interval)
         self._process_timer = self.set_timer(interval, self._next_process_read, name="process-poll")
 
     def _next_process_read(self) -> None:

@@ -17,11 +17,13 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import Static
 
-from memtui.app import MemtuiApp
+from memtui.app import PROCESS_INTERVAL, PROCESS_INTERVAL_IDLE, MemtuiApp
 from memtui.core.meminfo.fields import field_meaning
 from memtui.core.meminfo.parser import read_meminfo
 from memtui.core.model.chart_series import ChartSeries, build_series
 from memtui.core.model.dashboard_model import DashboardModel
+from memtui.core.processes.process_history import RAW_SPAN
+from memtui.core.raw_span import capacity_for
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.screens.field_picker_screen import FieldPickerScreen
 from memtui.screens.help_screen import HelpScreen
@@ -484,3 +486,10 @@ async def test_the_first_frame_comes_before_the_process_read_and_says_it_is_load
         assert panel.rows is not None
         title = str(panel.query_one("#growth-title", Static).content)
         assert LOADING_PROCESSES not in title and title.startswith(("No process grew", "Growing"))
+        # The process rings hold ten minutes at the pace of the next read (2 s or 6 s):
+        # sized for 2 s, at the idle 6 s they took 30 minutes to fill.
+        timer = app._process_timer
+        assert timer is not None
+        pace = timer._interval
+        assert pace in (PROCESS_INTERVAL, PROCESS_INTERVAL_IDLE)
+        assert app.model.processes.raw_capacity == capacity_for(RAW_SPAN, pace)

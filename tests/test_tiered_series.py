@@ -232,6 +232,33 @@ def test_a_history_extended_with_columns_keeps_the_newest_sample() -> None:
     assert history.series("MemFree", 60.0) == ([1.0, 2.0, 3.0], [5.0, 6.0, 7.0])
 
 
+def test_process_rings_are_full_after_ten_minutes_at_the_idle_pace() -> None:
+    # Sized for 2 s, the raw rings took 30 minutes to fill at the idle 6 s: memtui's
+    # RSS grew 0.69 MiB from minute 10 to 30 of its own-memory bench.
+    sampler = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False)
+    table = sampler.sample()
+    histories = ProcessHistories()
+    histories.set_interval(6.0)
+    assert histories.raw_capacity == 101
+    at = 1_800_000_000.0
+    sizes = {}
+    for step in range(1, 301):  # 30 minutes at 6 s
+        at += 6.0
+        histories.add_table(table, at)
+        if step in (110, 300):
+            sizes[step] = histories.memory_bytes()
+    processes = len(histories)
+    # From minute 11 to 30 only the minute buckets grow: 19 values a process and
+    # series. Raw samples would be 190 more each.
+    assert sizes[300] - sizes[110] < processes * 2 * 4 * 60
+    key = histories.identities()[0]
+    times, _ = histories.growth_series(key, at - 600.0, at)
+    assert times[0] <= at - 594.0  # the whole span still reads raw samples
+    # Growing memory (2 s): room for ten minutes of them at once.
+    histories.set_interval(2.0)
+    assert histories.raw_capacity == 301
+
+
 def test_processes_that_came_and_went_leave_no_memory_behind() -> None:
     # A test suite or a build starts hundreds of short processes at once. Each one
     # used to get rings padded to the whole history and reserved whole (13 KiB), kept

@@ -12,16 +12,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+from memtui.core import raw_span
+from memtui.core.raw_span import RawSpan
 from memtui.core.tiered_series import TIERS, BucketClosed, TieredSeries
 
 # The fastest the dashboard samples: it sizes the raw samples of a history told no
 # interval, so that `span` seconds of them fit at any interval.
 MIN_INTERVAL = 0.25
-SHRINK_CHECK = 60
 
 
 def capacity_for(span_seconds: float, min_interval: float = MIN_INTERVAL) -> int:
-    return max(2, math.ceil(span_seconds / min_interval) + 1)
+    return raw_span.capacity_for(span_seconds, min_interval)
 
 
 class MeminfoHistory:
@@ -46,35 +47,19 @@ class MeminfoHistory:
         self.span_seconds = span_seconds
         if capacity is None:
             capacity = capacity_for(span_seconds, interval or MIN_INTERVAL)
-        self.capacity = capacity
-        self._wanted = capacity
-        self._series: TieredSeries[str] = TieredSeries(self.capacity, tiers, on_bucket=on_bucket)
+        self._series: TieredSeries[str] = TieredSeries(capacity, tiers, on_bucket=on_bucket)
+        self._raw_span = RawSpan(span_seconds, [self._series])
         self._latest: dict[str, int] = {}
-        self._appended = 0
 
     def set_interval(self, interval: float) -> None:
-        """Samples come every ``interval`` seconds from now on: hold a span of them.
+        """Samples come every ``interval`` seconds from now on: hold a span of them
+        (:class:`RawSpan`)."""
+        self._raw_span.set_interval(interval if interval > 0 else MIN_INTERVAL)
 
-        Sized for the fastest interval, a 10-minute history at 1 s kept 40 minutes of
-        raw samples, and memtui's memory grew for 40 minutes, not 10. A faster interval
-        makes room at once; after a slower one the samples of the faster are let go
-        once they are older than the span (checked every SHRINK_CHECK samples)."""
-        self._wanted = capacity_for(self.span_seconds, interval if interval > 0 else MIN_INTERVAL)
-        if self._wanted > self.capacity:
-            self._resize(self._wanted)
-
-    def _resize(self, capacity: int) -> None:
-        self._series.resize_raw(capacity)
-        self.capacity = capacity
-
-    def _shrink_if_past_span(self) -> None:
-        latest = self._series.latest_time
-        if latest is None:
-            return
-        within = self._series.raw_count_since(latest - self.span_seconds)
-        keep = max(self._wanted, within + 1)
-        if keep < self.capacity:
-            self._resize(keep)
+    @property
+    def capacity(self) -> int:
+        """The raw samples held at most."""
+        return self._raw_span.capacity
 
     def __len__(self) -> int:
         return len(self._series)
@@ -117,9 +102,7 @@ class MeminfoHistory:
             return False
         self._series.append(timestamp, sample)
         self._latest = dict(sample)
-        self._appended += 1
-        if self.capacity > self._wanted and self._appended % SHRINK_CHECK == 0:
-            self._shrink_if_past_span()
+        self._raw_span.appended()
         return True
 
     def extend(self, samples: Iterable[tuple[float, Mapping[str, int]]]) -> None:
@@ -139,6 +122,7 @@ class MeminfoHistory:
             return 0
         kept = {name: values[skip:] for name, values in columns.items()}
         self._series.extend(times[skip:], kept)
+        self._raw_span.appended(len(times) - skip)
         self._latest = {
             name: int(values[-1]) for name, values in kept.items() if not math.isnan(values[-1])
         }

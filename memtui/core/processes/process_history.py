@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from memtui.core.processes.process_table import ProcessTable
+from memtui.core.raw_span import RawSpan, capacity_for
 from memtui.core.tiered_series import DAY, HOUR, SeriesView, TieredSeries
 
 ProcessKey = tuple[int, float]
@@ -27,8 +28,10 @@ PROCESS_TIERS: tuple[tuple[float, float], ...] = ((60.0, 6 * HOUR), (600.0, 7 * 
 RAW_SPAN = 600.0
 """Seconds of raw process samples kept."""
 FASTEST_CADENCE = 2.0
-"""The dashboard samples every process every 2 s at the fastest: 10 minutes of raw
-samples is then 301 points per process, full within 10 to 30 minutes."""
+"""The dashboard samples every process every 2 s at the fastest (6 s while nothing
+grows): 10 minutes of raw samples is 301 points per process at most. The rings hold
+the span at the pace sampled (:meth:`ProcessHistories.set_interval`), so they are full
+after 10 minutes at either pace."""
 
 ProcessBucketClosed = Callable[[float, float, dict[ProcessKey, tuple[float, float]]], None]
 """on_bucket(width, bucket time, {process: (mean RSS, mean swap)})."""
@@ -52,7 +55,7 @@ class ProcessHistories:
 
     def __init__(
         self,
-        raw_capacity: int = int(RAW_SPAN / FASTEST_CADENCE) + 1,
+        raw_capacity: int = capacity_for(RAW_SPAN, FASTEST_CADENCE),
         tiers: Iterable[tuple[float, float]] = PROCESS_TIERS,
         on_bucket: ProcessBucketClosed | None = None,
     ) -> None:
@@ -74,10 +77,20 @@ class ProcessHistories:
             on_bucket=self._combine if on_bucket else None,
             reserve=False,
         )
+        self._raw_span = RawSpan(RAW_SPAN, [self._rss, self._swap])
         self.info: dict[ProcessKey, ProcessInfo] = {}
         self.watched_since: float | None = None
         """When watching began: the first table taken in, or a recording's start. A
         process started after it has its whole life in the history."""
+
+    def set_interval(self, interval: float) -> None:
+        """Tables come every ``interval`` seconds from now on: hold RAW_SPAN of them
+        (:class:`RawSpan`)."""
+        self._raw_span.set_interval(interval)
+
+    @property
+    def raw_capacity(self) -> int:
+        return self._raw_span.capacity
 
     def _combine(self, width: float, at: float, swap: dict[object, float]) -> None:
         # RSS is appended before swap, so its means for this bucket are waiting.
@@ -152,6 +165,7 @@ class ProcessHistories:
                 self.remove(gone)
         self._rss.append(at, rss)
         self._swap.append(at, swap)
+        self._raw_span.appended()
 
     def extend_recorded(
         self,
@@ -166,6 +180,7 @@ class ProcessHistories:
             self.info[(info.pid, info.start_time)] = info
         self._rss.extend(times, _columns(rss))
         self._swap.extend(times, _columns(swap))
+        self._raw_span.appended(len(times))
 
     def remove(self, key: ProcessKey) -> None:
         self.info.pop(key, None)
