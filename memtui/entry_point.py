@@ -16,6 +16,6 @@ def main() -> int:
     try:
         from memtui.cli import main as run_command_line
 
-        return run_command_line()
+        return run_command_line(skip_teardown=True)
     except KeyboardInterrupt:
         return INTERRUPTED

@@ -7,9 +7,17 @@ import threading
 import time
 
 import pytest
-from targets import Binaries, Target, start_target, stopped_tasks
+from targets import (
+    Binaries,
+    Target,
+    start_python_target,
+    start_target,
+    stop_process,
+    stopped_tasks,
+)
 
 from memtui.core.process_memory.memory_reader import (
+    SPLIT_AT,
     MemoryReader,
     ReadResult,
     merge_spans,
@@ -180,6 +188,36 @@ def test_a_process_killed_in_the_middle_of_reading(binaries: Binaries) -> None:
     finally:
         killer.cancel()
         doomed.stop()
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_a_large_read_split_between_threads_marks_the_faults_of_both_halves(
+    freeze: bool,
+) -> None:
+    # A read of 2 MiB or more goes half on a second thread (with two CPUs, as in CI).
+    # Each half meets pages the maps call readable but /proc/PID/mem cannot read: both
+    # must come back marked, every other byte true.
+    process, fields = start_python_target("eof_holes_target.py")
+    try:
+        base, page = int(fields["base"], 16), int(fields["page"])
+        length = 1024 * page
+        assert length >= 2 * SPLIT_AT
+        with MemoryReader(process.pid, freeze=freeze) as reader:
+            result = reader.read(base, length)
+        holes = [(base + (at + 1) * page, base + (at + 3) * page) for at in (100, 700)]
+        assert result.unreadable == holes
+        for index in range(1024):
+            chunk = result.data[index * page : (index + 1) * page]
+            if index in (100, 700):
+                expected = b"\xff" * page
+            elif index in (101, 102, 701, 702):
+                expected = bytes(page)
+            else:
+                expected = bytes([index & 0xFF]) * page
+            assert chunk == expected, f"page {index}"
+        assert stopped_tasks(process.pid) == []
+    finally:
+        stop_process(process)
 
 
 def test_merge_spans() -> None:

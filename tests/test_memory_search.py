@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from targets import Binaries, Target, start_target, stop_process
+from targets import Binaries, Target, start_python_target, start_target, stop_process
 from targets.numbers_process import running_numbers_target
 from targets.values import (
     F64_AT,
@@ -331,13 +331,8 @@ def test_a_match_across_two_chunks_is_found_once(values: Target) -> None:
 def test_zeros_standing_in_for_unreadable_bytes_do_not_use_up_the_limit() -> None:
     # Two pages that cannot be read (a file mapping past the end of its file) read as
     # zeros, which f64:0~1e-300 would match; then a page of 5e-324 and -0.0 in turn.
-    script = Path(__file__).parent / "targets" / "beyond_eof_target.py"
-    process = subprocess.Popen(
-        [sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
+    process, fields = start_python_target("beyond_eof_target.py")
     try:
-        assert process.stdout is not None
-        fields = dict(part.split("=") for part in process.stdout.readline().decode().split())
         base, page = int(fields["base"], 16), int(fields["page"])
         with MemoryReader(process.pid) as reader:
             result = search_process(reader, parse_query("f64:0~1e-300"), start=base, limit=100)

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,18 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             stream.close()
+
+
+def start_python_target(script: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Start ``tests/targets/SCRIPT`` on this Python; its first line's ``name=value``
+    pairs. Stop it with :func:`stop_process`."""
+    path = Path(__file__).parent / script
+    process = subprocess.Popen(
+        [sys.executable, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    return process, dict(part.split("=", 1) for part in line.split())
 
 
 def start_target(

@@ -21,12 +21,18 @@ import tempfile
 MAP_FIXED = 0x10
 
 
-def main() -> None:
+def libc_with_mmap() -> ctypes.CDLL:
+    """libc, its mmap typed to take and return addresses (MAP_FIXED needs libc's)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [
         ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long,
     ]  # fmt: skip
+    return libc
+
+
+def main() -> None:
+    libc = libc_with_mmap()
     page = mmap.PAGESIZE
     writable = mmap.PROT_READ | mmap.PROT_WRITE
     base = libc.mmap(None, 4 * page, writable, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
