@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -45,6 +46,7 @@ from memtui.messages import (
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.widgets.ascii_output import AsciiFilter
 from memtui.widgets.leak_panel import LOADING_PROCESSES
+from memtui.widgets.narrow_updates import narrowed
 
 if TYPE_CHECKING:
     from memtui.core.process_memory.memory_writer import MemoryWriter
@@ -270,6 +272,10 @@ class MemtuiApp(App[None]):
             focused.insert_text_at_cursor(event.character)
             event.stop()
             event.prevent_default()
+
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        # Partial lines from where they changed: over SSH the bytes are the cost.
+        super()._display(screen, narrowed(renderable))
 
     def on_mount(self) -> None:
         theme = theme_for_colors(self._color_system)

@@ -124,3 +124,14 @@ def test_which_locales_are_utf8() -> None:
     assert not locale_is_utf8({"LANG": "C", "LC_CTYPE": "C.UTF-8"})
     assert not locale_is_utf8({"LC_ALL": "de_DE.ISO-8859-1", "LANG": "de_DE.UTF-8"})
     assert locale_is_utf8({"LANG": "C", "LC_CTYPE": "en_GB.UTF-8"})
+
+
+def test_a_title_that_changed_is_sent_from_its_first_changed_cell() -> None:
+    # Textual sends a changed part of a line from the widget's left edge: each title
+    # (`Committed_AS 208 MiB  rate in 59s`, counting down) went out whole each second,
+    # and each bar row whole for its newest bar. memtui sends from the changed cell.
+    output = run_on_a_pty(terminal_env(), seconds=5.0)
+    after_first_frame = output[output.find(b"No leak suspected") :]
+    # The titles are on row 3, the tiles' left edges at columns 1 and 41.
+    columns = {int(c) for c in re.findall(rb"\x1b\[3;(\d+)H", after_first_frame)}
+    assert columns - {1, 41}, f"every title update began at a tile's edge: {columns}"
