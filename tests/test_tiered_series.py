@@ -259,6 +259,37 @@ def test_process_rings_are_full_after_ten_minutes_at_the_idle_pace() -> None:
     assert histories.raw_capacity == 301
 
 
+def test_a_pace_that_flips_copies_the_rings_once_and_shrinks_when_the_span_has_passed() -> None:
+    # The app's pace flips between 2 s and 6 s as growth comes and goes. Shrinking at
+    # each flip would copy every process's rings each time, scattered over the heap.
+    table = ProcessTableSampler(pss_budget=0, with_cmdline=False, with_cpu=False).sample()
+    histories = ProcessHistories()
+    histories.set_interval(6.0)
+    at = 1_800_000_000.0
+
+    def take(count: int, every: float) -> None:
+        nonlocal at
+        for _ in range(count):
+            at += every
+            histories.add_table(table, at)
+
+    take(150, 6.0)
+    histories.set_interval(2.0)  # growth: room for ten minutes at 2 s, at once
+    assert histories.raw_capacity == 301
+    take(100, 2.0)
+    version = histories.version
+    histories.set_interval(6.0)
+    histories.set_interval(2.0)
+    histories.set_interval(6.0)
+    assert histories.version == version and histories.raw_capacity == 301  # no copy
+    take(50, 6.0)  # 5 minutes: the 2 s samples are still in the span
+    assert histories.raw_capacity > 101
+    take(100, 6.0)  # 10 more: they have left it
+    assert histories.raw_capacity == 101
+    times, _ = histories.growth_series(histories.identities()[0], at - 600.0, at)
+    assert times[0] <= at - 594.0
+
+
 def test_processes_that_came_and_went_leave_no_memory_behind() -> None:
     # A test suite or a build starts hundreds of short processes at once. Each one
     # used to get rings padded to the whole history and reserved whole (13 KiB), kept

@@ -32,6 +32,7 @@ class RawSpan:
     A faster interval makes room at once. After a slower one, the samples of the
     faster are let go once they are older than the span: :meth:`appended` checks every
     SHRINK_CHECK samples, so a pace that flips back and forth does not copy rings.
+    Rings that hold no more than the slower pace needs shrink at once.
     """
 
     def __init__(
@@ -59,8 +60,11 @@ class RawSpan:
         self._wanted = wanted
         if wanted > self.capacity:
             self._resize(wanted)
-        else:
-            self._shrink_if_past_span()
+        elif len(self._series[0]) <= wanted:
+            # Nothing to let go (the first reads): the smaller rings at once. Else
+            # later, from appended(): a pace that flips back and forth would copy
+            # every ring at each flip, and scatter the copies over the heap.
+            self._resize(wanted)
 
     def appended(self, count: int = 1) -> None:
         """``count`` samples went in."""
@@ -77,7 +81,9 @@ class RawSpan:
     def _shrink_if_past_span(self) -> None:
         first = self._series[0]
         latest = first.latest_time
-        within = 0 if latest is None else first.raw_count_since(latest - self.span)
-        keep = max(self._wanted, within + 1)
+        if latest is None:
+            return
+        within = first.raw_count_since(latest - self.span)
+        keep = max(self._wanted, within)
         if keep < self.capacity:
             self._resize(keep)
