@@ -34,6 +34,12 @@ class NarrowChopsUpdate(ChopsUpdate):
         return cls(update.chops, update.spans, update.chop_ends)
 
     def render_segments(self, console: Console) -> str:
+        try:
+            return self._render_narrow(console)
+        except Exception:  # Textual's private update changed shape: write it as Textual does
+            return super().render_segments(console)
+
+    def _render_narrow(self, console: Console) -> str:
         sequences: list[str] = []
         append = sequences.append
         move_to = Control.move_to
@@ -62,5 +68,8 @@ class NarrowChopsUpdate(ChopsUpdate):
 def narrowed(renderable: RenderableType | None) -> RenderableType | None:
     """``renderable``, as a :class:`NarrowChopsUpdate` if it is a partial update."""
     if type(renderable) is ChopsUpdate:
-        return NarrowChopsUpdate.of(renderable)
+        try:
+            return NarrowChopsUpdate.of(renderable)
+        except AttributeError:  # a Textual whose update keeps other fields
+            return renderable
     return renderable
