@@ -60,6 +60,7 @@ from memtui.commands.dashboard import build_model
 from memtui.core.malloc_arena import use_one_arena
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.widgets.leak_panel import GrowthPanel
+from memtui.widgets.narrow_updates import narrowed
 
 MIB = 1 << 20
 
@@ -119,10 +120,20 @@ def malloc_figures() -> str:
     )
 
 
+_FROZEN_CACHES: list[Any] = []
+"""The lru_caches alive before the app froze its start-up objects out of the collector
+(``gc.freeze``): gc.get_objects() no longer lists them, Rich's and Textual's own."""
+
+
+def remember_caches() -> None:
+    _FROZEN_CACHES[:] = [o for o in gc.get_objects() if isinstance(o, functools._lru_cache_wrapper)]
+
+
 def cache_fill() -> dict[str, int]:
     """Entries of every lru_cache and Textual cache alive, by where it is defined."""
     fill: dict[str, int] = {}
-    for obj in gc.get_objects():
+    seen = {id(cache) for cache in _FROZEN_CACHES}
+    for obj in [*_FROZEN_CACHES, *(o for o in gc.get_objects() if id(o) not in seen)]:
         if isinstance(obj, functools._lru_cache_wrapper):
             size = obj.cache_info().currsize
             name = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"
@@ -141,6 +152,7 @@ def paint_as_a_terminal(app: App[Any]) -> None:
     display = App._display
 
     def _display(self: App[Any], screen: Any, renderable: Any) -> None:
+        renderable = narrowed(renderable)  # as MemtuiApp._display writes it
         display(self, screen, renderable)
         if renderable is not None and hasattr(renderable, "render_segments"):
             renderable.render_segments(self.console)
@@ -280,6 +292,7 @@ async def run_headless(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    remember_caches()
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=70.0)
     parser.add_argument("--speed", type=float, default=10.0)

@@ -58,7 +58,9 @@ async def test_the_dashboard_names_demo_leak_within_the_bound() -> None:
                 [sys.executable, "-m", "memtui", "demo-leak", "--duration", "60"], "stderr"
             )
             started = time.monotonic()
-            assert verdict_bar_text(app).startswith("No leak suspected")
+            # Not "No leak suspected" for certain: beside a parallel test's leaking
+            # child, the verdict may already name that process.
+            assert verdict_bar_text(app).startswith(("No leak suspected", "Leak suspected: "))
             named = f"Leak suspected: demo-leak (pid {leak.pid}) +"
             while named not in verdict_bar_text(app):
                 assert time.monotonic() - started < DETECTION_BOUND, verdict_bar_text(app)
