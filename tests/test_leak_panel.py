@@ -218,6 +218,29 @@ async def test_growers_coming_and_going_never_lay_the_screen_out_again() -> None
         assert listed.highlighted == 0 and panel.highlighted_pid == 40
 
 
+async def test_a_new_name_with_the_same_rows_moves_the_highlight_to_it() -> None:
+    # The rows change with each process table, the verdict with each meminfo sample:
+    # when the verdict named another process over the same rows, the panel kept its
+    # highlight on the one named before (seen in CI: a parallel test's leaker).
+    app = PanelApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(GrowthPanel)
+        app.set_focus(None)
+        fit = Fit(1e6, 0.99, 60.0, 30)
+        rows = (
+            ProcessGrowth(40, 1.0, "first", 64 << 20, fit, True),
+            ProcessGrowth(41, 1.0, "second", 64 << 20, fit, True),
+        )
+        panel.show(dataclasses.replace(NO_VERDICT, attribution=rows, pid=40))
+        await pilot.pause()
+        assert panel.highlighted_pid == 40
+        panel.show(dataclasses.replace(NO_VERDICT, attribution=rows, pid=41))
+        await pilot.pause()
+        assert panel.highlighted_pid == 41
+        listed = panel.query_one("#growth-list", OptionList)
+        assert listed.highlighted == 1
+
+
 async def test_replay_hides_the_panel_and_says_why_when_shown() -> None:
     app = MemtuiApp(model_from_argv("--replay", str(LEAK_RECORDING)))
     async with app.run_test(size=(120, 40)) as pilot:

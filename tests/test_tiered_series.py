@@ -356,8 +356,12 @@ def test_a_burst_of_processes_leaves_no_python_objects_behind() -> None:
         tracemalloc.stop()
     assert len(histories) == sum(row.rss is not None for row in after_burst.rows)
     # What may stay: the dicts that grew to the burst's size (a dict does not shrink
-    # as keys leave), not 200 processes' rings (~160 KiB).
-    assert kept < 64 * 1024, kept
+    # as keys leave), not 200 processes' rings (~160 KiB). Processes that started
+    # meanwhile outside the test (a parallel test's children, in CI) rightly have
+    # histories now: about 1.4 KiB each.
+    quiet_pids = {row.pid for row in quiet.rows}
+    newcomers = sum(row.pid not in quiet_pids and row.rss is not None for row in after_burst.rows)
+    assert kept < 64 * 1024 + newcomers * 1536, (kept, newcomers)
 
 
 def test_extend_reads_back_as_appending_one_sample_at_a_time() -> None:

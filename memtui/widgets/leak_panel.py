@@ -188,6 +188,8 @@ class GrowthPanel(Vertical):
         self.rows: tuple[ProcessGrowth, ...] | None = None
         """What the list shows; None before the first ``show`` and after a note."""
         self._highlighted_pid: int | None = None
+        self._named_pid: int | None = None
+        """The pid the verdict named when the rows were last drawn."""
         self._note: str | None = None
         self.clock: Callable[[], float] = time.monotonic
         self._grew_at: float | None = None
@@ -242,11 +244,18 @@ class GrowthPanel(Vertical):
         if self.rows is not None and not rows and not self.rows:
             # The user may have left the list meanwhile, or the quiet has lasted.
             self._set_quiet(self._quiet_due())
-        if self.rows is not None and [(r.pid, r.rate_per_minute, r.current) for r in rows] == [
-            (r.pid, r.rate_per_minute, r.current) for r in self.rows
-        ]:
+        # The same rows can come with another verdict: the rows change with each
+        # process table, the verdict with each meminfo sample. The named row is
+        # marked and highlighted, so a new name redraws them.
+        if (
+            self.rows is not None
+            and verdict.pid == self._named_pid
+            and [(r.pid, r.rate_per_minute, r.current) for r in rows]
+            == [(r.pid, r.rate_per_minute, r.current) for r in self.rows]
+        ):
             return
         self.rows = rows
+        self._named_pid = verdict.pid
         if self._note is not None:
             self._note = None
             self.query_one("#growth-title", Static).update(self._title())
