@@ -35,20 +35,17 @@ class RawSpan:
     Rings that hold no more than the slower pace needs shrink at once.
     """
 
-    def __init__(
-        self, span: float, series: Sequence[TieredSeries[Any]], interval: float | None = None
-    ) -> None:
-        """``interval``: the pace the series were sized for; None: as they are."""
+    def __init__(self, span: float, series: Sequence[TieredSeries[Any]]) -> None:
+        """The series hold what they were sized for until told an interval."""
         self.span = span
         self._series = tuple(series)
-        self.capacity = series[0].raw_capacity
-        self._wanted = self.capacity if interval is None else capacity_for(span, interval)
+        self._wanted = self.capacity
         self._appended = 0
 
     @property
-    def wanted(self) -> int:
-        """The capacity for the span at the newest interval."""
-        return self._wanted
+    def capacity(self) -> int:
+        """The raw samples each series holds at most."""
+        return self._series[0].raw_capacity
 
     def set_interval(self, interval: float) -> None:
         """Samples come every ``interval`` seconds from now on."""
@@ -76,7 +73,6 @@ class RawSpan:
     def _resize(self, capacity: int) -> None:
         for series in self._series:
             series.resize_raw(capacity)
-        self.capacity = capacity
 
     def _shrink_if_past_span(self) -> None:
         first = self._series[0]
