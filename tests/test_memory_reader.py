@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import mmap
+import re
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from targets import (
@@ -216,6 +220,44 @@ def test_a_large_read_split_between_threads_marks_the_faults_of_both_halves(
                 expected = bytes([index & 0xFF]) * page
             assert chunk == expected, f"page {index}"
         assert stopped_tasks(process.pid) == []
+    finally:
+        stop_process(process)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_a_large_frozen_read_copies_once_with_vm_readv(freeze: bool, tmp_path: Path) -> None:
+    # Under a freeze, a large procmem read copies with process_vm_readv (each page
+    # copied once, not twice) and reads only what that left with /proc/PID/mem: the
+    # two holes. Without a freeze vm_readv could read a newly exec'd program as the
+    # old one, so every byte comes through /proc/PID/mem.
+    process, fields = start_python_target("eof_holes_target.py")
+    try:
+        base, page = int(fields["base"], 16), int(fields["page"])
+        log = tmp_path / "strace.log"
+        code = (
+            "import sys; from memtui.core.process_memory.memory_reader import MemoryReader;"
+            f"r = MemoryReader({process.pid}, freeze={freeze}).read({base}, {1024 * page});"
+            "print(len(r.unreadable), sum(map(len, r.data.split(bytes([255]))[:1])))"
+        )
+        subprocess.run(
+            ["strace", "-f", "-qq", "-e", "trace=preadv2,process_vm_readv", "-o", str(log),
+             sys.executable, "-c", code],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        # Each call's result: "= N" ends its line, or its "<... resumed>" line.
+        results: dict[str, list[int]] = {"preadv2": [], "process_vm_readv": []}
+        for line in log.read_text().splitlines():
+            found = re.search(r"(preadv2|process_vm_readv)(?: resumed>|\().* = (-?\d+)", line)
+            if found:
+                results[found[1]].append(int(found[2]))
+        copies, preads = results["process_vm_readv"], results["preadv2"]
+        if freeze:
+            assert len(copies) >= 2 and sum(max(got, 0) for got in copies) >= 1018 * page
+            # What preads are left: the reader's 1-byte probes, and the 4 pages of holes.
+            assert sum(max(got, 0) for got in preads) <= 8 * page, preads
+        else:
+            assert copies == []
+            assert sum(max(got, 0) for got in preads) >= 1018 * page
     finally:
         stop_process(process)
 

@@ -7,7 +7,10 @@ their bytes are zero in the buffer and must not be shown as data.
 /proc/PID/mem and PEEKDATA read *through* PROT_NONE (the kernel forces access for
 a debugger), so for those methods the mappings decide what counts as readable; all
 three methods then agree. process_vm_readv honours protections by itself, so it
-consults the mappings only after a fault, to skip a hole in one step.
+consults the mappings only after a fault, to skip a hole in one step. (A large
+procmem read under a freeze copies its readable spans with process_vm_readv first,
+which copies each page once instead of twice, and reads with /proc/PID/mem whatever
+that did not.)
 
 A :class:`MemoryReader` is a session: it checks the pid and opens /proc/PID/mem and
 /proc/PID/maps once, so that the many small reads of a hex view stay cheap.
@@ -73,11 +76,16 @@ STREAM_CHUNK = 4 << 20
 # two CPUs for memtui: the kernel copies each page twice, and one core copies
 # 64 MiB in 19 ms, two in 12 (docs/performance.md). A frozen target waits half as long.
 SPLIT_AT = 2 << 20
+# A procmem read this large, under a freeze, is copied with process_vm_readv first.
+COPY_ONCE_AT = 256 << 10
 _PEEK_CHUNK_WORDS = 1 << 17
 _FAULTS = (errno.EIO, errno.EFAULT)
 PAGE_SIZE = mmap.PAGESIZE
 
 Span = tuple[int, int]
+if TYPE_CHECKING:
+    # Copies [start, end) into a buffer that holds ``base``; returns where it stopped.
+    _Copier = Callable[[memoryview, int, int, int], int]
 
 
 def __getattr__(name: str) -> object:
@@ -476,21 +484,50 @@ class MemoryReader:
     def _read_span_procmem(
         self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
     ) -> None:
+        # Under a freeze, a large span is copied with process_vm_readv: it copies each
+        # page once, where a read of /proc/PID/mem copies it twice (into a kernel page,
+        # then out), and a 64 MiB dump reads 1.3-1.5x faster (docs/performance.md). It
+        # reads what the mappings call readable, as /proc/PID/mem does, and stops at
+        # anything else, which preads then read or mark. Only under a freeze:
+        # /proc/PID/mem holds the address space it was opened on, vm_readv reads
+        # whatever the pid runs now, and only a freeze (checked for an exec as it
+        # begins) makes those the same. Small reads stay preads: for a screenful, the
+        # copy is not what costs.
+        copy_once = self._frozen is not None and end - start >= COPY_ONCE_AT
         if end - start >= SPLIT_AT and end <= _OFFSET_LIMIT and _split_reads():
-            # Both halves as plain preads first; whatever a fault, an exec or an exit
+            # Both halves as plain copies first; whatever a fault, an exec or an exit
             # left unread, the loop below reads on this thread alone, after the join.
             middle = (start + (end - start) // 2) // PAGE_SIZE * PAGE_SIZE
-            first, second = _read_halves(self._mem_fd, buffer, base, start, middle, end)
-            self._procmem_loop(first, middle, buffer, base, unreadable)
-            self._procmem_loop(second, end, buffer, base, unreadable)
+            fd, task = self._mem_fd, self.task
+            copy: _Copier = (
+                (lambda view, at, low, high: _vm_readv_until_stopped(task, view, at, low, high)[0])
+                if copy_once and self._vm_readv_works
+                else lambda view, at, low, high: _pread_until_stopped(fd, view, at, low, high)
+            )
+            first, second = _read_halves(copy, buffer, base, start, middle, end)
+            self._procmem_loop(first, middle, buffer, base, unreadable, copy_once)
+            self._procmem_loop(second, end, buffer, base, unreadable, copy_once)
             return
-        self._procmem_loop(start, end, buffer, base, unreadable)
+        self._procmem_loop(start, end, buffer, base, unreadable, copy_once)
 
     def _procmem_loop(
-        self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
+        self,
+        start: int,
+        end: int,
+        buffer: memoryview,
+        base: int,
+        unreadable: list[Span],
+        copy_once: bool = False,
     ) -> None:
         position = start
         while position < end:
+            if copy_once and self._vm_readv_works:
+                # Up to the next thing vm_readv cannot read; a pread looks at that.
+                position, error = _vm_readv_until_stopped(self.task, buffer, base, position, end)
+                if position >= end:
+                    return
+                if error is not None and error.errno in (errno.EPERM, errno.ENOSYS):
+                    self._vm_readv_works = False  # a seccomp filter: preads from now on
             if position >= _OFFSET_LIMIT:
                 self._read_span_vm(position, end, buffer, base, unreadable)
                 return
@@ -512,25 +549,19 @@ class MemoryReader:
     def _read_span_vm(
         self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
     ) -> None:
-        local = libc_ptrace.buffer_address(buffer) - base
         position = start
         while position < end:
-            count = min(end - position, _SYSCALL_CHUNK)
-            try:
-                got = libc_ptrace.vm_readv(self.task, local + position, position, count)
-            except OSError as error:
-                if error.errno == errno.ESRCH:
-                    self._reopen()  # the thread read through exited, or the process
-                    continue
-                high = position >= _OFFSET_LIMIT and error.errno == errno.EINVAL
-                if error.errno not in _FAULTS and not high:
-                    raise self._translate(error) from None
-                position = self._skip_unreadable(position, end, unreadable)
+            position, error = _vm_readv_until_stopped(self.task, buffer, base, position, end)
+            if position >= end:
+                return
+            err = error.errno if error is not None else 0
+            if err == errno.ESRCH:
+                self._reopen()  # the thread read through exited, or the process
                 continue
-            if got <= 0:
-                position = self._skip_unreadable(position, end, unreadable)
-                continue
-            position += got
+            high = position >= _OFFSET_LIMIT and err == errno.EINVAL
+            if error is not None and err not in _FAULTS and not high:
+                raise self._translate(error) from None
+            position = self._skip_unreadable(position, end, unreadable)
 
     def _read_span_peek(
         self, start: int, end: int, buffer: memoryview, base: int, unreadable: list[Span]
@@ -604,24 +635,47 @@ def _pread_until_stopped(fd: int, buffer: memoryview, base: int, start: int, end
     return position
 
 
+def _vm_readv_until_stopped(
+    task: int, buffer: memoryview, base: int, start: int, end: int
+) -> tuple[int, OSError | None]:
+    """process_vm_readv of ``task`` from ``start`` into ``buffer`` (which holds ``base``)
+    until ``end`` or the first thing it cannot read; returns where it stopped, and the
+    error that stopped it (None after a short read, or at the end)."""
+    local = libc_ptrace.buffer_address(buffer) - base
+    position = start
+    while position < end:
+        count = min(end - position, _SYSCALL_CHUNK)
+        try:
+            got = libc_ptrace.vm_readv(task, local + position, position, count)
+        except OSError as error:
+            # Without its traceback: that holds this frame, whose buffer view would
+            # keep the caller's mmap from closing until a GC pass.
+            return position, error.with_traceback(None)
+        if got <= 0:
+            return position, None
+        position += got
+    return position, None
+
+
 def _read_halves(
-    fd: int, buffer: memoryview, base: int, start: int, middle: int, end: int
+    copy: _Copier, buffer: memoryview, base: int, start: int, middle: int, end: int
 ) -> tuple[int, int]:
-    """Read [start, middle) here and [middle, end) on a second thread, at once;
+    """Copy [start, middle) here and [middle, end) on a second thread, at once;
     returns where each half stopped. No ptrace call is made on the second thread:
-    only preads of the file the freezing thread opened, and the join comes before
-    that thread closes or reopens it."""
+    only preads of the file the freezing thread opened (or process_vm_readv, which
+    is no ptrace call either), and the join comes before that thread closes or
+    reopens the file."""
     import threading  # 0.7 ms, for large reads alone
 
     reached = [middle]
 
     def second_half() -> None:
-        reached[0] = _pread_until_stopped(fd, buffer, base, middle, end)
+        reached[0] = copy(buffer, base, middle, end)
 
     helper = threading.Thread(target=second_half, name="memtui-read", daemon=True)
     helper.start()
     try:
-        first = _pread_until_stopped(fd, buffer, base, start, middle)
+        first = copy(buffer, base, start, middle)
     finally:
         helper.join()
     return first, reached[0]
