@@ -79,6 +79,7 @@ def inner(seconds: float, warmup: float, out: Path) -> None:
     from memtui.core.meminfo.history import MeminfoHistory
     from memtui.core.model.dashboard_model import DashboardModel
     from memtui.core.processes.process_table import ProcessTableSampler
+    from memtui.core.sources import meminfo_reader
     from memtui.screens.dashboard_screen import DashboardScreen
 
     used: dict[str, int] = defaultdict(int)
@@ -111,7 +112,8 @@ def inner(seconds: float, warmup: float, out: Path) -> None:
         (ProcessTableSampler, "sample", "processes"),
     ):
         setattr(owner, name, wrap(getattr(owner, name), part))
-    app_module.read_meminfo = wrap(app_module.read_meminfo, "meminfo")  # type: ignore[attr-defined]
+    # The dashboard reads /proc/meminfo on a reader thread of its own.
+    meminfo_reader.read_meminfo = wrap(meminfo_reader.read_meminfo, "meminfo")
 
     model = build_model(build_parser().parse_args(["--interval", "1"]))
     marks: dict[str, Any] = {}
