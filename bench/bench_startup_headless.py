@@ -74,7 +74,7 @@ def first_event_seconds(argv: list[str], event: str, scratch: Path) -> float:
     )  # fmt: skip
     started = None
     for line in trace.read_text().splitlines():
-        _, stamp, call = line.split(" ", 2)
+        _, stamp, call = line.split(None, 2)  # strace pads short pids
         if started is None and call.startswith("execve("):
             started = float(stamp)
         elif started is not None and call.startswith(event + "("):
