@@ -148,6 +148,8 @@ class Fleet:
         self.node_processes: list[subprocess.Popen[bytes] | None] = [None] * hosts
         self.prometheus_port = free_port()
         self.prometheus: subprocess.Popen[bytes] | None = None
+        # When the first Prometheus was ready: its first scrapes come after that.
+        self.scraping_from: float | None = None
         self.exporter_port = free_port() if exporter else None
         self.exporter: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
@@ -176,6 +178,7 @@ class Fleet:
                 )  # fmt: skip
             self._write_config()
             self.start_prometheus()
+            self.scraping_from = time.time()
         except BaseException:
             self.close()
             raise

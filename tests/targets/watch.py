@@ -42,10 +42,15 @@ def bump(target: Target, times: int = 1, timeout: float = 5.0) -> int:
     """Have the target move its counters ``times`` times; returns the counter then.
 
     One SIGUSR1 at a time, each waited for: signals sent at once may merge into one.
+    Sent with os.kill, not Popen.send_signal: that polls the child first, and the
+    target is this process's child, so its waitpid would take the report of a stop
+    that memtui's freeze (in this process too) waits for. The freeze then timed out,
+    and Popen took the ptrace-stop for an exit by SIGTRAP (returncode -5) and sent
+    nothing more.
     """
     counter = read_counter(target)
     for _ in range(times):
-        target.process.send_signal(signal.SIGUSR1)
+        os.kill(target.pid, signal.SIGUSR1)
         deadline = time.monotonic() + timeout
         while read_counter(target) == counter:
             if time.monotonic() > deadline:
