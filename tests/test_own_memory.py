@@ -32,15 +32,16 @@ def thread_arenas(mappings: list[Mapping]) -> list[Mapping]:
     # A lone 2 MiB anonymous mapping can start there too: the kernel aligns large
     # anonymous mappings to 2 MiB, one in 32 of them lands on 64 MiB (seen in CI).
     # A heap is the whole reservation: its used part, then the rest, inaccessible.
-    ends = {m.start: m for m in mappings}
+    by_start = {m.start: m for m in mappings}
     heaps = []
     for m in mappings:
         if m.path or m.start % HEAP_MAX_SIZE or not m.perms.startswith("rw"):
             continue
-        rest = ends.get(m.end)
-        reserved = rest is not None and rest.perms.startswith("---")
+        rest = by_start.get(m.end)
         if m.end - m.start == HEAP_MAX_SIZE or (
-            reserved and rest is not None and rest.end == m.start + HEAP_MAX_SIZE
+            rest is not None
+            and rest.perms.startswith("---")
+            and rest.end == m.start + HEAP_MAX_SIZE
         ):
             heaps.append(m)
     return heaps

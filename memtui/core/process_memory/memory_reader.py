@@ -486,7 +486,7 @@ class MemoryReader:
     ) -> None:
         # Under a freeze, a large span is copied with process_vm_readv: it copies each
         # page once, where a read of /proc/PID/mem copies it twice (into a kernel page,
-        # then out), and a 64 MiB dump reads 1.3-1.5x faster (docs/performance.md). It
+        # then out): 64 MiB under a freeze in 19.6 ms instead of 25.0 (docs/performance.md). It
         # reads what the mappings call readable, as /proc/PID/mem does, and stops at
         # anything else, which preads then read or mark. Only under a freeze:
         # /proc/PID/mem holds the address space it was opened on, vm_readv reads
