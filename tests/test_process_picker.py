@@ -476,7 +476,9 @@ async def test_f5_shows_children_under_parents_and_back_to_the_flat_list(
 ) -> None:
     parent, kid = family
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    # Wide: the test's parent sits under pytest, its worker and whatever runs the
+    # suite (timeout, flock, a CI shell), and each level indents the guide by three.
+    async with app.run_test(size=(200, 40)) as pilot:
         screen = await open_picker(app, pilot)
         listed = screen.process_list
         await pilot.press("f5")
