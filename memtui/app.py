@@ -6,15 +6,18 @@ import contextlib
 import gc
 import importlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
+from textual import constants as textual_constants
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -242,6 +245,15 @@ class MemtuiApp(App[None]):
         self.add_mode("processes", self._picker)
         if fleet is not None:
             self.add_mode("fleet", lambda: self._fleet_screen(fleet))
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's Linux driver, with an input thread that sleeps while nobody types
+        (memtui/widgets/idle_input_driver.py); TEXTUAL_DRIVER still picks another."""
+        if textual_constants.DRIVER is not None or sys.platform == "win32":
+            return super().get_driver_class()
+        from memtui.widgets.idle_input_driver import IdleInputDriver
+
+        return IdleInputDriver
 
     def _fleet_screen(self, fleet: FleetLink) -> FleetScreen:
         from memtui.screens.fleet_screen import FleetScreen
