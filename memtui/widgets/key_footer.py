@@ -1,20 +1,27 @@
-"""The key footer of every screen, fitted to the terminal it is in.
+"""The key footer of every screen: one line, one widget, fitted to the terminal.
 
 Textual's Footer lays the keys out in one row and cuts what does not fit: at 80
 columns that was the help and quit keys of the picker and the zoom, the two a
 newcomer looks for. Here the help key goes first (htop's F1 is first for the same
 reason), and below WIDE columns the keys pack tighter and the command-palette hint
 (reachable with Ctrl-P all the same) gives up its place.
+
+Textual's Footer is a container with a widget for every key, each one mounted,
+styled and rendered on its own: 36-49 ms of the dashboard's first frame, and work in
+every frame whose changes it lies among. This footer draws the same line as one
+widget (htop's is one line too): the key in the footer's key colours, then its
+description, a disabled key dimmed. A click on a key presses it, as in Textual's.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from rich.style import Style
+from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 WIDE = 100
 """Columns from which the footer has room for padding and the palette hint."""
@@ -23,43 +30,168 @@ FIRST_ACTIONS = ("help", "app.help", "quit", "app.quit")
 """Actions whose keys come first, in this order."""
 
 
-def _rank(widget: Widget) -> int:
-    action = widget.action if isinstance(widget, FooterKey) else None
+class FooterKeyLabel(NamedTuple):
+    """One key as the footer shows it."""
+
+    key: str
+    """The key that a click on it presses."""
+    key_display: str
+    description: str
+    action: str
+    enabled: bool
+
+
+def _rank(label: FooterKeyLabel) -> int:
+    action = label.action
     return FIRST_ACTIONS.index(action) if action in FIRST_ACTIONS else len(FIRST_ACTIONS)
 
 
-class KeyFooter(Footer):
-    """Footer with the help and quit keys first, packed tighter when narrow."""
+class KeyFooter(Widget, can_focus=False):
+    """The screen's keys on one line: help and quit first, packed tighter when narrow."""
 
-    _composed_for: tuple[object, ...] | None = None
-    """What the keys on show were composed from (see _what_to_show)."""
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "footer-key--key",
+        "footer-key--description",
+        "key-footer--palette-edge",
+    }
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .key-footer--palette-edge {
+            color: $foreground 20%;
+        }
+    }
+    """
 
-    def _what_to_show(self) -> tuple[object, ...]:
-        """Everything Footer.compose reads: the screen's bindings and the two styles."""
-        bindings = tuple(
-            (b.key, b.key_display, b.action, b.description, b.show, enabled, tooltip)
-            for _, b, enabled, tooltip in self.screen.active_bindings.values()
-        )
-        return (self.compact, self.show_command_palette, bindings)
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[object, ...] | None = None
+        self._spans: list[tuple[int, int, FooterKeyLabel]] = []
+        """Where each key lies on the line as last drawn: (start, end, key)."""
+        self.visible_keys: list[FooterKeyLabel] = []
+        """The keys whose whole label was drawn, in order (the palette's last)."""
 
-    def compose(self) -> ComposeResult:
-        keys = list(super().compose())
-        self._composed_for = self._what_to_show() if keys else None
-        # sorted is stable: the other keys keep the order Textual gave them.
-        yield from sorted(keys, key=_rank)
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        # Textual's Footer rebuilds every key on every focus change (each remounted
-        # and styled: 20-25 ms, three times before the first frame was written);
-        # moving between tiles changes no key.
-        shown = self._composed_for
-        if self.is_attached and screen is self.screen and shown == self._what_to_show():
-            return
-        super().bindings_changed(screen)
+        # Every focus change says the bindings changed; moving between tiles changes
+        # no key, and the line is redrawn only when one does.
+        if self.is_attached and screen is self.screen and self._shown != self._what_to_show():
+            self.refresh()
 
-    def on_resize(self, event: events.Resize) -> None:
-        narrow = event.size.width < WIDE
-        if self.compact != narrow or self.show_command_palette == narrow:
-            self.compact = narrow
-            self.show_command_palette = not narrow
-            self.refresh(recompose=True)
+    @property
+    def compact(self) -> bool:
+        """Packed tight (below WIDE columns): no padding around a key."""
+        return self.size.width < WIDE
+
+    @property
+    def show_command_palette(self) -> bool:
+        """The palette's key at the right end (from WIDE columns)."""
+        return not self.compact
+
+    def _what_to_show(self) -> tuple[object, ...]:
+        """The screen's keys to show, then the palette's (or None), and the style."""
+        screen = self.screen
+        by_action: dict[str, FooterKeyLabel] = {}
+        for _, binding, enabled, _tooltip in screen.active_bindings.values():
+            if binding.show and binding.action not in by_action:
+                by_action[binding.action] = FooterKeyLabel(
+                    binding.key,
+                    self.app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    enabled,
+                )
+        keys = tuple(sorted(by_action.values(), key=_rank))  # stable: Textual's order
+        palette = None
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, binding, enabled, _tooltip = found
+                palette = FooterKeyLabel(
+                    binding.key,
+                    self.app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    enabled,
+                )
+        return (keys, palette, self.compact)
+
+    def _label(
+        self, label: FooterKeyLabel, key_style: Style, text_style: Style, compact: bool
+    ) -> Text:
+        if compact:
+            key, description = label.key_display, f" {label.description}"
+        else:
+            key, description = f" {label.key_display} ", f"{label.description} "
+        if not label.description:
+            description = ""
+        text = Text.assemble((key, key_style), (description, text_style))
+        if not label.enabled:
+            text.stylize(Style(dim=True))
+        return text
+
+    def render(self) -> Text:
+        shown = self._what_to_show()
+        self._shown = shown
+        keys, palette, compact = shown
+        assert isinstance(keys, tuple)
+        base = self.rich_style
+        key_style = base + self.get_component_rich_style("footer-key--key")
+        text_style = base + self.get_component_rich_style("footer-key--description")
+        width = self.size.width
+        right = Text()
+        if isinstance(palette, FooterKeyLabel):
+            edge = base + self.get_component_rich_style("key-footer--palette-edge")
+            # Textual's palette key: always compact, one cell of padding after it.
+            hint = self._label(palette, key_style, text_style, compact=True)
+            right = Text.assemble(("▏", edge), hint, (" ", base))
+        room = max(width - right.cell_len, 0)
+        line = Text(style=base, no_wrap=True, end="")
+        spans: list[tuple[int, int, FooterKeyLabel]] = []
+        visible: list[FooterKeyLabel] = []
+        for label in keys:
+            piece = self._label(label, key_style, text_style, bool(compact))
+            start = line.cell_len
+            line.append_text(piece)
+            if compact:
+                line.append(" ")
+            end = min(start + piece.cell_len, room)
+            if start < room:
+                spans.append((start, end, label))
+            if start + piece.cell_len <= room:
+                visible.append(label)
+        line.truncate(room, pad=True)
+        if right:
+            spans.append((room + 1, width, palette))  # type: ignore[arg-type]
+            visible.append(palette)  # type: ignore[arg-type]
+            line.append_text(right)
+        self._spans = spans
+        self.visible_keys = visible
+        return line
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        for start, end, label in self._spans:
+            if start <= event.x < end:
+                if label.enabled:
+                    self.app.simulate_key(label.key)
+                else:
+                    self.app.bell()
+                return
