@@ -51,6 +51,7 @@ async def shoot(
         for key in keys:
             await pilot.press(key)
             await pilot.pause(0.1)
+        await _loaded(app)  # the page a jump in time asked for
         await pilot.pause(wait)
         app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     print(f"screenshots/{name}.svg")
