@@ -516,3 +516,34 @@ def test_the_leak_attributions_sampler_reads_memory_holders_only(grower: Child) 
 def test_leaving_kernel_threads_out_needs_the_stat_read() -> None:
     with pytest.raises(ValueError, match="read_stat_directly"):
         ProcessTableSampler(with_kernel_threads=False)
+
+
+def test_the_state_names_are_psutils_and_the_table_module_waits_to_import_it() -> None:
+    import psutil
+
+    from memtui.core.processes import process_table
+
+    assert process_table._STATES == {
+        b"R": psutil.STATUS_RUNNING,
+        b"S": psutil.STATUS_SLEEPING,
+        b"D": psutil.STATUS_DISK_SLEEP,
+        b"T": psutil.STATUS_STOPPED,
+        b"t": psutil.STATUS_TRACING_STOP,
+        b"Z": psutil.STATUS_ZOMBIE,
+        b"X": psutil.STATUS_DEAD,
+        b"x": psutil.STATUS_DEAD,
+        b"K": "wake-kill",
+        b"W": psutil.STATUS_WAKING,
+        b"I": psutil.STATUS_IDLE,
+        b"P": psutil.STATUS_PARKED,
+    }
+    # The dashboard's first frame needs the app and its samplers, not psutil (6-10 ms
+    # of imports): the first process read, after that frame, imports it.
+    code = (
+        "import sys; import memtui.app, memtui.commands.dashboard; "
+        "from memtui.core.processes.process_table import "
+        "ProcessTableSampler, attribution_sampler; "
+        "ProcessTableSampler(); attribution_sampler(); print('psutil' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert found.stdout.strip() == "False", found.stderr

@@ -40,12 +40,13 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
-
-import psutil
+from typing import TYPE_CHECKING, Final, Protocol
 
 from memtui.core.meminfo.stats import linear_fit
 from memtui.core.process_memory.process_facts import PF_KTHREAD
+
+if TYPE_CHECKING:
+    import psutil
 
 # Column keys the UI can sort by; each names a ProcessRow field.
 SORT_KEYS: Final = (
@@ -297,20 +298,23 @@ def parse_status(data: bytes) -> StatusFields:
     )
 
 
-# psutil's names for the state letters of /proc/PID/stat (psutil/_pslinux.py).
+# psutil's names for the state letters of /proc/PID/stat (psutil/_pslinux.py), as
+# strings: psutil itself (6-10 ms of imports) waits for the first process read, which
+# comes after the dashboard's first frame. A test checks them against psutil's.
+_ZOMBIE: Final = "zombie"
 _STATES: Final = {
-    b"R": psutil.STATUS_RUNNING,
-    b"S": psutil.STATUS_SLEEPING,
-    b"D": psutil.STATUS_DISK_SLEEP,
-    b"T": psutil.STATUS_STOPPED,
-    b"t": psutil.STATUS_TRACING_STOP,
-    b"Z": psutil.STATUS_ZOMBIE,
-    b"X": psutil.STATUS_DEAD,
-    b"x": psutil.STATUS_DEAD,
+    b"R": "running",
+    b"S": "sleeping",
+    b"D": "disk-sleep",
+    b"T": "stopped",
+    b"t": "tracing-stop",
+    b"Z": _ZOMBIE,
+    b"X": "dead",
+    b"x": "dead",
     b"K": "wake-kill",  # psutil._common.STATUS_WAKE_KILL, not exported
-    b"W": psutil.STATUS_WAKING,
-    b"I": psutil.STATUS_IDLE,
-    b"P": psutil.STATUS_PARKED,
+    b"W": "waking",
+    b"I": "idle",
+    b"P": "parked",
 }
 _COMM_MAX = 15
 """The kernel cuts a process's comm to 15 bytes (TASK_COMM_LEN - 1)."""
@@ -429,7 +433,8 @@ class ProcessTableSampler:
         self._with_growth = with_growth
         self._read_stat_directly = read_stat_directly
         self._watched_pss_max_age = watched_pss_max_age
-        self._boot_time = psutil.boot_time() if read_stat_directly else 0.0
+        self._boot_time: float | None = None
+        """psutil.boot_time(), read at the first sample that needs it."""
         self._ticks = os.sysconf("SC_CLK_TCK")
         self._long_names: dict[tuple[int, float], str] = {}
         self._window = growth_window
@@ -488,6 +493,8 @@ class ProcessTableSampler:
             return self._sample(self._clock() if now is None else now)
 
     def _cmdline(self, proc: psutil.Process, key: tuple[int, float]) -> list[str]:
+        import psutil
+
         cached = self._cmdlines.get(key)
         if cached is None:
             try:
@@ -511,6 +518,8 @@ class ProcessTableSampler:
         return name
 
     def _processes(self) -> Iterator[tuple[int, psutil.Process | None, dict[str, object]]]:
+        import psutil
+
         if not self._read_stat_directly:
             for proc in psutil.process_iter(self._attrs):
                 yield proc.pid, proc, proc.info
@@ -518,6 +527,8 @@ class ProcessTableSampler:
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 pid = int(entry)
+                if self._boot_time is None:
+                    self._boot_time = psutil.boot_time()
                 info = _read_stat(pid, self._boot_time, self._ticks)
                 if info is not None:
                     yield pid, None, info
@@ -585,7 +596,7 @@ class ProcessTableSampler:
         watched = self._watched
         due: list[tuple[tuple[float, float], tuple[int, float], StatusFields]] = []
         for key, info, status in seen:
-            zombie = info.get("status") == psutil.STATUS_ZOMBIE
+            zombie = info.get("status") == _ZOMBIE
             if status.is_kernel_thread or status.rss is None or zombie:
                 continue
             previous = self._pss.get(key)
@@ -636,7 +647,7 @@ class ProcessTableSampler:
 
         rss, swap = status.rss, status.swap
         memory_reason: str | None = None
-        if state == psutil.STATUS_ZOMBIE:
+        if state == _ZOMBIE:
             rss = swap = None
             memory_reason = ZOMBIE_REASON
         elif status.is_kernel_thread:
@@ -712,7 +723,7 @@ class ProcessTableSampler:
             pss=pss,
             uss=uss,
             pss_read_at=pss_read_at,
-            is_kernel_thread=status.is_kernel_thread and state != psutil.STATUS_ZOMBIE,
+            is_kernel_thread=status.is_kernel_thread and state != _ZOMBIE,
             reasons=tuple(reasons),
             ppid=status.ppid if self._with_cpu else None,
             cpu_time=cpu_time,
