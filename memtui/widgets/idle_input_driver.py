@@ -89,7 +89,7 @@ class IdleInputDriver(LinuxDriver):
         """Wait for input and dispatch events, as Textual does, without idle ticks."""
         fileno = self.fileno
         wake = self._wake_read
-        selector = selectors.DefaultSelector()
+        selector = selectors.SelectSelector()  # as Textual: it also takes files, /dev/null
         selector.register(fileno, selectors.EVENT_READ)
         selector.register(wake, selectors.EVENT_READ)
         parser = XTermParser(self._debug)
