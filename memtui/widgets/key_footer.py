@@ -41,6 +41,14 @@ class FooterKeyLabel(NamedTuple):
     enabled: bool
 
 
+class _Shown(NamedTuple):
+    """Everything the line is drawn from."""
+
+    keys: tuple[FooterKeyLabel, ...]
+    palette: FooterKeyLabel | None
+    compact: bool
+
+
 def _rank(label: FooterKeyLabel) -> int:
     action = label.action
     return FIRST_ACTIONS.index(action) if action in FIRST_ACTIONS else len(FIRST_ACTIONS)
@@ -78,7 +86,7 @@ class KeyFooter(Widget, can_focus=False):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: tuple[object, ...] | None = None
+        self._shown: _Shown | None = None
         self._spans: list[tuple[int, int, FooterKeyLabel]] = []
         """Where each key lies on the line as last drawn: (start, end, key)."""
         self.visible_keys: list[FooterKeyLabel] = []
@@ -106,7 +114,7 @@ class KeyFooter(Widget, can_focus=False):
         """The palette's key at the right end (from WIDE columns)."""
         return not self.compact
 
-    def _what_to_show(self) -> tuple[object, ...]:
+    def _what_to_show(self) -> _Shown:
         """The screen's keys to show, then the palette's (or None), and the style."""
         screen = self.screen
         by_action: dict[str, FooterKeyLabel] = {}
@@ -132,7 +140,7 @@ class KeyFooter(Widget, can_focus=False):
                     binding.action,
                     enabled,
                 )
-        return (keys, palette, self.compact)
+        return _Shown(keys, palette, self.compact)
 
     def _label(
         self, label: FooterKeyLabel, key_style: Style, text_style: Style, compact: bool
@@ -152,13 +160,12 @@ class KeyFooter(Widget, can_focus=False):
         shown = self._what_to_show()
         self._shown = shown
         keys, palette, compact = shown
-        assert isinstance(keys, tuple)
         base = self.rich_style
         key_style = base + self.get_component_rich_style("footer-key--key")
         text_style = base + self.get_component_rich_style("footer-key--description")
         width = self.size.width
         right = Text()
-        if isinstance(palette, FooterKeyLabel):
+        if palette is not None:
             edge = base + self.get_component_rich_style("key-footer--palette-edge")
             # Textual's palette key: always compact, one cell of padding after it.
             hint = self._label(palette, key_style, text_style, compact=True)
@@ -168,7 +175,7 @@ class KeyFooter(Widget, can_focus=False):
         spans: list[tuple[int, int, FooterKeyLabel]] = []
         visible: list[FooterKeyLabel] = []
         for label in keys:
-            piece = self._label(label, key_style, text_style, bool(compact))
+            piece = self._label(label, key_style, text_style, compact)
             start = line.cell_len
             line.append_text(piece)
             if compact:
@@ -179,9 +186,9 @@ class KeyFooter(Widget, can_focus=False):
             if start + piece.cell_len <= room:
                 visible.append(label)
         line.truncate(room, pad=True)
-        if right:
-            spans.append((room + 1, width, palette))  # type: ignore[arg-type]
-            visible.append(palette)  # type: ignore[arg-type]
+        if palette is not None:
+            spans.append((room + 1, width, palette))
+            visible.append(palette)
             line.append_text(right)
         self._spans = spans
         self.visible_keys = visible
