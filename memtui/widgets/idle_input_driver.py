@@ -105,7 +105,7 @@ class IdleInputDriver(LinuxDriver):
                         self._drain_wake()
                         continue
                     text = decode(os.read(fileno, 4096))
-                    if not text:  # stdin is a pipe that ended: Textual's loop spins here
+                    if not text:  # the terminal hung up: Textual's loop spins here
                         selector.unregister(fileno)
                         continue
                     for event in feed(text):

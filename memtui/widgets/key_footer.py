@@ -109,11 +109,6 @@ class KeyFooter(Widget, can_focus=False):
         """Packed tight (below WIDE columns): no padding around a key."""
         return self.size.width < WIDE
 
-    @property
-    def show_command_palette(self) -> bool:
-        """The palette's key at the right end (from WIDE columns)."""
-        return not self.compact
-
     def _what_to_show(self) -> _Shown:
         """The screen's keys to show, then the palette's (or None), and the style."""
         screen = self.screen
@@ -129,7 +124,7 @@ class KeyFooter(Widget, can_focus=False):
                 )
         keys = tuple(sorted(by_action.values(), key=_rank))  # stable: Textual's order
         palette = None
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+        if not self.compact and self.app.ENABLE_COMMAND_PALETTE:  # the palette's key
             found = screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
             if found is not None:
                 _, binding, enabled, _tooltip = found

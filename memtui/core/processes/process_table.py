@@ -524,12 +524,13 @@ class ProcessTableSampler:
             for proc in psutil.process_iter(self._attrs):
                 yield proc.pid, proc, proc.info
             return
+        if self._boot_time is None:
+            self._boot_time = psutil.boot_time()
+        boot_time = self._boot_time
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 pid = int(entry)
-                if self._boot_time is None:
-                    self._boot_time = psutil.boot_time()
-                info = _read_stat(pid, self._boot_time, self._ticks)
+                info = _read_stat(pid, boot_time, self._ticks)
                 if info is not None:
                     yield pid, None, info
 
