@@ -23,6 +23,7 @@ from memtui.core.sources.prometheus.fleet_view import (
     trend_text,
 )
 from memtui.widgets.key_footer import KeyFooter
+from memtui.widgets.measured_table import MeasuredTable
 
 MIN_POLL = 1.0
 
@@ -66,7 +67,7 @@ class FleetScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(f"Asking {self.url}…", id="fleet-status", markup=False)
         yield Static("", id="fleet-banner", markup=False)
-        yield DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
+        yield MeasuredTable[str](id="fleet-table", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="filter by host or state", id="fleet-filter")
         yield KeyFooter()
 

@@ -13,8 +13,9 @@ costs no render at all.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
+
+from memtui.widgets.measured_table import MeasuredTable
 
 # The table shows 6 columns: 2048 cells are 340 rows, a screen of the tallest terminal.
 CELL_CACHE_ENTRIES = 2048
@@ -23,7 +24,7 @@ RENDER_CACHE_ENTRIES = CELL_CACHE_ENTRIES + 3 * ROW_CACHE_ENTRIES
 """The most rendered cells, rows and lines the table holds, however long it runs."""
 
 
-class MappingsTable(DataTable[Text]):
+class MappingsTable(MeasuredTable[Text]):
     """A DataTable of Text cells with render caches sized for one screen."""
 
     def __init__(

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from textual.binding import Binding
-from textual.widgets import DataTable
+
+from memtui.widgets.measured_table import MeasuredTable
 
 CellType = TypeVar("CellType")
 
 
-class RowTable(DataTable[CellType], Generic[CellType]):
+class RowTable(MeasuredTable[CellType], Generic[CellType]):
     """A row-cursor DataTable whose Home/End and g/G go to the first and last row."""
 
     BINDINGS = [
