@@ -184,7 +184,7 @@ def test_a_huge_hole_is_skipped_not_probed_page_by_page(
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1 and "0x10000-0x40010000" in result.stderr
-    # Signal lines (each 4 MiB chunk has its own freeze, so its own SIGCHLD) are not reads.
+    # Signal lines (each chunk of a stream has its own freeze, so its own SIGCHLD) are not reads.
     reads = sum(1 for line in log.read_text().splitlines() if "(" in line and "---" not in line)
     assert reads < 2000, f"{reads} read calls for one hole"
 
@@ -205,7 +205,7 @@ def test_the_dump_path_does_not_import_dataclasses() -> None:
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("command", ["dump", "maps", "version"])
+@pytest.mark.parametrize("command", ["dump", "dump [stack]", "maps", "version"])
 def test_a_headless_command_runs_without_typing_dataclasses_or_shutil(
     target: Target, command: str
 ) -> None:
@@ -214,6 +214,8 @@ def test_a_headless_command_runs_without_typing_dataclasses_or_shutil(
     # first read. What each command loaded is looked at once it has run, whole.
     argv = {
         "dump": ["dump", str(target.pid), hex(target.known), "16", "--output", os.devnull],
+        # A mapping name: the symbols module (with dataclasses) stays unloaded.
+        "dump [stack]": ["dump", str(target.pid), "[stack]+0x10", "16", "--output", os.devnull],
         "maps": ["maps", str(target.pid)],
         "version": ["--version"],
     }[command]

@@ -16,18 +16,26 @@ Every number is hex, offsets included, ``0x`` or not: a hex viewer shows nothing
 decimal, and ``+100`` meaning 0x100 there is the least surprising reading. For a
 decimal offset write it with a ``#`` prefix, ``+#4096``. Bare hex wins over a file
 name made only of hex digits (a file called ``cafe``); write ``./cafe`` or its full
-path for that file. A mapping name wins over a symbol of the same name.
+path for that file. A mapping name wins over a symbol of the same name, and a number
+or mapping with an offset over a symbol whose whole name is the text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Protocol
 
 from memtui.core.input_echo import shorten
 from memtui.core.process_memory.proc_maps import Mapping, find_mapping
 from memtui.core.units import plain_number
+
+# Not typing.TYPE_CHECKING: importing typing costs a headless start-up 6-7 ms, and
+# `memtui dump PID [heap]` comes here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Protocol
+else:
+    Protocol = object
 
 _HEX = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
 _DECIMAL = re.compile(r"#([0-9]+)")
@@ -120,14 +128,17 @@ def resolve_address(
     text = text.strip()
     if not text:
         raise ValueError(f"type an address: {USAGE}")
-    for base_text, offset in _splits(text):
-        base = _base(mappings, base_text, symbols)
-        if base is None:
-            continue
-        address = base + offset
-        if not 0 <= address < _ADDRESS_LIMIT:
-            raise ValueError(f"{shorten(text)} is outside the 64-bit address space")
-        return address
+    # Numbers and mappings first, for every reading, and only then symbols: reading
+    # a process's symbol tables is the costly part, and `[heap]+10` needs none.
+    for names in (None, symbols) if symbols is not None else (None,):
+        for base_text, offset in _splits(text):
+            base = _base(mappings, base_text, names)
+            if base is None:
+                continue
+            address = base + offset
+            if not 0 <= address < _ADDRESS_LIMIT:
+                raise ValueError(f"{shorten(text)} is outside the 64-bit address space")
+            return address
     for position in (0, *(i + 1 for i, sign in enumerate(text) if sign in "+-")):
         if _UNDERSCORED.fullmatch(part := text[position:].strip()):
             plain_number(part)  # raises, saying why
@@ -147,10 +158,29 @@ def resolve_in_process(pid: int, text: str) -> int:
     ValueError with the message for the user if ``text`` names nothing there.
     """
     from memtui.core.process_memory.proc_maps import read_maps
-    from memtui.core.process_memory.symbols import ProcessSymbols
 
     mappings = read_maps(pid)
-    return resolve_address(text, mappings, ProcessSymbols(pid, mappings))
+    return resolve_address(text, mappings, _SymbolsOnDemand(pid, mappings))
+
+
+class _SymbolsOnDemand:
+    """ProcessSymbols, imported and built only once a name is not a number or mapping.
+
+    The symbols module needs dataclasses (and so inspect, ast, typing): 8 ms of a
+    headless start-up that ``[heap]`` or ``libc.so.6+0x10`` has no use for.
+    """
+
+    def __init__(self, pid: int, mappings: Sequence[Mapping]) -> None:
+        self._pid = pid
+        self._mappings = mappings
+        self._symbols: SymbolResolver | None = None
+
+    def resolve(self, text: str) -> int | None:
+        if self._symbols is None:
+            from memtui.core.process_memory.symbols import ProcessSymbols
+
+            self._symbols = ProcessSymbols(self._pid, self._mappings)
+        return self._symbols.resolve(text)
 
 
 def require_mapped(address: int, mappings: Sequence[Mapping]) -> Mapping:
