@@ -13,7 +13,8 @@ import time
 import pytest
 from targets import Binaries, Target, assert_running, start_target, stopped_tasks, task_states
 
-from memtui.core.process_memory.process_freeze import ProcessFreeze
+from memtui.core.process_memory import libc_ptrace
+from memtui.core.process_memory.process_freeze import ProcessFreeze, _Pauses
 from memtui.core.process_memory.reader_errors import (
     FreezeThreadError,
     PermissionDenied,
@@ -29,6 +30,32 @@ def test_every_thread_is_stopped_inside_and_running_after(target: Target) -> Non
         assert len(states) == 4
         assert set(states.values()) == {"t"}, states
         assert freeze.tids == frozenset(states)
+    assert_running(target)
+
+
+def test_polls_sleep_with_a_fine_timer_slack_and_put_the_threads_back() -> None:
+    # The default 50 us of slack made a freeze's first 20 us pause last 70-100 us.
+    libc_ptrace.set_timer_slack(50_000)
+    try:
+        pauses = _Pauses()
+        assert libc_ptrace.timer_slack() == 50_000  # untouched until a poll sleeps
+        pauses.sleep()
+        assert libc_ptrace.timer_slack() == 1000
+        pauses.close()
+        assert libc_ptrace.timer_slack() == 50_000
+    finally:
+        libc_ptrace.set_timer_slack(0)
+
+
+def test_a_freeze_leaves_the_threads_timer_slack_as_it_found_it(target: Target) -> None:
+    libc_ptrace.set_timer_slack(50_000)
+    try:
+        for _ in range(20):
+            with ProcessFreeze(target.pid):
+                assert libc_ptrace.timer_slack() == 50_000
+        assert libc_ptrace.timer_slack() == 50_000
+    finally:
+        libc_ptrace.set_timer_slack(0)
     assert_running(target)
 
 

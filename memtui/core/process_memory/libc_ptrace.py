@@ -1,4 +1,5 @@
-"""A ctypes binding to the libc calls the reader needs: ptrace, waitpid, process_vm_readv.
+"""A ctypes binding to the libc calls the reader needs: ptrace, waitpid, process_vm_readv,
+and prctl for the freezing thread's timer slack.
 
 Errors come back as ``OSError`` subclasses chosen by errno (``ProcessLookupError`` for
 ESRCH, ``PermissionError`` for EPERM, ``ChildProcessError`` for ECHILD), with the call
@@ -37,6 +38,14 @@ _ptrace.argtypes = (ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_
 _waitpid = _libc.waitpid
 _waitpid.restype = ctypes.c_int
 _waitpid.argtypes = (ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int)
+
+
+PR_SET_TIMERSLACK = 29
+PR_GET_TIMERSLACK = 30
+
+_prctl = _libc.prctl
+_prctl.restype = ctypes.c_int
+_prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
 
 
 class IoVec(ctypes.Structure):
@@ -141,6 +150,20 @@ def waitpid(tid: int, options: int = WALL) -> tuple[int, int]:
             _raise_errno("waitpid", tid)
         # Returning to the interpreter loop here runs Python signal handlers, so a
         # SIGINT/SIGTERM handler can raise out of a wait that would otherwise block.
+
+
+def timer_slack() -> int:
+    """The calling thread's timer slack in nanoseconds: how late its sleeps may end."""
+    result: int = _prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)
+    if result == -1:
+        _raise_errno("prctl(PR_GET_TIMERSLACK)", 0)
+    return result
+
+
+def set_timer_slack(nanoseconds: int) -> None:
+    """Set the calling thread's timer slack (0 restores the thread's default)."""
+    if _prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0) == -1:
+        _raise_errno("prctl(PR_SET_TIMERSLACK)", 0)
 
 
 def vm_readv(pid: int, local_address: int, remote_address: int, length: int) -> int:

@@ -23,6 +23,7 @@ whose main thread has exited while others run is read through a live thread.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import ctypes
 import errno
@@ -71,7 +72,10 @@ _ADDRESS_LIMIT = 1 << 64
 # Large enough that syscall overhead vanishes, small enough that a fatal signal
 # is not kept waiting long behind one uninterruptible read.
 _SYSCALL_CHUNK = 64 << 20
-STREAM_CHUNK = 4 << 20
+# Each chunk of a stream is read under a freeze of its own: 8 MiB holds the target
+# stopped about 1.0 ms (median; 4 MiB: 0.7-0.8 ms), and reads 64 MiB in 9.5 ms rather
+# than 12.6 (docs/performance.md): each freeze costs a fixed 0.3 ms or so.
+STREAM_CHUNK = 8 << 20
 # A /proc/PID/mem read this large is split between two threads when the machine has
 # two CPUs for memtui: the kernel copies each page twice, and one core copies
 # 64 MiB in 19 ms, two in 12 (docs/performance.md). A frozen target waits half as long.
@@ -135,8 +139,12 @@ class MemoryReader:
         self._mem_fd = -1
         self._maps_fd = -1
         self._maps: _Regions | None = None
+        # The last maps text parsed, and what it parsed to: a stream re-reads the maps
+        # at each chunk's freeze, and they rarely change between two.
+        self._last_maps: tuple[bytes, _Regions] | None = None
         self._maps_refreshed = False
         self._frozen: ProcessFreeze | None = None
+        self._second_thread: _SecondThread | None = None
         self._peek_words = bytearray(0)
         self._vm_readv_works = True
         try:
@@ -184,7 +192,10 @@ class MemoryReader:
         self.close()
 
     def close(self) -> None:
-        """Close the session's files. Safe to call twice."""
+        """Close the session's files and end its copying thread. Safe to call twice."""
+        if self._second_thread is not None:
+            self._second_thread.close()
+            self._second_thread = None
         for fd in (self._mem_fd, self._maps_fd):
             if fd >= 0:
                 os.close(fd)
@@ -320,10 +331,7 @@ class MemoryReader:
         buffer: consume it before asking for the next.
         """
         _check_range(address, length)
-        # MAP_POPULATE faults the pages in with one call rather than one trap each,
-        # which is most of a short dump's cost on a virtual machine.
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
-        buffer = mmap.mmap(-1, max(min(chunk_size, length), 1), flags=flags)
+        buffer = _chunk_buffer(max(min(chunk_size, length), 1))
         view = memoryview(buffer)
         try:
             position, end = address, address + length
@@ -417,7 +425,9 @@ class MemoryReader:
                 raw = self._read_maps_file()
                 if not raw:
                     raise ProcessExitedDuringRead(self.pid)
-            self._maps = _Regions(raw)
+            if self._last_maps is None or self._last_maps[0] != raw:
+                self._last_maps = (raw, _Regions(raw))
+            self._maps = self._last_maps[1]
         return self._maps
 
     def _read_maps_file(self) -> bytes:
@@ -504,7 +514,11 @@ class MemoryReader:
                 if copy_once and self._vm_readv_works
                 else lambda view, at, low, high: _pread_until_stopped(fd, view, at, low, high)
             )
-            first, second = _read_halves(copy, buffer, base, start, middle, end)
+            if self._second_thread is None or self._second_thread.retired:
+                self._second_thread = _SecondThread()
+            first, second = _read_halves(
+                self._second_thread, copy, buffer, base, start, middle, end
+            )
             self._procmem_loop(first, middle, buffer, base, unreadable, copy_once)
             self._procmem_loop(second, end, buffer, base, unreadable, copy_once)
             return
@@ -608,6 +622,29 @@ class MemoryReader:
         return stop
 
 
+# Linux 5.14's madvise(MADV_POPULATE_WRITE); Python's mmap module does not name it.
+_MADV_POPULATE_WRITE = 23
+
+
+def _chunk_buffer(size: int) -> mmap.mmap:
+    """An anonymous buffer of ``size`` bytes, its pages already faulted in.
+
+    Faulting them in with one call rather than one trap each is most of a short
+    dump's cost on a virtual machine; in huge pages where the kernel allows, an 8 MiB
+    buffer takes 0.7-1.1 ms instead of 1.9-2.5 ms (docs/performance.md).
+    """
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+    buffer = mmap.mmap(-1, size, flags=flags)
+    try:
+        with contextlib.suppress(OSError):  # THP off, or not built in
+            buffer.madvise(mmap.MADV_HUGEPAGE)
+        buffer.madvise(_MADV_POPULATE_WRITE)
+        return buffer
+    except OSError:  # before Linux 5.14
+        buffer.close()
+    return mmap.mmap(-1, size, flags=flags | getattr(mmap, "MAP_POPULATE", 0))
+
+
 _CPUS_TO_SPLIT: bool | None = None
 
 
@@ -657,28 +694,88 @@ def _vm_readv_until_stopped(
     return position, None
 
 
+class _SecondThread:
+    """The thread that copies the second half of a split read, kept for a reader's life.
+
+    Starting a thread and joining it cost 90 us (median; 0.5 ms at the 90th
+    percentile) on the 2-core machine of docs/performance.md, paid by every chunk of
+    a dump while the target stood stopped; handing a job to a thread that waits costs
+    a wake-up. A bare ``_thread``, since importing ``threading`` costs a headless
+    command 2 ms. No ptrace call is made on it: only preads of the file the freezing
+    thread opened (or process_vm_readv, which is no ptrace call either), and each job
+    is waited for before that thread closes or reopens the file.
+    """
+
+    def __init__(self) -> None:
+        from _queue import SimpleQueue
+
+        self._jobs: SimpleQueue[Callable[[], int] | None] = SimpleQueue()
+        self._results: SimpleQueue[int | BaseException] = SimpleQueue()
+        self.retired = False
+        # Held while the thread runs: close() waits on it, as a join would.
+        self._running = _thread.allocate_lock()
+        self._running.acquire()
+        _thread.start_new_thread(self._serve, ())
+
+    def _serve(self) -> None:
+        try:
+            while (job := self._jobs.get()) is not None:
+                try:
+                    result: int | BaseException = job()
+                except BaseException as error:  # handed to the waiting caller, who raises it
+                    result = error.with_traceback(None)
+                # Dropped before waiting again: the job holds a view of the caller's
+                # buffer, which must be free to close.
+                del job
+                self._results.put(result)
+        finally:
+            self._running.release()
+
+    def start(self, job: Callable[[], int]) -> None:
+        self._jobs.put(job)
+
+    def result(self) -> int:
+        """Wait for the job started last; raise what it raised.
+
+        If the wait itself is interrupted (a signal handler raised), the thread is
+        retired: the result it still owes must not be taken for a later job's.
+        """
+        try:
+            result = self._results.get()
+        except BaseException:
+            self.retired = True
+            self._jobs.put(None)
+            raise
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def close(self) -> None:
+        """End the thread, once its job (if any) is done."""
+        if not self.retired:
+            self.retired = True
+            self._jobs.put(None)
+        with self._running:
+            pass
+
+
 def _read_halves(
-    copy: _Copier, buffer: memoryview, base: int, start: int, middle: int, end: int
+    helper: _SecondThread,
+    copy: _Copier,
+    buffer: memoryview,
+    base: int,
+    start: int,
+    middle: int,
+    end: int,
 ) -> tuple[int, int]:
-    """Copy [start, middle) here and [middle, end) on a second thread, at once;
-    returns where each half stopped. No ptrace call is made on the second thread:
-    only preads of the file the freezing thread opened (or process_vm_readv, which
-    is no ptrace call either), and the join comes before that thread closes or
-    reopens the file."""
-    import threading  # 0.7 ms, for large reads alone
-
-    reached = [middle]
-
-    def second_half() -> None:
-        reached[0] = copy(buffer, base, middle, end)
-
-    helper = threading.Thread(target=second_half, name="memtui-read", daemon=True)
-    helper.start()
+    """Copy [start, middle) here and [middle, end) on ``helper``, at once; returns where
+    each half stopped. The helper's half is waited for whatever happens to this one."""
+    helper.start(lambda: copy(buffer, base, middle, end))
     try:
         first = copy(buffer, base, start, middle)
     finally:
-        helper.join()
-    return first, reached[0]
+        second = helper.result()
+    return first, second
 
 
 class _Regions:

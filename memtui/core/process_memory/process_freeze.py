@@ -50,6 +50,10 @@ RELEASE_TIMEOUT = 0.5
 MEMTUI_RETRY = 1.5
 _FIRST_PAUSE = 20e-6
 _LAST_PAUSE = 2e-3
+# While it polls, the freezing thread's sleeps end within a microsecond of when they
+# were asked to: the default slack of 50 us made the first 20 us pause last 70-100,
+# which every freeze of a sleeping target waits once (docs/performance.md).
+_POLL_SLACK_NS = 1000
 _WAIT_OPTIONS = libc_ptrace.WALL | libc_ptrace.WNOTHREAD | os.WNOHANG
 
 # Tasks a release had to leave seized (interrupted, but they never stopped before
@@ -57,6 +61,31 @@ _WAIT_OPTIONS = libc_ptrace.WALL | libc_ptrace.WNOTHREAD | os.WNOHANG
 # can detach it. The next freeze of that pid on that thread takes them over and lets
 # them go; the kernel detaches whatever is left when the thread exits.
 _left_seized: dict[int, dict[int, int]] = {}
+
+
+class _Pauses:
+    """The growing sleeps between polls, with the thread's timer slack cut while they last.
+
+    The slack is only changed once a poll must sleep (most stops come at the first
+    poll), and put back by :meth:`close`.
+    """
+
+    def __init__(self) -> None:
+        self._pause = _FIRST_PAUSE
+        self._slack: int | None = None
+
+    def sleep(self) -> None:
+        if self._slack is None:
+            self._slack = libc_ptrace.timer_slack()
+            if self._slack > _POLL_SLACK_NS:
+                libc_ptrace.set_timer_slack(_POLL_SLACK_NS)
+        time.sleep(self._pause)
+        self._pause = min(self._pause * 2, _LAST_PAUSE)
+
+    def close(self) -> None:
+        if self._slack is not None and self._slack > _POLL_SLACK_NS:
+            libc_ptrace.set_timer_slack(self._slack)
+        self._slack = None
 
 
 def list_tids(pid: int) -> list[int]:
@@ -259,19 +288,21 @@ class ProcessFreeze:
     def _await_stops(self, deadline: float, watched: frozenset[int]) -> bool:
         """Poll until every seized thread has stopped or gone; False if a held signal came."""
         waiting = [tid for tid in self._seized if tid not in self._stopped]
-        pause = _FIRST_PAUSE
-        while True:
-            waiting = [tid for tid in waiting if not self._collect(tid)]
-            if not waiting:
-                return True
-            if watched and not watched.isdisjoint(signal.sigpending()):
-                return False
-            if time.monotonic() > deadline:
-                tid = waiting[0]
-                state = _task_state(self.pid, tid) or "?"
-                raise FreezeTimedOut(self.pid, tid, state, self._stop_timeout)
-            time.sleep(pause)
-            pause = min(pause * 2, _LAST_PAUSE)
+        pauses = _Pauses()
+        try:
+            while True:
+                waiting = [tid for tid in waiting if not self._collect(tid)]
+                if not waiting:
+                    return True
+                if watched and not watched.isdisjoint(signal.sigpending()):
+                    return False
+                if time.monotonic() > deadline:
+                    tid = waiting[0]
+                    state = _task_state(self.pid, tid) or "?"
+                    raise FreezeTimedOut(self.pid, tid, state, self._stop_timeout)
+                pauses.sleep()
+        finally:
+            pauses.close()
 
     def _collect(self, tid: int) -> bool:
         """Take ``tid``'s report if it has one; True once it is stopped or gone."""
@@ -299,19 +330,19 @@ class ProcessFreeze:
         pending = set(self._seized)
         interrupted: set[int] = set()
         deadline = time.monotonic() + RELEASE_TIMEOUT
-        pause = _FIRST_PAUSE
+        pauses = _Pauses()
         try:
             while True:
                 pending = {tid for tid in pending if not self._let_go(tid, interrupted)}
                 if not pending or time.monotonic() > deadline:
                     break
-                time.sleep(pause)
-                pause = min(pause * 2, _LAST_PAUSE)
+                pauses.sleep()
         finally:
             if pending:
                 _left_seized.setdefault(self._owner, {}).update(dict.fromkeys(pending, self.pid))
             self._seized.clear()
             self._stopped.clear()
+            pauses.close()
 
     def _let_go(self, tid: int, interrupted: set[int]) -> bool:
         """One step of releasing ``tid``; True once it is no longer ours."""
