@@ -25,6 +25,7 @@ from memtui.core.process_memory.memory_reader import (
     SPLIT_AT,
     MemoryReader,
     ReadResult,
+    _SecondThread,
     merge_spans,
     read_memory,
 )
@@ -234,12 +235,16 @@ def test_a_stream_splits_its_chunks_on_one_helper_thread_that_closing_ends() -> 
         base, page = int(fields["base"], 16), int(fields["page"])
         before = set(os.listdir("/proc/self/task"))
         helpers: set[str] = set()
+        helper_blocked = 0
         pages: list[int] = []
         addresses: list[int] = []
         regions: list[object] = []  # held, so that no id is reused
         with MemoryReader(process.pid) as reader:
             for address, chunk, _spans in reader.stream(base, 1024 * page, SPLIT_AT):
                 helpers |= set(os.listdir("/proc/self/task")) - before
+                for tid in helpers:
+                    status = Path(f"/proc/self/task/{tid}/status").read_text()
+                    helper_blocked = int(status.split("SigBlk:")[1].split()[0], 16)
                 addresses.append(address)
                 # Each chunk is whole, the helper's half included.
                 pages += [chunk[at] for at in range(0, len(chunk), page)]
@@ -249,6 +254,9 @@ def test_a_stream_splits_its_chunks_on_one_helper_thread_that_closing_ends() -> 
         assert pages[:100] == [index & 0xFF for index in range(100)]
         assert pages[703:] == [index & 0xFF for index in range(703, 1024)]
         assert len(helpers) == 1
+        # It blocks every signal: a SIGINT it took would let the handler raise on the
+        # freezing thread while a freeze holds SIGINT there.
+        assert all(helper_blocked & (1 << (number - 1)) for number in (2, 15))
         deadline = time.monotonic() + 5  # the thread's last steps after close's wait
         while helpers & set(os.listdir("/proc/self/task")) and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -258,6 +266,23 @@ def test_a_stream_splits_its_chunks_on_one_helper_thread_that_closing_ends() -> 
         assert stopped_tasks(process.pid) == []
     finally:
         stop_process(process)
+
+
+def test_a_result_left_unclaimed_is_not_taken_for_the_next_jobs() -> None:
+    # A signal handler may raise between a job's start and its wait: the next wait
+    # must return its own job's result, not the one left over.
+    helper = _SecondThread()
+    try:
+        helper.start(lambda: 1)
+        helper.start(lambda: 2)
+        assert helper.result() == 2
+        helper.start(lambda: 1 // 0)
+        with pytest.raises(ZeroDivisionError):
+            helper.result()
+        helper.start(lambda: 3)
+        assert helper.result() == 3
+    finally:
+        helper.close()
 
 
 @pytest.mark.parametrize("freeze", [True, False])

@@ -153,10 +153,16 @@ def waitpid(tid: int, options: int = WALL) -> tuple[int, int]:
 
 
 def timer_slack() -> int:
-    """The calling thread's timer slack in nanoseconds: how late its sleeps may end."""
+    """The calling thread's timer slack in nanoseconds: how late its sleeps may end.
+
+    prctl returns it as an int: a slack of 2 s or more (which /proc/PID/timerslack_ns
+    allows) reads as a negative number, which is refused here as an OSError.
+    """
     result: int = _prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)
     if result == -1:
         _raise_errno("prctl(PR_GET_TIMERSLACK)", 0)
+    if result < 0:
+        raise OSError(errno.ERANGE, f"prctl(PR_GET_TIMERSLACK): {result} is not a slack")
     return result
 
 

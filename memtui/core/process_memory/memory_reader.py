@@ -43,7 +43,7 @@ from memtui.core.process_memory.process_facts import (
     process_name,
     task_path,
 )
-from memtui.core.process_memory.process_freeze import ProcessFreeze
+from memtui.core.process_memory.process_freeze import HELD_SIGNALS, ProcessFreeze
 from memtui.core.process_memory.reader_errors import (
     CannotFreezeItself,
     KernelThread,
@@ -193,13 +193,15 @@ class MemoryReader:
 
     def close(self) -> None:
         """Close the session's files and end its copying thread. Safe to call twice."""
-        if self._second_thread is not None:
-            self._second_thread.close()
-            self._second_thread = None
-        for fd in (self._mem_fd, self._maps_fd):
-            if fd >= 0:
-                os.close(fd)
-        self._mem_fd = self._maps_fd = -1
+        try:
+            if self._second_thread is not None:
+                self._second_thread.close()
+                self._second_thread = None
+        finally:
+            for fd in (self._mem_fd, self._maps_fd):
+                if fd >= 0:
+                    os.close(fd)
+            self._mem_fd = self._maps_fd = -1
 
     # -- public reads -------------------------------------------------------------
 
@@ -391,6 +393,10 @@ class MemoryReader:
     def _session(self, freeze: bool | None = None) -> Iterator[None]:
         if self._mem_fd < 0:
             raise ValueError("read from a closed MemoryReader")
+        if self._second_thread is not None:
+            # A read a signal handler broke off may have left the helper copying:
+            # nothing may reopen the files under it.
+            self._second_thread.wait()
         self._maps = None
         if not (self.freeze if freeze is None else freeze):
             # freeze is a plain attribute a caller may flip between reads; peek
@@ -514,7 +520,7 @@ class MemoryReader:
                 if copy_once and self._vm_readv_works
                 else lambda view, at, low, high: _pread_until_stopped(fd, view, at, low, high)
             )
-            if self._second_thread is None or self._second_thread.retired:
+            if self._second_thread is None:
                 self._second_thread = _SecondThread()
             first, second = _read_halves(
                 self._second_thread, copy, buffer, base, start, middle, end
@@ -702,59 +708,76 @@ class _SecondThread:
     a dump while the target stood stopped; handing a job to a thread that waits costs
     a wake-up. A bare ``_thread``, since importing ``threading`` costs a headless
     command 2 ms. No ptrace call is made on it: only preads of the file the freezing
-    thread opened (or process_vm_readv, which is no ptrace call either), and each job
-    is waited for before that thread closes or reopens the file.
+    thread opened (or process_vm_readv, which is no ptrace call either), and every
+    job is waited for (:meth:`wait`) before that thread closes or reopens the file.
+
+    It blocks every signal: the freeze holds SIGINT and SIGTERM on the freezing thread
+    while ptrace state changes hands, and a thread that took them instead would let
+    their handler raise there anyway. Jobs are numbered, so that a wait a signal
+    handler broke off cannot hand a late result to the next job.
     """
 
     def __init__(self) -> None:
+        import signal
         from _queue import SimpleQueue
 
-        self._jobs: SimpleQueue[Callable[[], int] | None] = SimpleQueue()
-        self._results: SimpleQueue[int | BaseException] = SimpleQueue()
-        self.retired = False
+        self._jobs: SimpleQueue[tuple[int, Callable[[], int]] | None] = SimpleQueue()
+        self._results: SimpleQueue[tuple[int, int | BaseException]] = SimpleQueue()
+        self._started = 0
+        self._answered = 0
+        self._last: int | BaseException = 0
         # Held while the thread runs: close() waits on it, as a join would.
         self._running = _thread.allocate_lock()
         self._running.acquire()
-        _thread.start_new_thread(self._serve, ())
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        try:
+            _thread.start_new_thread(self._serve, ())  # it inherits the mask
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def _serve(self) -> None:
         try:
-            while (job := self._jobs.get()) is not None:
+            while (item := self._jobs.get()) is not None:
+                number, job = item
                 try:
                     result: int | BaseException = job()
                 except BaseException as error:  # handed to the waiting caller, who raises it
                     result = error.with_traceback(None)
                 # Dropped before waiting again: the job holds a view of the caller's
                 # buffer, which must be free to close.
-                del job
-                self._results.put(result)
+                del item, job
+                self._results.put((number, result))
         finally:
             self._running.release()
 
     def start(self, job: Callable[[], int]) -> None:
-        self._jobs.put(job)
+        # Counted and queued with SIGINT and SIGTERM held, so that a handler raising
+        # here finds both done or neither: a job counted but never queued would be
+        # waited for forever.
+        import signal
+
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+        try:
+            self._started += 1
+            self._jobs.put((self._started, job))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    def wait(self) -> None:
+        """Wait until every job started has ended."""
+        while self._answered < self._started:
+            self._answered, self._last = self._results.get()
 
     def result(self) -> int:
-        """Wait for the job started last; raise what it raised.
-
-        If the wait itself is interrupted (a signal handler raised), the thread is
-        retired: the result it still owes must not be taken for a later job's.
-        """
-        try:
-            result = self._results.get()
-        except BaseException:
-            self.retired = True
-            self._jobs.put(None)
-            raise
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        """Wait for the job started last; raise what it raised."""
+        self.wait()
+        if isinstance(self._last, BaseException):
+            raise self._last
+        return self._last
 
     def close(self) -> None:
-        """End the thread, once its job (if any) is done."""
-        if not self.retired:
-            self.retired = True
-            self._jobs.put(None)
+        """End the thread, once its jobs are done."""
+        self._jobs.put(None)
         with self._running:
             pass
 
@@ -770,8 +793,8 @@ def _read_halves(
 ) -> tuple[int, int]:
     """Copy [start, middle) here and [middle, end) on ``helper``, at once; returns where
     each half stopped. The helper's half is waited for whatever happens to this one."""
-    helper.start(lambda: copy(buffer, base, middle, end))
     try:
+        helper.start(lambda: copy(buffer, base, middle, end))
         first = copy(buffer, base, start, middle)
     finally:
         second = helper.result()

@@ -38,7 +38,8 @@ from memtui.core.process_memory.reader_errors import (
     ProcessGone,
 )
 
-_HELD_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+# Held on the freezing thread while ptrace state changes hands (see _signals_held).
+HELD_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 # Every thread stops within microseconds unless it sleeps uninterruptibly; then the
 # others must not wait on it for long.
 STOP_TIMEOUT = 2.0
@@ -76,15 +77,20 @@ class _Pauses:
 
     def sleep(self) -> None:
         if self._slack is None:
-            self._slack = libc_ptrace.timer_slack()
-            if self._slack > _POLL_SLACK_NS:
-                libc_ptrace.set_timer_slack(_POLL_SLACK_NS)
+            # Only a matter of speed: a prctl refused (a seccomp filter) leaves it be.
+            try:
+                self._slack = libc_ptrace.timer_slack()
+                if self._slack > _POLL_SLACK_NS:
+                    libc_ptrace.set_timer_slack(_POLL_SLACK_NS)
+            except OSError:
+                self._slack = 0
         time.sleep(self._pause)
         self._pause = min(self._pause * 2, _LAST_PAUSE)
 
     def close(self) -> None:
         if self._slack is not None and self._slack > _POLL_SLACK_NS:
-            libc_ptrace.set_timer_slack(self._slack)
+            with contextlib.suppress(OSError):
+                libc_ptrace.set_timer_slack(self._slack)
         self._slack = None
 
 
@@ -114,14 +120,14 @@ def _signals_held() -> Iterator[frozenset[int]]:
     Leaving delivers what arrived meanwhile, so its handler raises on the way out.
     """
     try:
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     except BaseException:
         # pthread_sigmask runs handlers that were already due after it changed the
         # mask: one raised with the signals blocked. Unblock them before leaving.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
         raise
     try:
-        yield _HELD_SIGNALS - before
+        yield HELD_SIGNALS - before
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
