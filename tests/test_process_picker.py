@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import model_from_argv
+from rich.text import Text
 from textual import events
+from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from memtui.app import MemtuiApp
@@ -26,7 +28,7 @@ from memtui.screens.help_screen import HelpScreen
 from memtui.screens.memory_screen import MemoryScreen
 from memtui.screens.process_picker_screen import HELP_ABOUT, ProcessPickerScreen, row_detail
 from memtui.widgets.process_list import ProcessList, hidden_columns, layout
-from memtui.widgets.process_memory_plot import ProcessMemoryPlot
+from memtui.widgets.process_memory_plot import MemoryLines, ProcessMemoryPlot
 
 MARKER = "memtui_picker_target"
 
@@ -579,6 +581,27 @@ async def test_d_opens_a_chart_of_the_process_memory_with_its_growth_fit(
         assert plot.render().plain.strip()
         await pilot.press("d")
         assert not screen.query_one("#process-detail").display
+
+
+async def test_a_line_with_no_point_in_the_window_is_left_out_of_the_plot() -> None:
+    # The PSS is kept from before the window (which starts at the oldest RSS sample):
+    # plotext's legend raised IndexError on a labelled line with no point on the axis,
+    # and the picker died with a traceback a few seconds after `d`.
+    class PlotApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ProcessMemoryPlot()
+
+    app = PlotApp()
+    async with app.run_test(size=(80, 12)):
+        plot = app.query_one(ProcessMemoryPlot)
+        rss = ("RSS", [90.0, 95.0, 100.0], [1e6, 1.5e6, 2e6])
+        plot.show(MemoryLines(100.0, 60.0, (rss, ("PSS", [10.0], [1.2e6]))))
+        drawn = plot.render()
+        assert isinstance(drawn, Text) and "RSS" in drawn.plain and "PSS" not in drawn.plain
+        # A PSS inside the window is drawn, with its legend.
+        plot.show(MemoryLines(100.0, 60.0, (rss, ("PSS", [10.0, 99.0], [1.2e6, 1.3e6]))))
+        drawn = plot.render()
+        assert isinstance(drawn, Text) and "PSS" in drawn.plain
 
 
 async def test_c_chooses_the_columns_and_the_choice_stays() -> None:

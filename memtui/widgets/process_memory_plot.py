@@ -62,7 +62,9 @@ class ProcessMemoryPlot(PlotextPlot):
         plt.clear_figure()
         # The fitted line first, so the data draws over it.
         for label, times, values in sorted(lines, key=lambda line: line[0] != "fit"):
-            if times:
+            # plotext's legend fails (IndexError) on a labelled line with no point on
+            # the x axis: a PSS read once, before a window that starts later.
+            if any(-data.window <= t - data.end <= 0 for t in times):
                 plt.plot(
                     [t - data.end for t in times],
                     [v / divisor for v in values],
