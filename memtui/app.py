@@ -49,7 +49,7 @@ from memtui.messages import (
 from memtui.screens.dashboard_screen import DashboardScreen
 from memtui.widgets.ascii_output import AsciiFilter
 from memtui.widgets.leak_panel import LOADING_PROCESSES
-from memtui.widgets.narrow_updates import narrowed
+from memtui.widgets.narrow_updates import narrow_compositor, narrowed
 
 if TYPE_CHECKING:
     from memtui.core.process_memory.memory_writer import MemoryWriter
@@ -288,6 +288,12 @@ class MemtuiApp(App[None]):
     def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
         # Partial lines from where they changed: over SSH the bytes are the cost.
         super()._display(screen, narrowed(renderable))
+
+    def _load_screen_css(self, screen: Screen[object]) -> None:
+        # Every screen passes here before its first frame: each renders only the
+        # widgets and lines that changed (docs/performance.md).
+        narrow_compositor(screen)
+        super()._load_screen_css(screen)
 
     def on_mount(self) -> None:
         theme = theme_for_colors(self._color_system)

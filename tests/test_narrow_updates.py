@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+from conftest import model_from_argv
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
 from textual.strip import Strip
+from textual.widget import Widget
 
-from memtui.widgets.narrow_updates import NarrowChopsUpdate, narrowed
+from memtui.app import MemtuiApp
+from memtui.widgets.narrow_updates import NarrowChopsUpdate, NarrowCompositor, narrowed
 
 AXIS = Style(color="grey50")
 BARS = Style(color="yellow")
@@ -79,3 +86,79 @@ def test_only_partial_updates_are_narrowed() -> None:
     assert narrowed(None) is None
     other = Strip([Segment("x")])
     assert narrowed(other) is other  # type: ignore[arg-type]
+
+
+def _cells(update: ChopsUpdate, y: int, x1: int, x2: int) -> list[tuple[str, Style | None]]:
+    """What ``update`` paints in cells x1..x2 of line y, cell by cell."""
+    painted: list[tuple[str, Style | None]] = []
+    for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
+        if strip is None or end <= x1 or x >= x2:
+            continue
+        piece = strip.crop(max(x1 - x, 0), min(end, x2) - x)
+        painted += [(char, segment.style) for segment in piece for char in segment.text]
+    return painted
+
+
+@pytest.mark.parametrize(
+    ("keys", "screen", "frames"),
+    [
+        ((), "DashboardScreen", 6),  # ten titles a second, a bar column now and then
+        (("2", "j", "j", "d", "j"), "ProcessPickerScreen", 6),  # a table, a cursor, a pane
+        (("enter",), "ZoomScreen", 6),  # one chart drawn large
+        (("?", "down", "down", "down"), "HelpScreen", 2),  # a modal over the dashboard
+    ],
+)
+async def test_the_narrow_compositor_paints_what_textuals_paints_and_renders_less(
+    monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...], screen: str, frames: int
+) -> None:
+    # Textual rendered every line of every widget inside the box around all the
+    # changes; the narrow compositor renders the changed lines of the widgets that
+    # show in a changed span. Frame by frame, live, both must paint the same cells.
+    app = MemtuiApp(model_from_argv("--interval", "0.25"))
+    compared: list[str] = []
+    rendered: dict[str, int] = {"textual": 0, "narrow": 0}
+    narrow_update = NarrowCompositor.render_partial_update
+    original_render_lines = Widget.render_lines
+    counting: list[str] = []
+
+    def render_lines(widget: Widget, crop: Region) -> list[Strip]:
+        if counting:
+            rendered[counting[0]] += crop.height
+        return original_render_lines(widget, crop)
+
+    def counted(name: str, update: Callable[[], ChopsUpdate | None]) -> ChopsUpdate | None:
+        counting.append(name)
+        try:
+            return update()
+        finally:
+            counting.clear()
+
+    def both(compositor: NarrowCompositor) -> ChopsUpdate | None:
+        dirty = compositor._dirty_regions.copy()
+        theirs = counted("textual", lambda: Compositor.render_partial_update(compositor))
+        compositor._dirty_regions.update(dirty)
+        ours = counted("narrow", lambda: narrow_update(compositor))
+        assert (theirs is None) == (ours is None)
+        if theirs is not None and ours is not None:
+            assert ours.spans == theirs.spans
+            for y, x1, x2 in theirs.spans:
+                assert _cells(ours, y, x1, x2) == _cells(theirs, y, x1, x2), (y, x1, x2)
+                assert len(_cells(ours, y, x1, x2)) == x2 - x1
+            compared.append(type(app.screen).__name__)
+        return ours
+
+    monkeypatch.setattr(Widget, "render_lines", render_lines)
+    monkeypatch.setattr(NarrowCompositor, "render_partial_update", both)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.3)
+        assert type(app.screen).__name__ == screen
+        assert type(app.screen._compositor) is NarrowCompositor
+        for _ in range(40):
+            if compared.count(screen) >= frames:
+                break
+            await pilot.pause(0.25)
+    assert compared.count(screen) >= frames
+    assert rendered["narrow"] * 2 < rendered["textual"], rendered
