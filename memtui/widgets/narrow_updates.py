@@ -24,6 +24,8 @@ from a tenth of the lines.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -94,15 +96,12 @@ class NarrowCompositor(Compositor):
 
     def render_partial_update(self) -> ChopsUpdate | None:
         update_regions = self._dirty_regions.copy()
+        self._dirty_regions.clear()
         if not update_regions:
             return None
-        try:
-            spans = list(self._regions_to_spans(update_regions))
-            chops = self._render_changed_chops(spans)
-            chop_ends = [cut_set[1:] for cut_set in self.cuts]
-        except Exception:  # Textual's private compositor changed shape: render as it does
-            return super().render_partial_update()
-        self._dirty_regions.clear()
+        spans = list(self._regions_to_spans(update_regions))
+        chops = self._render_changed_chops(spans)
+        chop_ends = [cut_set[1:] for cut_set in self.cuts]
         return ChopsUpdate(chops, spans, chop_ends)
 
     def _render_changed_chops(
@@ -158,8 +157,30 @@ def _runs(lines: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
+@functools.cache
+def _fits_this_textual() -> bool:
+    """Whether Textual's private compositor has the shape NarrowCompositor relies on.
+
+    Checked before a screen gets one, rather than by catching errors as it draws:
+    those are the widgets' own, and must reach the user as they are.
+    """
+    try:
+        parameters = list(inspect.signature(ChopsUpdate.__init__).parameters)
+    except (TypeError, ValueError):
+        return False
+    used = ("_regions_to_spans", "cuts", "visible_widgets", "render_partial_update")
+    return parameters == ["self", "chops", "spans", "chop_ends"] and all(
+        hasattr(Compositor, name) for name in used
+    )
+
+
 def narrow_compositor(screen: Screen[object]) -> None:
-    """Give ``screen`` a :class:`NarrowCompositor` (its compositor, of that class)."""
+    """Give ``screen`` a :class:`NarrowCompositor` (its compositor, of that class), if
+    this Textual's compositor is the one it was written against."""
     compositor = getattr(screen, "_compositor", None)
-    if type(compositor) is Compositor:
+    if (
+        type(compositor) is Compositor
+        and isinstance(getattr(compositor, "_dirty_regions", None), set)
+        and _fits_this_textual()
+    ):
         compositor.__class__ = NarrowCompositor
