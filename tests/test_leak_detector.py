@@ -353,8 +353,12 @@ def test_demo_leak_options_and_defaults() -> None:
 
 
 def test_demo_leak_stops_leaking_at_its_cap_and_exits_cleanly() -> None:
+    # At the default 10 allocations a second, 2 s make about 10 leaked blocks of 2 MiB
+    # on average: a CI run once leaked 3.6 MiB in all and never met the cap. 100 a
+    # second, with fixed sizes, meet it within the first tenth of a second.
+    fast = ["--allocs", "100", "--seed", "11"]
     result = subprocess.run(
-        [*DEMO, "--cap", "8M", "--duration", "2", "--status-interval", "1"],
+        [*DEMO, "--cap", "8M", "--duration", "2", "--status-interval", "1", *fast],
         capture_output=True,
         text=True,
         timeout=30,
