@@ -26,15 +26,13 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_dashboard import parse_size
+
 from memtui.app import MemtuiApp
 from memtui.cli import build_parser
 from memtui.commands.dashboard import build_model
 from memtui.widgets.narrow_updates import NarrowCompositor
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    width, _, height = text.partition("x")
-    return int(width), int(height)
 
 
 async def measure(size: tuple[int, int], seconds: float, warmup: float) -> None:

@@ -29,6 +29,7 @@ import ctypes
 import errno
 import mmap
 import os
+import signal
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -718,7 +719,6 @@ class _SecondThread:
     """
 
     def __init__(self) -> None:
-        import signal
         from _queue import SimpleQueue
 
         self._jobs: SimpleQueue[tuple[int, Callable[[], int]] | None] = SimpleQueue()
@@ -754,8 +754,6 @@ class _SecondThread:
         # Counted and queued with SIGINT and SIGTERM held, so that a handler raising
         # here finds both done or neither: a job counted but never queued would be
         # waited for forever.
-        import signal
-
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         try:
             self._started += 1
