@@ -89,11 +89,15 @@ def slope_with_error(
 
 def field_stats(timestamps: Sequence[float], values: Sequence[float]) -> FieldStats | None:
     """Stats over the given points, ignoring missing (NaN) values; None if none remain."""
-    points = [(t, v) for t, v in zip(timestamps, values, strict=True) if not math.isnan(v)]
-    if not points:
+    if len(timestamps) != len(values):
+        raise ValueError("as many timestamps as values")
+    xs, ys = timestamps, values
+    if any(map(math.isnan, values)):
+        points = [(t, v) for t, v in zip(timestamps, values, strict=True) if not math.isnan(v)]
+        xs = [t for t, _ in points]
+        ys = [v for _, v in points]
+    if not ys:
         return None
-    xs = [t for t, _ in points]
-    ys = [v for _, v in points]
     slope_per_second, r_squared = linear_fit(xs, ys)
     return FieldStats(
         current=ys[-1],
