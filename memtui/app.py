@@ -221,7 +221,8 @@ class MemtuiApp(App[None]):
         """`memtui --pid PID`: open this process's memory view at start."""
         self.writer = writer
         """`memtui --pid PID --write`: what writes to that process; None: nothing can."""
-        self._poll_timer: Timer | None = None
+        self._poll_due: float | None = None
+        """When the read the reader waits for is due (``time.monotonic()``); None: none."""
         self._meminfo_reader: MeminfoReader | None = None
         self._unmounted = False
         self._poll_started = 0.0
@@ -351,24 +352,23 @@ class MemtuiApp(App[None]):
     # -- sampling: one read at a time, re-armed only when the previous one is done --
 
     def _schedule_poll(self, delay: float) -> None:
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-        # Textual's timers divide by their delay: never hand them zero.
-        self._poll_timer = self.set_timer(max(0.01, delay), self._start_poll, name="meminfo-poll")
-
-    def _start_poll(self) -> None:
-        self._poll_timer = None
-        if self.model.paused or self.fleet is not None:
-            return
-        self._poll_started = time.monotonic()
-        if self._unmounted:
-            return  # a timer that fired during shutdown: no reader may start after it
+        """Have the reader read once, ``delay`` seconds from now, in place of any read
+        still waiting. It waits on its own thread: the event loop keeps no timer (a
+        task, an event and a callback each second) for the pace."""
+        if self.model.paused or self.fleet is not None or self._unmounted:
+            return  # after shutdown began, no reader may start
         if self._meminfo_reader is None:
             # One thread for every read: a worker each second cost several times the
             # ~75 us read (core/sources/meminfo_reader.py).
             self._meminfo_reader = MeminfoReader(self._meminfo_read)
             self._meminfo_reader.start()
-        self._meminfo_reader.request()
+        self._poll_due = time.monotonic() + max(0.0, delay)
+        self._meminfo_reader.request(self._poll_due)
+
+    def _cancel_poll(self) -> None:
+        self._poll_due = None
+        if self._meminfo_reader is not None:
+            self._meminfo_reader.cancel()
 
     def _meminfo_read(self, at: float, sample: dict[str, int] | None, error: str | None) -> None:
         # On the reader's thread: post_message is thread-safe.
@@ -381,6 +381,8 @@ class MemtuiApp(App[None]):
 
     def on_meminfo_sampled(self, message: MeminfoSampled) -> None:
         model = self.model
+        if self._poll_due is not None:
+            self._poll_started, self._poll_due = self._poll_due, None
         if message.sample is not None:
             model.last_error = None
             if not model.paused:
@@ -642,9 +644,7 @@ class MemtuiApp(App[None]):
             return
         self.model.paused = not self.model.paused
         if self.model.paused:
-            if self._poll_timer is not None:
-                self._poll_timer.stop()
-                self._poll_timer = None
+            self._cancel_poll()
         else:
             self._schedule_poll(0)
             if self._process_timer is None:
@@ -659,7 +659,8 @@ class MemtuiApp(App[None]):
             return
         interval = self.model.step_interval(direction)
         self.notify(f"Sampling every {interval:g} s", timeout=2)
-        if not self.model.paused and self._poll_timer is not None:
+        if not self.model.paused and (self._poll_due or 0.0) > time.monotonic():
+            # A read is waiting (not under way): it moves to the new pace.
             self._schedule_poll(interval - (time.monotonic() - self._poll_started))
         self._history_updated()
 

@@ -8,8 +8,11 @@ from memtui.core.processes.process_table import ProcessTable
 from memtui.core.sources.history_page import HistoryPage
 
 
-class HistoryUpdated(Message):
-    """A new meminfo sample reached the history (or the history was replaced)."""
+class HistoryUpdated(Message, bubble=False):
+    """A new meminfo sample reached the history (or the history was replaced).
+
+    Posted to the screen on top, for that screen alone: bubbling on to the app, which
+    has no handler, cost a dispatch a second."""
 
 
 class MeminfoSampled(Message):

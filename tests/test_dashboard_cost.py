@@ -4,6 +4,7 @@ bar; the figures are in docs/performance.md, from bench/bench_dashboard.py)."""
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import model_from_argv
+from textual._compositor import ChopsUpdate
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.worker import Worker
@@ -113,16 +115,30 @@ async def test_a_live_tile_builds_its_series_only_when_a_bucket_completes(
 
 
 def recorded_refreshes(widget: Widget) -> list[Region]:
-    """The regions ``widget`` asks Textual to repaint from now on (each is sent again)."""
+    """The regions ``widget`` marks for Textual to repaint from now on (each is sent
+    again): through ``refresh`` or memtui's quiet repaint, both end in ``_set_dirty``."""
     regions: list[Region] = []
-    refresh = widget.refresh
+    set_dirty = widget._set_dirty
 
-    def recording(*asked: Region, **kwargs: Any) -> Widget:
+    def recording(*asked: Region) -> None:
         regions.extend(asked or [Region(0, 0, widget.size.width, widget.size.height)])
-        return refresh(*asked, **kwargs)
+        set_dirty(*asked)
 
-    widget.refresh = recording  # type: ignore[method-assign]
+    widget._set_dirty = recording  # type: ignore[method-assign]
     return regions
+
+
+async def paused_tile(app: MemtuiApp, pilot: Any) -> MeminfoChart:
+    """The one tile shown, with sampling paused: only what the test gives reaches it."""
+    await pilot.press("space")
+    await pilot.pause()
+    (tile,) = [tile for tile in app.screen.query(MeminfoChart) if tile.display]
+    return tile
+
+
+def title_stats(value: float) -> FieldStats:
+    """A tile's stats at ``value``, with a rate to show."""
+    return FieldStats(value, value, value, 0.0, 1.5 * (1 << 20), 0.9, 60, 100.0)
 
 
 async def test_a_new_title_or_picture_repaints_only_the_cells_that_changed() -> None:
@@ -131,13 +147,9 @@ async def test_a_new_title_or_picture_repaints_only_the_cells_that_changed() -> 
     # bucket completes were most of the bytes the dashboard sent.
     app = MemtuiApp(model_from_argv("--fields", "MemFree"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("space")  # paused: only what the test gives reaches the tile
-        await pilot.pause()
-        (tile,) = [tile for tile in app.screen.query(MeminfoChart) if tile.display]
+        tile = await paused_tile(app, pilot)
         gib = float(1 << 30)
-
-        def stats(value: float) -> FieldStats:
-            return FieldStats(value, value, value, 0.0, 1.5 * (1 << 20), 0.9, 60, 100.0)
+        stats = title_stats
 
         def series(seconds: int, axis: tuple[float, float] | None) -> ChartSeries:
             times = [float(t) for t in range(seconds)]
@@ -186,3 +198,80 @@ async def test_a_new_figure_in_the_header_repaints_only_the_cells_that_changed()
         regions.clear()
         header.show({**sample, "MemAvailable": 9 * gib}, "live 1s")
         assert regions == []  # nothing changed, nothing sent
+
+
+async def test_a_new_title_reaches_the_screen_without_a_message_to_the_tile() -> None:
+    # Textual's refresh posts a Prompt to the tile and, on the tile's idle, an Update
+    # to the screen: with ten tiles, 18 of the idle dashboard's 24 messages a second.
+    app = MemtuiApp(model_from_argv("--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        tile = await paused_tile(app, pilot)
+        gib = float(1 << 30)
+        tile.update_title(title_stats(gib), 120.0)
+        await pilot.pause()
+        posted: list[str] = []
+        for pump in (tile, app.screen):
+            post = pump.post_message
+
+            def recording(message: Any, post: Any = post, pump: Any = pump) -> bool:
+                posted.append(f"{type(pump).__name__}:{type(message).__name__}")
+                return bool(post(message))
+
+            pump.post_message = recording  # type: ignore[method-assign]
+        frames: list[ChopsUpdate] = []
+        display = app._display
+
+        def captured(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, ChopsUpdate):
+                frames.append(renderable)
+            display(screen, renderable)
+
+        app._display = captured  # type: ignore[method-assign]
+        tile.update_title(title_stats(1.01 * gib), 120.0)
+        await pilot.pause()
+        await pilot.pause()
+        # (The Callbacks are the pilot's own, waiting for the screen to settle.)
+        assert "MeminfoChart:Prompt" not in posted, posted
+        assert "DashboardScreen:Update" not in posted, posted
+        # The frame that followed repainted the changed cell of the title ("1.00" ->
+        # "1.01"), on the tile's first line.
+        cell = tile.title.index("1.01 GiB") + 3 + 1  # after the line's leading space
+        x, y = tile.region.x + cell, tile.region.y
+        assert any(
+            (line, x1) <= (y, x) and x < x2 and line == y
+            for frame in frames
+            for line, x1, x2 in frame.spans
+        ), [frame.spans for frame in frames]
+        assert tile.render_line(0).text[cell] == "1"
+
+
+async def test_the_reader_thread_keeps_the_pace_and_reads_nothing_while_paused() -> None:
+    # The pace is the reader's own wait, not a Textual timer (a task, an event and a
+    # callback on the event loop each second); pausing drops the read it waits for.
+    app = MemtuiApp(model_from_argv("--interval", "0.25", "--fields", "MemFree"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        reader = app._meminfo_reader
+        assert reader is not None
+        reads: list[float] = []
+        deliver = reader._deliver
+
+        def counted(at: float, sample: Any, error: Any) -> None:
+            reads.append(time.monotonic())
+            deliver(at, sample, error)
+
+        reader._deliver = counted  # type: ignore[method-assign]
+        await pilot.pause(1.5)
+        assert 4 <= len(reads) <= 8, len(reads)  # about one read each 0.25 s
+        assert all(b - a > 0.15 for a, b in itertools.pairwise(reads)), reads
+        assert not [timer for timer in app._timers if timer.name == "meminfo-poll"]
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        paused = len(reads)
+        await pilot.pause(1.0)
+        assert len(reads) == paused
+        samples = len(app.model.history)
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        assert len(reads) >= paused + 3
+        assert len(app.model.history) >= samples + 3

@@ -12,6 +12,7 @@ from textual.widget import Widget
 
 from memtui.core.units import format_bytes_short
 from memtui.widgets.changed_cells import changed_span
+from memtui.widgets.quiet_repaint import repaint
 
 
 def _compact(value: float) -> str:
@@ -91,7 +92,7 @@ class MemoryHeader(Widget):
         self._line = line
         if span is not None:
             start, end = span
-            self.refresh(Region(start, 0, max(1, min(end, width) - start), 1))
+            repaint(self, Region(start, 0, max(1, min(end, width) - start), 1))
 
     def on_resize(self, _: events.Resize) -> None:
         self._line = ""  # the whole line, at its new width
