@@ -341,6 +341,10 @@ async def test_a_replay_redraws_its_charts_for_the_width_they_got() -> None:
             for tile in tiles(app):
                 assert tile.series is not None
                 assert tile.series.key[1] == tile.plot_columns, (size, tile.field)
+                # The size a tile keeps is the one Textual gave it last.
+                assert tile._cells == tile.size, (size, tile.field)
+                lines = [tile.render_line(y) for y in range(tile.size.height)]
+                assert {line.cell_length for line in lines} == {tile.size.width}
 
 
 async def test_htops_f1_helps_and_f10_quits() -> None:

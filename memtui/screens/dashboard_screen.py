@@ -190,13 +190,19 @@ class DashboardScreen(Screen[None]):
         # Live, each tile keeps its axis while the new value fits on it (a new axis
         # redraws every bar); moving through time shows each moment's own.
         keep_axes = model.follows_now
+        # The rate window's times, found once for every title.
+        titles = history.window(rate_window, end) if keep_axes else None
         for tile in self._tiles:
             if not tile.display:
                 continue
             if keep_axes and tile.series is not None:
                 # Live, the picture changes only when a bucket completes: until then
                 # the title is all there is to update, from the rate window alone.
-                stats = field_stats(*history.series(tile.field, rate_window, end))
+                stats = (
+                    field_stats(titles.times, titles.values(tile.field))
+                    if titles is not None
+                    else None
+                )
                 latest = stats.current if stats is not None else None
                 if still_current(tile.series, end, window, tile.plot_columns, latest):
                     tile.update_title(stats, rate_window)

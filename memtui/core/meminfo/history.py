@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from memtui.core import raw_span
 from memtui.core.raw_span import RawSpan
-from memtui.core.tiered_series import TIERS, BucketClosed, TieredSeries
+from memtui.core.tiered_series import TIERS, BucketClosed, SeriesView, TieredSeries
 
 # The fastest the dashboard samples: it sizes the raw samples of a history told no
 # interval, so that `span` seconds of them fit at any interval.
@@ -144,6 +144,12 @@ class MeminfoHistory:
         if stop is None:
             return [], []
         return self._series.series(name, stop - window, stop, complete_only=complete_only)
+
+    def window(self, window_seconds: float, end: float) -> SeriesView[str] | None:
+        """Every field over the ``window_seconds`` before ``end``, as ``series`` reads
+        each: the times found once, for a caller that reads many fields (each tile's
+        title, each sample)."""
+        return self._series.view(end - window_seconds, end)
 
     def sample_at(self, at: float) -> dict[str, int]:
         """The newest value of every field at or before ``at``: the header's figures at
