@@ -107,6 +107,27 @@ async def test_default_fields_fill_a_large_terminal_and_fewer_fit_at_80x24(
         assert small == large[: len(small)]
 
 
+def test_warming_up_ends_when_a_full_ring_spans_the_window_within_a_reads_jitter() -> None:
+    # The reader reads on a fixed beat: a full ring of an 8 s history at 1 s holds 9
+    # samples 8 s apart, give or take how late each read woke. A first read 2 ms
+    # later than the last kept the header saying "warming up" for good.
+    model = model_from_argv("--interval", "1", "--history", "8")
+    sample = read_meminfo()
+    if model.history.latest_time is None:
+        model.add_sample(time.time(), sample)
+    first = model.history.latest_time
+    assert first is not None and model.history.first_time == first
+    start = first - 0.002  # the first read woke 2 ms later than the others
+    for second in range(1, 7):
+        model.add_sample(start + second, sample)
+    assert "warming up" in model.status_text()  # 6 s of an 8 s window
+    model.add_sample(start + 7.0, sample)
+    assert "warming up" in model.status_text()  # 7 s: a sample short
+    model.add_sample(start + 8.0, sample)
+    assert "warming up" not in model.status_text()  # 7.998 s: full
+    assert "tiles 8s" in model.status_text()
+
+
 async def test_field_picker_changes_the_charts_in_chosen_order(
     live_model: Callable[..., DashboardModel],
 ) -> None:

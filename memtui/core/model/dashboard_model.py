@@ -382,7 +382,14 @@ class DashboardModel:
             return f"{where}at {moment}  (t: forward, live again at the end)  {span}"
         state = "PAUSED" if self.paused else "live"
         first, latest = self.history.first_time, self.history.latest_time
-        if first is not None and latest is not None and latest - first < self.chart_window():
+        # The tiles are full once the history spans their window, give or take half a
+        # sample: the samples come on a fixed beat, so a full ring spans the window
+        # within the jitter of a read, either side of it.
+        if (
+            first is not None
+            and latest is not None
+            and latest - first < self.chart_window() - self.interval / 2
+        ):
             span = "warming up"  # the tiles are not full yet, nor their rates
         return f"{where}{state} {_format_interval(self.interval)}  {span}"
 
