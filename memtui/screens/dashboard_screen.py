@@ -91,7 +91,7 @@ class DashboardScreen(Screen[None]):
         self._tiles: list[MeminfoChart] = []
         """The tiles, as mounted: refreshing them each sample walked the DOM for them."""
         self._refresh_pending = False
-        # Held, not queried each sample: five DOM queries were 60 us a second.
+        # Held, not queried: five DOM queries each sample were 60 us a second.
         self._header = MemoryHeader(id="memory-header")
         self._verdict_bar = LeakVerdictBar(id="leak-verdict")
         self._panel = GrowthPanel(model.leak.settings.window, id="growth-panel")
@@ -119,7 +119,7 @@ class DashboardScreen(Screen[None]):
         replay = self.model.replay
         if replay is not None and replay.page is not None and not replay.has_processes:
             # A CSV holds meminfo only: no processes to attribute growth to.
-            panel = self.query_one(GrowthPanel)
+            panel = self._panel
             if panel.display:
                 panel.display = False
                 panel.show_note("this recording has no per-process data: meminfo only")
@@ -149,7 +149,7 @@ class DashboardScreen(Screen[None]):
         grid = self.query_one("#charts", Grid)
         tiles = list(grid.query(MeminfoChart))
         # The header, the verdict and the footer take a row each; the panel its height.
-        panel = self.query_one(GrowthPanel)
+        panel = self._panel
         panel_rows = panel.rows_needed if panel.display else 0
         used = 3 + panel_rows
         columns, rows = grid_shape(self.size.width, max(1, self.size.height - used), len(tiles))
@@ -191,7 +191,7 @@ class DashboardScreen(Screen[None]):
         # redraws every bar); moving through time shows each moment's own.
         keep_axes = model.follows_now
         # The rate window's times, found once for every title.
-        titles = history.window(rate_window, end) if keep_axes else None
+        rate_view = history.window(rate_window, end) if keep_axes else None
         for tile in self._tiles:
             if not tile.display:
                 continue
@@ -199,8 +199,8 @@ class DashboardScreen(Screen[None]):
                 # Live, the picture changes only when a bucket completes: until then
                 # the title is all there is to update, from the rate window alone.
                 stats = (
-                    field_stats(titles.times, titles.values(tile.field))
-                    if titles is not None
+                    field_stats(rate_view.times, rate_view.values(tile.field))
+                    if rate_view is not None
                     else None
                 )
                 latest = stats.current if stats is not None else None
@@ -226,7 +226,7 @@ class DashboardScreen(Screen[None]):
 
     def selected_growth_pid(self) -> int | None:
         """The process the user highlighted in the leak panel, if they are in it."""
-        panel = self.query_one(GrowthPanel)
+        panel = self._panel
         return panel.highlighted_pid if panel.display and panel.has_focus_within else None
 
     def on_growth_panel_height_changed(self, message: GrowthPanel.HeightChanged) -> None:
@@ -252,7 +252,7 @@ class DashboardScreen(Screen[None]):
 
     def action_leak_panel(self) -> None:
         """Hidden: show it and go into it. Shown: go into it. In it: hide it."""
-        panel = self.query_one(GrowthPanel)
+        panel = self._panel
         if panel.display and panel.has_focus_within:
             panel.display = False
             self._focus_first_chart()
@@ -283,7 +283,7 @@ class DashboardScreen(Screen[None]):
         """Read the mappings of the process the user selected in the panel, or of the
         one a firing verdict names; otherwise none: smaps is too costly to read for a
         row nobody is looking at (it was a third of the dashboard's CPU)."""
-        panel = self.query_one(GrowthPanel)
+        panel = self._panel
         pid = panel.highlighted_pid
         selected = panel.has_focus_within or (
             self.model.verdict.suspected and pid == self.model.verdict.pid
@@ -323,7 +323,7 @@ class DashboardScreen(Screen[None]):
     ) -> None:
         if tracker is not self._tracker:
             return  # the highlight moved on meanwhile
-        self.query_one(GrowthPanel).show_mappings(mappings_line(tracker.pid, rows, error))
+        self._panel.show_mappings(mappings_line(tracker.pid, rows, error))
         if error is None:
             self._mappings_timer = self.set_timer(
                 MAPPINGS_INTERVAL, lambda: self._read_mappings(tracker), name="mapping-growth"

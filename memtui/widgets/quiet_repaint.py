@@ -41,7 +41,7 @@ def _has_the_parts(widget: Widget, screen: Screen[object]) -> bool:
     )
 
 
-def quiet_screen(widget: Widget) -> Screen[object] | None:
+def _quiet_screen(widget: Widget) -> Screen[object] | None:
     """The screen whose dirty widgets ``widget`` can join directly, or None: then
     only ``refresh`` will do."""
     global _fits
@@ -63,7 +63,7 @@ def quiet_screen(widget: Widget) -> Screen[object] | None:
 
 def repaint(widget: Widget, region: Region) -> None:
     """Repaint ``region`` (in the widget's own cells) at the next frame."""
-    screen = quiet_screen(widget)
+    screen = _quiet_screen(widget)
     if screen is None:
         widget.refresh(region)
         return
